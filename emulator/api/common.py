@@ -1,0 +1,117 @@
+"""Helpers every operation group shares: table lookup, names and ARNs, AWS messages."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from emulator.api.backend import Backend
+from emulator.errors import ResourceNotFoundException, ValidationException
+from emulator.model.keys import KeySchema
+from emulator.storage.engine import TableRow
+from emulator.validation import render_value, validation_message
+
+INVALID = "One or more parameter values were invalid: "
+#: Internal key of a table description: the id of its enabled stream.
+STREAM_ID = "_stream_id"
+_TABLE_NAME = re.compile(r"[a-zA-Z0-9_.-]+")
+_TABLE_ARN = re.compile(
+    r"arn:aws[a-z-]*:dynamodb:([a-z0-9-]+):(\d{12}):table/([a-zA-Z0-9_.-]{3,255})"
+)
+
+
+def constraint_message(violations: list[tuple[Any, str, str]]) -> str:
+    """AWS's Coral form for (value, member path, constraint) violations."""
+    return validation_message([(path, render_value(v), c) for v, path, c in violations])
+
+
+def check_table_name(name: str, path: str = "tableName") -> None:
+    violations: list[tuple[Any, str, str]] = []
+    if len(name) < 3:
+        violations.append((name, path, "Member must have length greater than or equal to 3"))
+    if len(name) > 255:
+        violations.append((name, path, "Member must have length less than or equal to 255"))
+    if not _TABLE_NAME.fullmatch(name):
+        violations.append(
+            (name, path, "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+")
+        )
+    if violations:
+        raise ValidationException(constraint_message(violations))
+
+
+def table_name_of(value: str, region: str, backend: Backend) -> str:
+    """TableName accepts a name or a table ARN of this account and region."""
+    if value.startswith("arn:"):
+        match = _TABLE_ARN.fullmatch(value)
+        if match is None:
+            raise ValidationException(
+                f"Invalid TableArn: Invalid ResourceArn provided as input {value}"
+            )
+        arn_region, account, name = match.groups()
+        if arn_region != region or account != backend.config.account_id:
+            raise ResourceNotFoundException(
+                f"Requested resource not found: Table: {name} not found"
+            )
+        return name
+    check_table_name(value)
+    return value
+
+
+def find_table(backend: Backend, region: str, name_or_arn: str) -> TableRow:
+    """The table of a data-plane call (AWS's short not-found message)."""
+    name = table_name_of(name_or_arn, region, backend)
+    row = backend.engine.get_table(region, name)
+    if row is None:
+        raise ResourceNotFoundException()
+    return row
+
+
+def find_table_for_control(backend: Backend, region: str, name_or_arn: str) -> TableRow:
+    """The table of a control-plane call (the message names the table)."""
+    name = table_name_of(name_or_arn, region, backend)
+    row = backend.engine.get_table(region, name)
+    if row is None:
+        raise ResourceNotFoundException(f"Requested resource not found: Table: {name} not found")
+    return row
+
+
+_SCHEMAS: dict[int, KeySchema] = {}
+
+
+def key_schema(row: TableRow) -> KeySchema:
+    """The table's key schema, parsed once per table (table ids are never reused)."""
+    schema = _SCHEMAS.get(row.table_id)
+    if schema is None:
+        description = row.description
+        schema = KeySchema.from_definitions(
+            description["KeySchema"], description["AttributeDefinitions"]
+        )
+        _SCHEMAS[row.table_id] = schema
+    return schema
+
+
+def table_arn(backend: Backend, region: str, name: str) -> str:
+    return f"arn:aws:dynamodb:{region}:{backend.config.account_id}:table/{name}"
+
+
+def read_units(size: int, consistent: bool) -> float:
+    units = float(max(1, math.ceil(size / 4096)))
+    return units if consistent else units / 2
+
+
+def write_units(size: int) -> float:
+    return float(max(1, math.ceil(size / 1024)))
+
+
+def consumed_capacity(
+    request: dict[str, Any], table_name: str, units: float
+) -> dict[str, Any] | None:
+    """ConsumedCapacity for ReturnConsumedCapacity TOTAL / INDEXES, else None."""
+    mode = request.get("ReturnConsumedCapacity", "NONE")
+    if mode == "NONE":
+        return None
+    capacity: dict[str, Any] = {"TableName": table_name, "CapacityUnits": units}
+    if mode == "INDEXES":
+        capacity["Table"] = {"CapacityUnits": units}
+    return capacity

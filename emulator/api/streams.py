@@ -1,0 +1,205 @@
+"""The DynamoDB Streams API: ListStreams, DescribeStream, GetShardIterator, GetRecords."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from emulator.api.backend import Backend
+from emulator.api.common import constraint_message
+from emulator.errors import (
+    ExpiredIteratorException,
+    ResourceNotFoundException,
+    ValidationException,
+)
+from emulator.storage.engine import ShardRow, StreamRow
+from emulator.streams.iterators import ITERATOR_LIFETIME_SECONDS, InvalidIterator
+from emulator.streams.records import decode_sequence_number, encode_sequence_number
+
+MAX_RECORDS_BYTES = 1024 * 1024
+_STREAM_ARN = re.compile(
+    r"arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table/[a-zA-Z0-9_.-]{3,255}/stream/"
+    r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}"
+)
+_DIGITS = re.compile(r"[0-9]{21,40}")
+
+
+def _check_stream_arn(arn: str, member: str) -> None:
+    if not _STREAM_ARN.fullmatch(arn):
+        raise ValidationException(
+            constraint_message([(arn, member, "Member must be a valid DynamoDB stream ARN")])
+        )
+
+
+def _find_stream(backend: Backend, arn: str) -> StreamRow:
+    _check_stream_arn(arn, "streamArn")
+    row = backend.streams.stream_by_arn(arn)
+    if row is None:
+        raise ResourceNotFoundException(f"Requested resource not found: Stream: {arn} not found")
+    return row
+
+
+def _shard_description(backend: Backend, shard: ShardRow) -> dict[str, Any]:
+    sequence_range = {"StartingSequenceNumber": encode_sequence_number(shard.starting_sequence)}
+    if shard.ending_sequence is not None:
+        sequence_range["EndingSequenceNumber"] = encode_sequence_number(shard.ending_sequence)
+    description: dict[str, Any] = {"ShardId": shard.shard_id}
+    if shard.parent_shard_id is not None:
+        description["ParentShardId"] = shard.parent_shard_id
+    description["SequenceNumberRange"] = sequence_range
+    return description
+
+
+def list_streams(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
+    table_name = request.get("TableName")
+    start = request.get("ExclusiveStartStreamArn")
+    if start is not None:
+        _check_stream_arn(start, "exclusiveStartStreamArn")
+    streams = sorted(
+        (
+            row
+            for row in backend.streams.all_streams()
+            if row.region == region
+            and (table_name is None or row.table_name == table_name)
+            and (start is None or row.arn > start)
+        ),
+        key=lambda row: row.arn,
+    )
+    limit = request.get("Limit", 100)
+    page = streams[:limit]
+    result: dict[str, Any] = {
+        "Streams": [
+            {
+                "StreamArn": row.arn,
+                "TableName": row.table_name,
+                "StreamLabel": row.description["StreamLabel"],
+            }
+            for row in page
+        ]
+    }
+    if len(streams) > limit:
+        result["LastEvaluatedStreamArn"] = page[-1].arn
+    return result
+
+
+def describe_stream(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
+    stream = _find_stream(backend, request["StreamArn"])
+    shards = backend.streams.shards(stream.stream_id)
+    shard_filter = request.get("ShardFilter")
+    if shard_filter is not None:
+        parent = shard_filter.get("ShardId")
+        shards = [shard for shard in shards if shard.parent_shard_id == parent]
+    start = request.get("ExclusiveStartShardId")
+    if start is not None:
+        ids = [shard.shard_id for shard in shards]
+        shards = shards[ids.index(start) + 1 :] if start in ids else []
+    limit = request.get("Limit", 100)
+    page = shards[:limit]
+    description = stream.description
+    result: dict[str, Any] = {
+        "StreamArn": stream.arn,
+        "StreamLabel": description["StreamLabel"],
+        "StreamStatus": description["StreamStatus"],
+        "StreamViewType": description["StreamViewType"],
+        "CreationRequestDateTime": description["CreationRequestDateTime"],
+        "TableName": description["TableName"],
+        "KeySchema": description["KeySchema"],
+        "Shards": [_shard_description(backend, shard) for shard in page],
+    }
+    if len(shards) > limit:
+        result["LastEvaluatedShardId"] = page[-1].shard_id
+    return {"StreamDescription": result}
+
+
+def _find_shard(backend: Backend, stream: StreamRow, shard_id: str) -> ShardRow:
+    for shard in backend.streams.shards(stream.stream_id):
+        if shard.shard_id == shard_id:
+            return shard
+    raise ResourceNotFoundException(
+        f"Requested resource not found: Shard: {shard_id} in Stream: {stream.arn} not found"
+    )
+
+
+def get_shard_iterator(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
+    stream = _find_stream(backend, request["StreamArn"])
+    iterator_type = request["ShardIteratorType"]
+    sequence_text = request.get("SequenceNumber")
+    needs_sequence = iterator_type in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER")
+    if needs_sequence and sequence_text is None:
+        raise ValidationException(
+            f"Must specify a SequenceNumber when using ShardIteratorType {iterator_type}"
+        )
+    if not needs_sequence and sequence_text is not None:
+        raise ValidationException(
+            f"Must not specify a SequenceNumber when using ShardIteratorType {iterator_type}"
+        )
+    if sequence_text is not None and not _DIGITS.fullmatch(sequence_text):
+        raise ValidationException(
+            constraint_message(
+                [
+                    (
+                        sequence_text,
+                        "sequenceNumber",
+                        "Member must satisfy regular expression pattern: [0-9]+",
+                    )
+                ]
+            )
+        )
+    shard = _find_shard(backend, stream, request["ShardId"])
+    engine = backend.engine
+    if iterator_type == "TRIM_HORIZON":
+        position = shard.starting_sequence
+    elif iterator_type == "LATEST":
+        if shard.ending_sequence is None:
+            position = engine.peek_sequence()
+        else:
+            position = shard.ending_sequence + 1
+    else:
+        assert sequence_text is not None
+        sequence = decode_sequence_number(sequence_text)
+        end = shard.ending_sequence
+        if (
+            sequence < shard.starting_sequence
+            or (end is not None and sequence > end)
+            or (end is None and sequence >= engine.peek_sequence())
+        ):
+            raise ValidationException(
+                f"Invalid SequenceNumber {sequence_text} for shard {shard.shard_id}: it is not "
+                "in the shard's sequence number range"
+            )
+        position = sequence if iterator_type == "AT_SEQUENCE_NUMBER" else sequence + 1
+    token = backend.iterators.encode(stream.arn, shard.shard_pk, position, backend.clock.now())
+    return {"ShardIterator": token}
+
+
+def get_records(backend: Backend, region: str, request: dict[str, Any]) -> bytes:
+    try:
+        iterator = backend.iterators.decode(request["ShardIterator"])
+    except InvalidIterator:
+        raise ValidationException("Invalid ShardIterator") from None
+    now = backend.clock.now()
+    if now - iterator.issued > ITERATOR_LIFETIME_SECONDS:
+        raise ExpiredIteratorException("The provided iterator exceeds the maximum age allowed")
+    shard = backend.streams.shard(iterator.shard_pk)
+    stream = backend.streams.stream_by_arn(iterator.stream_arn)
+    if shard is None or stream is None or shard.stream_id != stream.stream_id:
+        raise ResourceNotFoundException(
+            f"Requested resource not found: Stream: {iterator.stream_arn} not found"
+        )
+    engine = backend.engine
+    limit = request.get("Limit", 1000)
+    rows = engine.read_records(shard.shard_pk, iterator.position, limit)
+    records: list[bytes] = []
+    total = 0
+    next_position = iterator.position
+    for sequence, record in rows:
+        total += len(record)
+        if records and total > MAX_RECORDS_BYTES:
+            break
+        records.append(record)
+        next_position = sequence + 1
+    body = b'{"Records":[' + b",".join(records) + b"]"
+    if shard.ending_sequence is None or engine.read_records(shard.shard_pk, next_position, 1):
+        token = backend.iterators.encode(stream.arn, shard.shard_pk, next_position, now)
+        body += b',"NextShardIterator":"' + token.encode() + b'"'
+    return body + b"}"

@@ -1,0 +1,123 @@
+"""The ASGI application: AWS calls on `POST /`, the emulator's own admin surface under
+`/_emulator/`, and the lifespan that owns the storage engine and background work."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from emulator import __version__, wire
+from emulator.api import Backend
+from emulator.config import Config
+from emulator.errors import AwsError
+
+logger = logging.getLogger("emulator")
+
+
+class EmulatorApp:
+    """AWS traffic is served by a lean ASGI path (it is the hot path); everything else,
+    admin routes and health probes, by a Starlette app."""
+
+    def __init__(self, config: Config, backend: Backend | None = None) -> None:
+        self.config = config
+        self.backend = backend or Backend.create(config)
+        self.admin = Starlette(routes=admin_routes(self), lifespan=self._lifespan)
+
+    @asynccontextmanager
+    async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        await self.backend.start()
+        try:
+            yield
+        finally:
+            await self.backend.stop()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/":
+            await self.serve_aws(scope, receive, send)
+        else:
+            await self.admin(scope, receive, send)
+
+    async def serve_aws(self, scope: Scope, receive: Receive, send: Send) -> None:
+        target = authorization = None
+        declared_length = 0
+        for name, value in scope["headers"]:
+            if name == b"x-amz-target":
+                target = value.decode("latin-1")
+            elif name == b"authorization":
+                authorization = value.decode("latin-1")
+            elif name == b"content-length":
+                declared_length = int(value) if value.isdigit() else 0
+        if declared_length > wire.MAX_REQUEST_BYTES:
+            await self._send(send, 413, b"")
+            return
+        chunks: list[bytes] = []
+        received = 0
+        more = True
+        while more:
+            message = await receive()
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if received > wire.MAX_REQUEST_BYTES:
+                await self._send(send, 413, b"")
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        region = wire.region_from_authorization(authorization, self.config.region)
+        status, payload = wire.handle_call(self.backend, target, region, body)
+        await self._send(send, status, payload)
+
+    @staticmethod
+    async def _send(send: Send, status: int, body: bytes) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": wire.response_headers(body),
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def admin_routes(app: EmulatorApp) -> list[Route]:
+    backend = app.backend
+
+    async def root(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "service": "ddb-streams-emulator"})
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    async def reset(request: Request) -> Response:
+        backend.reset()
+        return JSONResponse({"reset": True})
+
+    async def clock(request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                command: Any = await request.json()
+                backend.set_clock(command)
+            except (ValueError, TypeError) as error:
+                return JSONResponse({"error": str(error)}, status_code=400)
+            except AwsError as error:
+                return JSONResponse(error.body(), status_code=error.status)
+        return JSONResponse({"now": backend.clock.now(), "mode": backend.clock.mode})
+
+    return [
+        Route("/", root, methods=["GET", "HEAD"]),
+        Route("/_emulator/health", health, methods=["GET"]),
+        Route("/_emulator/reset", reset, methods=["POST"]),
+        Route("/_emulator/clock", clock, methods=["GET", "POST"]),
+    ]
+
+
+def create_app(config: Config | None = None) -> EmulatorApp:
+    return EmulatorApp(config or Config())

@@ -1,0 +1,436 @@
+"""The SQLite engine: tables, items and stream records, one transaction per API write.
+
+The engine knows bytes, not DynamoDB: keys arrive already encoded in an order-preserving
+form (see model/keys.py), items and stream records arrive as their final JSON bytes.
+Sort-key ranges are therefore plain index range scans over the primary key.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+DATABASE_FILE = "emulator.sqlite3"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tables (
+    table_id INTEGER PRIMARY KEY,
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    description BLOB NOT NULL,
+    UNIQUE (region, name)
+);
+CREATE TABLE IF NOT EXISTS items (
+    table_id INTEGER NOT NULL,
+    hash_key BLOB NOT NULL,
+    range_key BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    item BLOB NOT NULL,
+    PRIMARY KEY (table_id, hash_key, range_key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS streams (
+    stream_id INTEGER PRIMARY KEY,
+    region TEXT NOT NULL,
+    table_name TEXT NOT NULL,
+    arn TEXT NOT NULL UNIQUE,
+    description BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS shards (
+    shard_pk INTEGER PRIMARY KEY,
+    stream_id INTEGER NOT NULL,
+    shard_id TEXT NOT NULL,
+    parent_shard_id TEXT,
+    starting_sequence INTEGER NOT NULL,
+    ending_sequence INTEGER,
+    created REAL NOT NULL,
+    closed REAL
+);
+CREATE INDEX IF NOT EXISTS shards_by_stream ON shards (stream_id, shard_id);
+CREATE TABLE IF NOT EXISTS records (
+    shard_pk INTEGER NOT NULL,
+    sequence INTEGER NOT NULL,
+    created REAL NOT NULL,
+    record BLOB NOT NULL,
+    PRIMARY KEY (shard_pk, sequence)
+) WITHOUT ROWID;
+"""
+
+
+@dataclass(slots=True)
+class TableRow:
+    """A table as stored: its id (never reused) and its description document."""
+
+    table_id: int
+    region: str
+    name: str
+    description: dict[str, Any]
+
+
+@dataclass(slots=True)
+class StreamRow:
+    stream_id: int
+    region: str
+    table_name: str
+    arn: str
+    description: dict[str, Any]
+
+
+@dataclass(slots=True)
+class ShardRow:
+    shard_pk: int
+    stream_id: int
+    shard_id: str
+    parent_shard_id: str | None
+    starting_sequence: int
+    ending_sequence: int | None
+    created: float
+    closed: float | None
+
+
+@dataclass(slots=True)
+class Engine:
+    """One SQLite connection used from the event loop's thread only.
+
+    Table and stream descriptions are cached in memory (they are small and read on every
+    request); items and records are always read from SQLite.
+    """
+
+    path: str
+    connection: sqlite3.Connection = field(init=False)
+    _tables: dict[tuple[str, str], TableRow] = field(init=False, default_factory=dict)
+    _next_sequence: int = field(init=False, default=0)
+    _depth: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        self.connection = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, cached_statements=256
+        )
+        if self.path != ":memory:":
+            self.connection.execute("PRAGMA journal_mode=WAL")
+            self.connection.execute("PRAGMA synchronous=FULL")
+        self.connection.executescript(_SCHEMA)
+        for table_id, region, name, description in self.connection.execute(
+            "SELECT table_id, region, name, description FROM tables"
+        ):
+            self._tables[(region, name)] = TableRow(
+                table_id, region, name, orjson.loads(description)
+            )
+        top = self.connection.execute(
+            "SELECT max(m) FROM (SELECT max(sequence) AS m FROM records "
+            "UNION ALL SELECT max(max(starting_sequence), coalesce(max(ending_sequence), 0)) "
+            "FROM shards)"
+        ).fetchone()[0]
+        self._next_sequence = (top or 0) + 1
+
+    @classmethod
+    def open(cls, data_dir: str | None) -> Engine:
+        if data_dir is None:
+            return cls(":memory:")
+        os.makedirs(data_dir, exist_ok=True)
+        return cls(os.path.join(data_dir, DATABASE_FILE))
+
+    def close(self) -> None:
+        self.connection.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction; nested uses join the outer one."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        saved_sequence = self._next_sequence
+        self.connection.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._depth = 0
+            self.connection.execute("ROLLBACK")
+            self._next_sequence = saved_sequence
+            self._reload_caches()
+            raise
+        self._depth = 0
+        self.connection.execute("COMMIT")
+
+    def _reload_caches(self) -> None:
+        self._tables = {
+            (region, name): TableRow(table_id, region, name, orjson.loads(description))
+            for table_id, region, name, description in self.connection.execute(
+                "SELECT table_id, region, name, description FROM tables"
+            )
+        }
+
+    # -- meta ---------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> bytes | None:
+        row = self.connection.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def set_meta(self, key: str, value: bytes) -> None:
+        self.connection.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    # -- tables -------------------------------------------------------------------------
+
+    def get_table(self, region: str, name: str) -> TableRow | None:
+        return self._tables.get((region, name))
+
+    def table_names(self, region: str) -> list[str]:
+        return sorted(name for (r, name) in self._tables if r == region)
+
+    def all_tables(self) -> list[TableRow]:
+        return list(self._tables.values())
+
+    def create_table(self, region: str, name: str, description: dict[str, Any]) -> TableRow:
+        cursor = self.connection.execute(
+            "INSERT INTO tables (region, name, description) VALUES (?, ?, ?)",
+            (region, name, orjson.dumps(description)),
+        )
+        row = TableRow(int(cursor.lastrowid or 0), region, name, description)
+        self._tables[(region, name)] = row
+        return row
+
+    def save_table(self, row: TableRow) -> None:
+        self.connection.execute(
+            "UPDATE tables SET description = ? WHERE table_id = ?",
+            (orjson.dumps(row.description), row.table_id),
+        )
+
+    def delete_table(self, row: TableRow) -> None:
+        self.connection.execute("DELETE FROM items WHERE table_id = ?", (row.table_id,))
+        self.connection.execute("DELETE FROM tables WHERE table_id = ?", (row.table_id,))
+        self._tables.pop((row.region, row.name), None)
+
+    def table_usage(self, table_id: int) -> tuple[int, int]:
+        """(item count, total item size in bytes)."""
+        count, size = self.connection.execute(
+            "SELECT count(*), coalesce(sum(size), 0) FROM items WHERE table_id = ?", (table_id,)
+        ).fetchone()
+        return int(count), int(size)
+
+    # -- items --------------------------------------------------------------------------
+
+    def get_item(self, table_id: int, hash_key: bytes, range_key: bytes) -> bytes | None:
+        row = self.connection.execute(
+            "SELECT item FROM items WHERE table_id = ? AND hash_key = ? AND range_key = ?",
+            (table_id, hash_key, range_key),
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def put_item(
+        self, table_id: int, hash_key: bytes, range_key: bytes, size: int, item: bytes
+    ) -> None:
+        self.connection.execute(
+            "INSERT OR REPLACE INTO items (table_id, hash_key, range_key, size, item) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (table_id, hash_key, range_key, size, item),
+        )
+
+    def delete_item(self, table_id: int, hash_key: bytes, range_key: bytes) -> None:
+        self.connection.execute(
+            "DELETE FROM items WHERE table_id = ? AND hash_key = ? AND range_key = ?",
+            (table_id, hash_key, range_key),
+        )
+
+    def range_read(
+        self,
+        table_id: int,
+        hash_key: bytes,
+        lower: bytes | None = None,
+        upper: bytes | None = None,
+        *,
+        lower_inclusive: bool = True,
+        upper_inclusive: bool = True,
+        forward: bool = True,
+        limit: int = -1,
+    ) -> list[tuple[bytes, bytes]]:
+        """Items of one partition with range_key inside the bounds, in key order.
+
+        Returns (range_key, item) pairs; an index range scan over the primary key.
+        """
+        clauses = ["table_id = ?", "hash_key = ?"]
+        params: list[Any] = [table_id, hash_key]
+        if lower is not None:
+            clauses.append("range_key >= ?" if lower_inclusive else "range_key > ?")
+            params.append(lower)
+        if upper is not None:
+            clauses.append("range_key <= ?" if upper_inclusive else "range_key < ?")
+            params.append(upper)
+        order = "ASC" if forward else "DESC"
+        params.append(limit)
+        sql = (
+            f"SELECT range_key, item FROM items WHERE {' AND '.join(clauses)} "
+            f"ORDER BY range_key {order} LIMIT ?"
+        )
+        return [(bytes(r), bytes(i)) for r, i in self.connection.execute(sql, params)]
+
+    def scan_items(
+        self, table_id: int, after: tuple[bytes, bytes] | None = None, limit: int = -1
+    ) -> list[tuple[bytes, bytes, bytes]]:
+        """Items in storage order ((hash_key, range_key) order), resuming after a key."""
+        if after is None:
+            rows = self.connection.execute(
+                "SELECT hash_key, range_key, item FROM items WHERE table_id = ? "
+                "ORDER BY hash_key, range_key LIMIT ?",
+                (table_id, limit),
+            )
+        else:
+            rows = self.connection.execute(
+                "SELECT hash_key, range_key, item FROM items WHERE table_id = ? "
+                "AND (hash_key, range_key) > (?, ?) ORDER BY hash_key, range_key LIMIT ?",
+                (table_id, after[0], after[1], limit),
+            )
+        return [(bytes(h), bytes(r), bytes(i)) for h, r, i in rows]
+
+    # -- streams ------------------------------------------------------------------------
+
+    def next_sequence(self) -> int:
+        """A new sequence number, greater than every one handed out before (never reused)."""
+        value = self._next_sequence
+        self._next_sequence += 1
+        return value
+
+    def peek_sequence(self) -> int:
+        """The number the next record would get (without taking it)."""
+        return self._next_sequence
+
+    def create_stream(
+        self, region: str, table_name: str, arn: str, description: dict[str, Any]
+    ) -> StreamRow:
+        cursor = self.connection.execute(
+            "INSERT INTO streams (region, table_name, arn, description) VALUES (?, ?, ?, ?)",
+            (region, table_name, arn, orjson.dumps(description)),
+        )
+        return StreamRow(int(cursor.lastrowid or 0), region, table_name, arn, description)
+
+    def save_stream(self, row: StreamRow) -> None:
+        self.connection.execute(
+            "UPDATE streams SET description = ? WHERE stream_id = ?",
+            (orjson.dumps(row.description), row.stream_id),
+        )
+
+    def delete_stream(self, stream_id: int) -> None:
+        self.connection.execute(
+            "DELETE FROM records WHERE shard_pk IN "
+            "(SELECT shard_pk FROM shards WHERE stream_id = ?)",
+            (stream_id,),
+        )
+        self.connection.execute("DELETE FROM shards WHERE stream_id = ?", (stream_id,))
+        self.connection.execute("DELETE FROM streams WHERE stream_id = ?", (stream_id,))
+
+    def streams(self) -> list[StreamRow]:
+        return [
+            StreamRow(stream_id, region, table_name, arn, orjson.loads(description))
+            for stream_id, region, table_name, arn, description in self.connection.execute(
+                "SELECT stream_id, region, table_name, arn, description FROM streams "
+                "ORDER BY stream_id"
+            )
+        ]
+
+    def create_shard(
+        self,
+        stream_id: int,
+        shard_id: str,
+        parent_shard_id: str | None,
+        starting_sequence: int,
+        created: float,
+    ) -> ShardRow:
+        cursor = self.connection.execute(
+            "INSERT INTO shards (stream_id, shard_id, parent_shard_id, starting_sequence, "
+            "created) VALUES (?, ?, ?, ?, ?)",
+            (stream_id, shard_id, parent_shard_id, starting_sequence, created),
+        )
+        return ShardRow(
+            int(cursor.lastrowid or 0),
+            stream_id,
+            shard_id,
+            parent_shard_id,
+            starting_sequence,
+            None,
+            created,
+            None,
+        )
+
+    def close_shard(self, shard: ShardRow, ending_sequence: int, closed: float) -> None:
+        self.connection.execute(
+            "UPDATE shards SET ending_sequence = ?, closed = ? WHERE shard_pk = ?",
+            (ending_sequence, closed, shard.shard_pk),
+        )
+        shard.ending_sequence = ending_sequence
+        shard.closed = closed
+
+    def delete_shard(self, shard_pk: int) -> None:
+        self.connection.execute("DELETE FROM records WHERE shard_pk = ?", (shard_pk,))
+        self.connection.execute("DELETE FROM shards WHERE shard_pk = ?", (shard_pk,))
+
+    def shards(self, stream_id: int | None = None) -> list[ShardRow]:
+        sql = (
+            "SELECT shard_pk, stream_id, shard_id, parent_shard_id, starting_sequence, "
+            "ending_sequence, created, closed FROM shards"
+        )
+        if stream_id is None:
+            rows = self.connection.execute(sql + " ORDER BY shard_id")
+        else:
+            rows = self.connection.execute(
+                sql + " WHERE stream_id = ? ORDER BY shard_id", (stream_id,)
+            )
+        return [ShardRow(*row) for row in rows]
+
+    def append_record(self, shard_pk: int, sequence: int, created: float, record: bytes) -> None:
+        self.connection.execute(
+            "INSERT INTO records (shard_pk, sequence, created, record) VALUES (?, ?, ?, ?)",
+            (shard_pk, sequence, created, record),
+        )
+
+    def read_records(
+        self, shard_pk: int, from_sequence: int, limit: int
+    ) -> list[tuple[int, bytes]]:
+        """Records with sequence >= from_sequence, in order."""
+        return [
+            (sequence, bytes(record))
+            for sequence, record in self.connection.execute(
+                "SELECT sequence, record FROM records WHERE shard_pk = ? AND sequence >= ? "
+                "ORDER BY sequence LIMIT ?",
+                (shard_pk, from_sequence, limit),
+            )
+        ]
+
+    def last_record_sequence(self, shard_pk: int) -> int | None:
+        row = self.connection.execute(
+            "SELECT max(sequence) FROM records WHERE shard_pk = ?", (shard_pk,)
+        ).fetchone()
+        return None if row[0] is None else int(row[0])
+
+    def first_record_sequence(self, shard_pk: int) -> int | None:
+        row = self.connection.execute(
+            "SELECT min(sequence) FROM records WHERE shard_pk = ?", (shard_pk,)
+        ).fetchone()
+        return None if row[0] is None else int(row[0])
+
+    def trim_records(self, created_before: float) -> int:
+        cursor = self.connection.execute("DELETE FROM records WHERE created < ?", (created_before,))
+        return cursor.rowcount
+
+    def reset(self) -> None:
+        """Drop every table and stream (test isolation)."""
+        with self.transaction():
+            for name in ("items", "tables", "records", "shards", "streams"):
+                self.connection.execute(f"DELETE FROM {name}")
+        self._tables.clear()

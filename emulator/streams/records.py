@@ -1,0 +1,81 @@
+"""Stream records: which event a write produces, and the record in its final wire form.
+
+A record is encoded once, at write time; GetRecords then splices stored bytes together.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import orjson
+
+from emulator.model.values import Item, item_size, items_equal
+
+EVENT_VERSION = "1.1"
+EVENT_SOURCE = "aws:dynamodb"
+TTL_IDENTITY = {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}
+
+_NEW_IMAGE_VIEWS = frozenset({"NEW_IMAGE", "NEW_AND_OLD_IMAGES"})
+_OLD_IMAGE_VIEWS = frozenset({"OLD_IMAGE", "NEW_AND_OLD_IMAGES"})
+
+
+def event_name(old_item: Item | None, new_item: Item | None) -> str | None:
+    """INSERT / MODIFY / REMOVE, or None when the write changed nothing (AWS emits nothing)."""
+    if old_item is None:
+        return None if new_item is None else "INSERT"
+    if new_item is None:
+        return "REMOVE"
+    return None if items_equal(old_item, new_item) else "MODIFY"
+
+
+def encode_sequence_number(sequence: int) -> str:
+    """Decimal text of 21+ digits: botocore rejects shorter sequence numbers."""
+    return str(SEQUENCE_BASE + sequence)
+
+
+def decode_sequence_number(text: str) -> int:
+    return int(text) - SEQUENCE_BASE
+
+
+SEQUENCE_BASE = 10**20
+
+
+def build_record(
+    *,
+    event: str,
+    view_type: str,
+    region: str,
+    keys: Item,
+    old_item: Item | None,
+    new_item: Item | None,
+    sequence: int,
+    created: float,
+    user_identity: dict[str, str] | None = None,
+) -> bytes:
+    """The GetRecords wire form of one record; images per view type, omitted not empty."""
+    size = item_size(keys)
+    stream_record: dict[str, Any] = {
+        "ApproximateCreationDateTime": int(created),
+        "Keys": keys,
+    }
+    if new_item is not None and view_type in _NEW_IMAGE_VIEWS:
+        stream_record["NewImage"] = new_item
+        size += item_size(new_item)
+    if old_item is not None and view_type in _OLD_IMAGE_VIEWS:
+        stream_record["OldImage"] = old_item
+        size += item_size(old_item)
+    stream_record["SequenceNumber"] = encode_sequence_number(sequence)
+    stream_record["SizeBytes"] = size
+    stream_record["StreamViewType"] = view_type
+    record: dict[str, Any] = {
+        "eventID": os.urandom(16).hex(),
+        "eventName": event,
+        "eventVersion": EVENT_VERSION,
+        "eventSource": EVENT_SOURCE,
+        "awsRegion": region,
+        "dynamodb": stream_record,
+    }
+    if user_identity is not None:
+        record["userIdentity"] = user_identity
+    return orjson.dumps(record)

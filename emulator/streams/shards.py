@@ -1,0 +1,197 @@
+"""Streams and their shards: identity, lifecycle, lineage, and where a record goes.
+
+Sequence numbers come from one counter in the engine, so they increase strictly within a
+shard and across a stream's shards (a child starts after its parent ended), and are never
+reused. A shard's range is [its starting number, its ending number once closed].
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from emulator.clock import Clock
+from emulator.model.values import Item
+from emulator.storage.engine import Engine, ShardRow, StreamRow
+from emulator.streams.records import build_record, event_name
+
+ENABLED = "ENABLED"
+DISABLED = "DISABLED"
+
+
+def stream_label(epoch_seconds: float) -> str:
+    """`YYYY-MM-DDTHH:MM:SS.mmm` in UTC, millisecond precision, no zone (AWS's format)."""
+    moment = datetime.fromtimestamp(epoch_seconds, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
+
+
+def stream_arn(region: str, account_id: str, table_name: str, label: str) -> str:
+    return f"arn:aws:dynamodb:{region}:{account_id}:table/{table_name}/stream/{label}"
+
+
+@dataclass(slots=True)
+class StreamManager:
+    """Owns the stream rows and the open shards; called inside the write's transaction."""
+
+    engine: Engine
+    clock: Clock
+    account_id: str
+    shards_per_stream: int = 1
+    _streams: dict[int, StreamRow] = field(default_factory=dict)
+    _open_shards: dict[int, list[ShardRow]] = field(default_factory=dict)
+    _shards_by_pk: dict[int, ShardRow] = field(default_factory=dict)
+    _last_shard_stamp: int = 0
+    _last_label_ms: int = 0
+
+    def load(self) -> None:
+        self._streams = {row.stream_id: row for row in self.engine.streams()}
+        self._open_shards = {stream_id: [] for stream_id in self._streams}
+        self._shards_by_pk = {}
+        for shard in self.engine.shards():
+            self._shards_by_pk[shard.shard_pk] = shard
+            if shard.ending_sequence is None:
+                self._open_shards.setdefault(shard.stream_id, []).append(shard)
+            stamp = int(shard.shard_id[8:28])
+            self._last_shard_stamp = max(self._last_shard_stamp, stamp)
+
+    # -- identity -----------------------------------------------------------------------
+
+    def create_stream(
+        self, region: str, table_name: str, key_schema: list[dict[str, str]], view_type: str
+    ) -> StreamRow:
+        now = self.clock.now()
+        label_ms = max(int(now * 1000), self._last_label_ms + 1)
+        self._last_label_ms = label_ms
+        label = stream_label(label_ms / 1000)
+        arn = stream_arn(region, self.account_id, table_name, label)
+        description: dict[str, Any] = {
+            "StreamLabel": label,
+            "StreamStatus": ENABLED,
+            "StreamViewType": view_type,
+            "CreationRequestDateTime": round(now, 3),
+            "TableName": table_name,
+            "KeySchema": key_schema,
+        }
+        row = self.engine.create_stream(region, table_name, arn, description)
+        self._streams[row.stream_id] = row
+        self._open_shards[row.stream_id] = [
+            self._new_shard(row.stream_id, None, now) for _ in range(self.shards_per_stream)
+        ]
+        return row
+
+    def _new_shard(self, stream_id: int, parent: str | None, now: float) -> ShardRow:
+        stamp = max(int(now * 1000), self._last_shard_stamp + 1)
+        self._last_shard_stamp = stamp
+        shard_id = f"shardId-{stamp:020d}-{os.urandom(4).hex()}"
+        shard = self.engine.create_shard(
+            stream_id, shard_id, parent, self.engine.next_sequence(), now
+        )
+        self._shards_by_pk[shard.shard_pk] = shard
+        return shard
+
+    def shard(self, shard_pk: int) -> ShardRow | None:
+        return self._shards_by_pk.get(shard_pk)
+
+    def stream(self, stream_id: int) -> StreamRow | None:
+        return self._streams.get(stream_id)
+
+    def stream_by_arn(self, arn: str) -> StreamRow | None:
+        for row in self._streams.values():
+            if row.arn == arn:
+                return row
+        return None
+
+    def all_streams(self) -> list[StreamRow]:
+        return sorted(self._streams.values(), key=lambda row: row.stream_id)
+
+    def shards(self, stream_id: int) -> list[ShardRow]:
+        """The stream's shards in ShardId order (which is creation order)."""
+        return sorted(
+            (s for s in self._shards_by_pk.values() if s.stream_id == stream_id),
+            key=lambda s: s.shard_id,
+        )
+
+    def open_shards(self, stream_id: int) -> list[ShardRow]:
+        return self._open_shards.get(stream_id, [])
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def disable_stream(self, stream_id: int) -> None:
+        """Close the open shards; the stream stays DISABLED and readable."""
+        row = self._streams[stream_id]
+        now = self.clock.now()
+        self._close_open_shards(stream_id, now)
+        row.description["StreamStatus"] = DISABLED
+        row.description["DisabledAt"] = now
+        self.engine.save_stream(row)
+
+    def _close_open_shards(self, stream_id: int, now: float) -> list[ShardRow]:
+        closed = self._open_shards.get(stream_id, [])
+        for shard in closed:
+            last = self.engine.last_record_sequence(shard.shard_pk)
+            self.engine.close_shard(shard, last or shard.starting_sequence, now)
+        self._open_shards[stream_id] = []
+        return closed
+
+    def rollover(self, stream_id: int, split: bool = False) -> tuple[list[str], list[str]]:
+        """Close the open shards and open their children (two each with `split`)."""
+        now = self.clock.now()
+        closed = self._close_open_shards(stream_id, now)
+        children = [
+            self._new_shard(stream_id, parent.shard_id, now)
+            for parent in closed
+            for _ in range(2 if split else 1)
+        ]
+        self._open_shards[stream_id] = children
+        return [s.shard_id for s in closed], [s.shard_id for s in children]
+
+    def forget(self, stream_id: int) -> None:
+        self.engine.delete_stream(stream_id)
+        self._streams.pop(stream_id, None)
+        self._open_shards.pop(stream_id, None)
+        for pk in [pk for pk, s in self._shards_by_pk.items() if s.stream_id == stream_id]:
+            del self._shards_by_pk[pk]
+
+    def reset(self) -> None:
+        self._streams.clear()
+        self._open_shards.clear()
+        self._shards_by_pk.clear()
+
+    # -- records ------------------------------------------------------------------------
+
+    def record_change(
+        self,
+        stream_id: int,
+        region: str,
+        hash_key: bytes,
+        keys: Item,
+        old_item: Item | None,
+        new_item: Item | None,
+        user_identity: dict[str, str] | None = None,
+    ) -> None:
+        """Append the record a write produces (none for a no-op), in the caller's transaction."""
+        event = event_name(old_item, new_item)
+        if event is None:
+            return
+        shards = self._open_shards.get(stream_id)
+        if not shards:
+            return
+        shard = shards[0] if len(shards) == 1 else shards[zlib.crc32(hash_key) % len(shards)]
+        row = self._streams[stream_id]
+        sequence = self.engine.next_sequence()
+        created = self.clock.now()
+        record = build_record(
+            event=event,
+            view_type=row.description["StreamViewType"],
+            region=region,
+            keys=keys,
+            old_item=old_item,
+            new_item=new_item,
+            sequence=sequence,
+            created=created,
+            user_identity=user_identity,
+        )
+        self.engine.append_record(shard.shard_pk, sequence, created, record)

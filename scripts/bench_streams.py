@@ -1,0 +1,365 @@
+#!/usr/bin/env python3
+"""DynamoDB Streams read side of the emulator: drain throughput and change latency.
+
+What is measured
+    (a) drain throughput.  A table with a NEW_AND_OLD_IMAGES stream gets ``--items`` new items
+        (default 10,000; PutItem at concurrency 8 over raw HTTP, not timed).  Then, on one
+        keep-alive connection: DescribeStream, GetShardIterator TRIM_HORIZON on every shard, and
+        GetRecords (Limit ``--limit``, default 1000) following NextShardIterator, shard after
+        shard in turn, until that many records were read.  Every response is parsed with orjson
+        and its ``Records`` counted.  Only this GetRecords phase is timed.
+    (b) change latency.  On a fresh stream table a reader takes a LATEST iterator on every open
+        shard and polls GetRecords on them in a tight loop (no sleep) on its own connection.  A
+        writer, on another connection, does ``--writes`` PutItems (default 2,000) one at a time
+        with a ``--pause-ms`` pause between them.  For each key the latency is the time from the
+        writer receiving the PutItem response to the reader receiving the record with that key.
+
+    Both run as tasks of one asyncio event loop in one process, with the minimal HTTP/1.1 client
+    of bench.py, on 127.0.0.1; client and server share the machine's cores (2 on the reference
+    machine).  The reader's tight loop keeps one core busy on both sides while (b) runs.
+
+How to read the numbers
+    records/s       stream records delivered per second while draining: higher is better.
+    calls           GetRecords calls made; records/call shows how full the pages were.
+    latency p50/p99/max (ms)  how long after a write is acknowledged a poller sees it.  About
+                    one GetRecords round trip is the floor; more means the record is made
+                    visible late (e.g. batched or published after the response).  A negative
+                    minimum means the record was readable before the PutItem response arrived.
+    missing         writes whose record the reader never saw within the grace period: should
+                    be 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from bench import (
+    HOST,
+    STREAMS,
+    ApiError,
+    RawConn,
+    build_request,
+    call,
+    client_note,
+    create_table,
+    delete_table,
+    emulator_server,
+    put_item_requests,
+    ready,
+    run_load,
+    unique_table,
+)
+
+THROTTLED = (b"LimitExceededException", b"ThrottlingException")
+
+
+# --------------------------------------------------------------------------- stream helpers
+
+
+async def describe_shards(conn: RawConn, arn: str) -> list[dict[str, Any]]:
+    """All shards of the stream, following LastEvaluatedShardId (bounded)."""
+    shards: list[dict[str, Any]] = []
+    payload: dict[str, Any] = {"StreamArn": arn}
+    for _ in range(1000):
+        desc = (await call(conn, f"{STREAMS}.DescribeStream", payload))["StreamDescription"]
+        shards.extend(desc.get("Shards", []))
+        last = desc.get("LastEvaluatedShardId")
+        if not last:
+            return shards
+        payload = {"StreamArn": arn, "ExclusiveStartShardId": last}
+    raise RuntimeError("DescribeStream kept paginating")
+
+
+def is_open(shard: dict[str, Any]) -> bool:
+    return "EndingSequenceNumber" not in shard.get("SequenceNumberRange", {})
+
+
+async def shard_iterator(conn: RawConn, arn: str, shard_id: str, kind: str) -> str:
+    payload = {"StreamArn": arn, "ShardId": shard_id, "ShardIteratorType": kind}
+    out = await call(conn, f"{STREAMS}.GetShardIterator", payload)
+    return str(out["ShardIterator"])
+
+
+@dataclass
+class ShardReader:
+    """Iterators over a stream's shards on one connection; picks up child shards as they come."""
+
+    conn: RawConn
+    arn: str
+    limit: int
+    iterators: dict[str, str | None] = field(default_factory=dict)
+    calls: int = 0
+    empty_calls: int = 0
+    throttled: int = 0
+    bytes_read: int = 0
+
+    async def start(self, kind: str, open_only: bool) -> None:
+        for shard in await describe_shards(self.conn, self.arn):
+            if open_only and not is_open(shard):
+                self.iterators[shard["ShardId"]] = None
+                continue
+            sid = shard["ShardId"]
+            self.iterators[sid] = await shard_iterator(self.conn, self.arn, sid, kind)
+
+    async def discover(self) -> None:
+        """Add shards created since start (e.g. children of a closed shard), from their start."""
+        for shard in await describe_shards(self.conn, self.arn):
+            sid = shard["ShardId"]
+            if sid not in self.iterators:
+                self.iterators[sid] = await shard_iterator(self.conn, self.arn, sid, "TRIM_HORIZON")
+
+    def live(self) -> list[str]:
+        return [sid for sid, it in self.iterators.items() if it is not None]
+
+    async def get(self, sid: str) -> list[dict[str, Any]]:
+        """One GetRecords on shard sid; advance its iterator; return the records."""
+        it = self.iterators[sid]
+        assert it is not None
+        body = orjson.dumps({"ShardIterator": it, "Limit": self.limit})
+        status, raw = await self.conn.request(
+            build_request(self.conn.port, f"{STREAMS}.GetRecords", body)
+        )
+        self.calls += 1
+        self.bytes_read += len(raw)
+        if status != 200:
+            if any(t in raw for t in THROTTLED):
+                self.throttled += 1
+                await asyncio.sleep(0.005)
+                return []
+            raise ApiError("GetRecords", status, raw)
+        out = orjson.loads(raw)
+        records: list[dict[str, Any]] = out.get("Records", [])
+        if not records:
+            self.empty_calls += 1
+        nxt = out.get("NextShardIterator")
+        self.iterators[sid] = nxt
+        if nxt is None:
+            await self.discover()
+        return records
+
+
+def record_key(record: dict[str, Any]) -> str:
+    return str(record["dynamodb"]["Keys"]["pk"]["S"])
+
+
+def pct(values: list[float], q: float) -> float:
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+# --------------------------------------------------------------------------- (a) drain
+
+
+async def drain(port: int, args: argparse.Namespace) -> None:
+    table = unique_table("bench_drain")
+    desc = await create_table(port, table, stream=True)
+    arn = desc["LatestStreamArn"]
+    try:
+        reqs = put_item_requests(port, table, "d", args.items)
+        load = await run_load(port, reqs, 8)
+        if load.errors:
+            raise SystemExit(f"PutItem errors while loading: {load.errors}; {load.first_error}")
+        print(f"(a) drain: wrote {args.items} items at concurrency 8 ({load.rps:.0f} req/s)")
+
+        conn = RawConn(HOST, port)
+        await conn.connect()
+        try:
+            reader = ShardReader(conn, arn, args.limit)
+            await reader.start("TRIM_HORIZON", open_only=False)
+            shards = len(reader.iterators)
+            seen = 0
+            keys: set[str] = set()
+            deadline = time.monotonic() + args.timeout
+            t0 = time.perf_counter()
+            while seen < args.items and time.monotonic() < deadline:
+                live = reader.live()
+                if not live:
+                    break
+                got = 0
+                for sid in live:
+                    records = await reader.get(sid)
+                    got += len(records)
+                    keys.update(record_key(r) for r in records)
+                    seen += len(records)
+                    if seen >= args.items:
+                        break
+                if not got:
+                    await asyncio.sleep(0.001)  # nothing anywhere yet: do not spin at 100%
+            seconds = time.perf_counter() - t0
+        finally:
+            await conn.close()
+        print(
+            f"    read {seen} records ({len(keys)} distinct keys) from {shards} shard(s) in "
+            f"{seconds * 1000:.0f} ms: {seen / seconds:,.0f} records/s, "
+            f"{reader.bytes_read / seconds / 1e6:.1f} MB/s"
+        )
+        print(
+            f"    {reader.calls} GetRecords calls (Limit {args.limit}), "
+            f"{seen / max(reader.calls, 1):.0f} records/call, {reader.empty_calls} empty, "
+            f"{reader.throttled} throttled"
+        )
+        if seen < args.items:
+            print(f"    WARNING: only {seen} of {args.items} records read within {args.timeout}s")
+    finally:
+        if args.url:
+            await delete_table(port, table)
+
+
+# --------------------------------------------------------------------------- (b) latency
+
+
+async def latency(port: int, args: argparse.Namespace) -> None:
+    table = unique_table("bench_latency")
+    desc = await create_table(port, table, stream=True)
+    arn = desc["LatestStreamArn"]
+    reqs = put_item_requests(port, table, "l", args.writes)
+    keys = [f"l{i:07d}" for i in range(args.writes)]
+    acked: dict[str, float] = {}
+    seen: dict[str, float] = {}
+    writer_done = asyncio.Event()
+    clock = time.perf_counter
+
+    rconn = RawConn(HOST, port)
+    wconn = RawConn(HOST, port)
+    await rconn.connect()
+    await wconn.connect()
+    try:
+        reader = ShardReader(rconn, arn, args.limit)
+        await reader.start("LATEST", open_only=True)
+        open_shards = len(reader.live())
+
+        async def read() -> None:
+            grace_end = float("inf")
+            while clock() < grace_end and len(seen) < args.writes:
+                live = reader.live()
+                if not live:
+                    await reader.discover()
+                    live = reader.live()
+                    if not live:
+                        await asyncio.sleep(0.001)
+                for sid in live:
+                    records = await reader.get(sid)
+                    now = clock()
+                    for rec in records:
+                        seen.setdefault(record_key(rec), now)
+                if writer_done.is_set() and grace_end == float("inf"):
+                    grace_end = clock() + args.grace
+
+        async def write() -> None:
+            pause = args.pause_ms / 1000
+            try:
+                for key, raw in zip(keys, reqs, strict=True):
+                    status, body = await wconn.request(raw)
+                    acked[key] = clock()
+                    if status != 200:
+                        raise ApiError("PutItem", status, body)
+                    await asyncio.sleep(pause)
+            finally:
+                writer_done.set()
+
+        t0 = clock()
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(read())
+            tg.create_task(write())
+        wall = clock() - t0
+    finally:
+        await rconn.close()
+        await wconn.close()
+        if args.url:
+            await delete_table(port, table)
+
+    lat = sorted((seen[k] - acked[k]) * 1000 for k in keys if k in seen and k in acked)
+    missing = sum(1 for k in keys if k not in seen)
+    print(
+        f"(b) change latency: {args.writes} PutItems one at a time, {args.pause_ms} ms apart; "
+        f"reader polling {open_shards} open shard(s) with LATEST iterators"
+    )
+    if lat:
+        print(
+            f"    PutItem response -> record at reader: p50 {pct(lat, 0.5):.2f} ms, "
+            f"p99 {pct(lat, 0.99):.2f} ms, max {lat[-1]:.2f} ms "
+            f"(min {lat[0]:.2f}, mean {statistics.fmean(lat):.2f})"
+        )
+    print(
+        f"    {reader.calls} GetRecords calls in {wall:.1f} s ({reader.calls / wall:,.0f}/s), "
+        f"{reader.empty_calls} empty, {reader.throttled} throttled; missing {missing}"
+    )
+    if missing:
+        print(f"    WARNING: {missing} writes never seen by the reader within {args.grace}s")
+
+
+# --------------------------------------------------------------------------- main
+
+
+async def bench(args: argparse.Namespace) -> int:
+    with emulator_server(args.url, args.emulator_args) as emu:
+        await ready(emu, need_200=True)
+        print(client_note())
+        how = " (given --url)" if args.url else " (started here)"
+        print(f"emulator on port {emu.port}{how}\n")
+        if not args.skip_drain:
+            await drain(emu.port, args)
+        if not args.skip_latency:
+            await latency(emu.port, args)
+    return 0
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        description="DynamoDB Streams drain throughput and change latency of the emulator.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__,
+    )
+    p.add_argument(
+        "--url",
+        help="an emulator already running on 127.0.0.1, e.g. http://127.0.0.1:8000 "
+        "(default: start `python -m emulator --port <free>` and stop it at the end)",
+    )
+    p.add_argument(
+        "--items", type=int, default=10000, help="(a) items written, then drained (default 10000)"
+    )
+    p.add_argument("--limit", type=int, default=1000, help="GetRecords Limit (default 1000)")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        help="(a) give up draining after this many seconds (default 60)",
+    )
+    p.add_argument(
+        "--writes", type=int, default=2000, help="(b) PutItems, one at a time (default 2000)"
+    )
+    p.add_argument(
+        "--pause-ms", type=float, default=2.0, help="(b) pause between writes (default 2)"
+    )
+    p.add_argument(
+        "--grace",
+        type=float,
+        default=5.0,
+        help="(b) seconds the reader waits after the last write (default 5)",
+    )
+    p.add_argument("--skip-drain", action="store_true", help="do not run (a)")
+    p.add_argument("--skip-latency", action="store_true", help="do not run (b)")
+    p.add_argument(
+        "--emulator-args",
+        default="",
+        help="extra arguments for the emulator this script starts, e.g. '--stream-shards 4'",
+    )
+    args = p.parse_args(argv)
+    if min(args.items, args.limit, args.writes) < 1:
+        p.error("--items, --limit and --writes must be at least 1")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return asyncio.run(bench(parse_args(argv)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

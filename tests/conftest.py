@@ -1,0 +1,156 @@
+"""Test harness: a real emulator process on a free port, and real clients pointed at it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config as BotoConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+REGION = "us-east-1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class RunningServer:
+    url: str
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_server(*args: str, env: dict[str, str] | None = None) -> RunningServer:
+    """Start `python -m emulator` on a free port and wait until it answers."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "emulator", "--port", str(port), "--log-level", "warning", *args],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/", timeout=1) as response:
+                if response.status == 200:
+                    return RunningServer(url, process)
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError("emulator did not start") from None
+            time.sleep(0.02)
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[RunningServer]:
+    running = start_server()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+def endpoint(server: RunningServer) -> str:
+    return server.url
+
+
+def make_client(endpoint: str, service: str = "dynamodb", region: str = REGION) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=BotoConfig(retries={"max_attempts": 1}),
+    )
+
+
+@pytest.fixture(scope="session")
+def ddb(endpoint: str) -> Any:
+    return make_client(endpoint)
+
+
+@pytest.fixture(scope="session")
+def streams(endpoint: str) -> Any:
+    return make_client(endpoint, "dynamodbstreams")
+
+
+_counter = iter(range(1, 10**9))
+
+
+@pytest.fixture
+def table_name(request: pytest.FixtureRequest) -> str:
+    """A fresh table name per test (the server is shared by the session)."""
+    base = "".join(c if c.isalnum() else "-" for c in request.node.name)[:80]
+    return f"t{next(_counter)}-{base}"
+
+
+@pytest.fixture
+def make_table(ddb: Any, table_name: str) -> Callable[..., str]:
+    """Create a table (hash key `pk` S, optional range key `sk`) and return its name."""
+
+    def create(
+        *, range_key: str | None = None, stream: str | None = None, name: str | None = None,
+        hash_type: str = "S", **extra: Any
+    ) -> str:
+        name = name or table_name
+        key_schema = [{"AttributeName": "pk", "KeyType": "HASH"}]
+        definitions = [{"AttributeName": "pk", "AttributeType": hash_type}]
+        if range_key is not None:
+            key_schema.append({"AttributeName": "sk", "KeyType": "RANGE"})
+            definitions.append({"AttributeName": "sk", "AttributeType": range_key})
+        kwargs: dict[str, Any] = {
+            "TableName": name,
+            "KeySchema": key_schema,
+            "AttributeDefinitions": definitions,
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+        if stream is not None:
+            kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream}
+        kwargs.update(extra)
+        ddb.create_table(**kwargs)
+        return name
+
+    return create
+
+
+def raw_call(
+    endpoint: str, target: str | None, body: bytes | str, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    """A plain HTTP POST, for requests no SDK would send."""
+    data = body.encode() if isinstance(body, str) else body
+    request = urllib.request.Request(endpoint + "/", data=data, method="POST")
+    request.add_header("Content-Type", "application/x-amz-json-1.0")
+    if target is not None:
+        request.add_header("X-Amz-Target", target)
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
