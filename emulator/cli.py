@@ -36,4 +36,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         log_level=config.log_level.lower(),
         access_log=False,
         lifespan="on",
+        ws="none",  # no websockets: skips importing them, which start-up time pays for
+        timeout_graceful_shutdown=10,
     )

@@ -56,6 +56,7 @@ class EmulatorApp:
             elif name == b"content-length":
                 declared_length = int(value) if value.isdigit() else 0
         if declared_length > wire.MAX_REQUEST_BYTES:
+            await self._discard_body(receive)
             await self._send(send, 413, b"")
             return
         chunks: list[bytes] = []
@@ -66,6 +67,8 @@ class EmulatorApp:
             chunk = message.get("body", b"")
             received += len(chunk)
             if received > wire.MAX_REQUEST_BYTES:
+                if message.get("more_body", False):
+                    await self._discard_body(receive)
                 await self._send(send, 413, b"")
                 return
             chunks.append(chunk)
@@ -74,6 +77,15 @@ class EmulatorApp:
         region = wire.region_from_authorization(authorization, self.config.region)
         status, payload = wire.handle_call(self.backend, target, region, body)
         await self._send(send, status, payload)
+
+    @staticmethod
+    async def _discard_body(receive: Receive) -> None:
+        """Read and drop the rest of an oversized body, so that a client that writes its
+        whole request before reading sees the 413 instead of a connection reset."""
+        more = True
+        while more:
+            message = await receive()
+            more = message.get("more_body", False)
 
     @staticmethod
     async def _send(send: Send, status: int, body: bytes) -> None:

@@ -173,7 +173,6 @@ async def drain(port: int, args: argparse.Namespace) -> None:
         try:
             reader = ShardReader(conn, arn, args.limit)
             await reader.start("TRIM_HORIZON", open_only=False)
-            shards = len(reader.iterators)
             seen = 0
             keys: set[str] = set()
             deadline = time.monotonic() + args.timeout
@@ -193,6 +192,7 @@ async def drain(port: int, args: argparse.Namespace) -> None:
                 if not got:
                     await asyncio.sleep(0.001)  # nothing anywhere yet: do not spin at 100%
             seconds = time.perf_counter() - t0
+            shards = len(reader.iterators)
         finally:
             await conn.close()
         print(
@@ -289,7 +289,8 @@ async def latency(port: int, args: argparse.Namespace) -> None:
         )
     print(
         f"    {reader.calls} GetRecords calls in {wall:.1f} s ({reader.calls / wall:,.0f}/s), "
-        f"{reader.empty_calls} empty, {reader.throttled} throttled; missing {missing}"
+        f"{reader.empty_calls} empty, {reader.throttled} throttled; "
+        f"{len(reader.iterators)} shard(s) seen in all; missing {missing}"
     )
     if missing:
         print(f"    WARNING: {missing} writes never seen by the reader within {args.grace}s")

@@ -15,7 +15,15 @@ from emulator.api.common import (
     read_units,
     write_units,
 )
-from emulator.api.writes import check_item_size, load_item, storage_key, write_item
+from emulator.api.writes import (
+    check_index_keys,
+    check_item_size,
+    load_item,
+    load_sized_item,
+    storage_key,
+    tracks_changes,
+    write_item,
+)
 from emulator.errors import ValidationException
 from emulator.model.keys import key_of, validate_item_key, validate_key
 from emulator.model.values import Item, item_size, validate_item
@@ -44,18 +52,36 @@ def put_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str
     schema = key_schema(row)
     item = validate_item(request["Item"])
     validate_item_key(schema, item)
+    check_index_keys(row, item)
     size = check_item_size(item)
     return_values = _check_return_values(request, _PUT_RETURN_VALUES)
     key = key_of(schema, item)
     hash_key, range_key = storage_key(schema, key)
+    wants_capacity = request.get("ReturnConsumedCapacity", "NONE") != "NONE"
+    needs_old = return_values != "NONE" or wants_capacity or tracks_changes(row)
     with backend.engine.transaction():
-        old_item = load_item(backend, row, hash_key, range_key)
-        write_item(backend, row, region, key, hash_key, range_key, old_item, item, size=size)
+        old_item, old_size = (
+            load_sized_item(backend, row, hash_key, range_key) if needs_old else (None, 0)
+        )
+        write_item(
+            backend,
+            row,
+            region,
+            key,
+            hash_key,
+            range_key,
+            old_item,
+            item,
+            size=size,
+            old_size=old_size,
+        )
     result: dict[str, Any] = {}
     if return_values == "ALL_OLD" and old_item is not None:
         result["Attributes"] = old_item
-    units = write_units(max(size, item_size(old_item) if old_item else 0))
-    return _with_capacity(result, request, row.name, units)
+    if wants_capacity:
+        units = write_units(max(size, old_size))
+        return _with_capacity(result, request, row.name, units)
+    return result
 
 
 def get_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any] | bytes:

@@ -8,8 +8,9 @@ from typing import Any
 import orjson
 
 from emulator.api.backend import Backend
-from emulator.api.common import STREAM_ID
+from emulator.api.common import STREAM_ID, table_indexes
 from emulator.errors import ValidationException
+from emulator.model.indexes import IndexSchema
 from emulator.model.keys import KeySchema, encode_key_av
 from emulator.model.values import Item, item_size
 from emulator.storage.engine import TableRow
@@ -30,6 +31,16 @@ def load_item(backend: Backend, row: TableRow, hash_key: bytes, range_key: bytes
     return None if blob is None else orjson.loads(blob)
 
 
+def load_sized_item(
+    backend: Backend, row: TableRow, hash_key: bytes, range_key: bytes
+) -> tuple[Item | None, int]:
+    """The stored item and its stored size (0 when absent): sizes are never recomputed."""
+    found = backend.engine.get_item_and_size(row.table_id, hash_key, range_key)
+    if found is None:
+        return None, 0
+    return orjson.loads(found[0]), found[1]
+
+
 def check_item_size(
     item: Item, message: str = "Item size has exceeded the maximum allowed size"
 ) -> int:
@@ -37,6 +48,51 @@ def check_item_size(
     if size > MAX_ITEM_BYTES:
         raise ValidationException(message)
     return size
+
+
+def tracks_changes(row: TableRow) -> bool:
+    """Whether a write must know the old item (for stream records or index entries)."""
+    return STREAM_ID in row.description or bool(table_indexes(row))
+
+
+def check_index_keys(row: TableRow, item: Item) -> None:
+    """Reject an item whose secondary-index key attributes have the wrong type."""
+    for index in table_indexes(row):
+        index.check_item(item)
+
+
+def table_key_bytes(hash_key: bytes, range_key: bytes) -> bytes:
+    """The table key of an index entry: unambiguous (length-prefixed) and unique."""
+    return len(hash_key).to_bytes(2, "big") + hash_key + range_key
+
+
+def update_index_entries(
+    backend: Backend,
+    indexes: tuple[IndexSchema, ...],
+    hash_key: bytes,
+    range_key: bytes,
+    old_item: Item | None,
+    new_item: Item | None,
+) -> None:
+    engine = backend.engine
+    table_key = table_key_bytes(hash_key, range_key)
+    for index in indexes:
+        if old_item is not None:
+            old_key = index.entry_key(old_item)
+            if old_key is not None:
+                engine.index_delete(index.index_id, old_key[0], old_key[1], table_key)
+        if new_item is not None:
+            new_key = index.entry_key(new_item)
+            if new_key is not None:
+                projected = index.project(new_item)
+                engine.index_put(
+                    index.index_id,
+                    new_key[0],
+                    new_key[1],
+                    table_key,
+                    item_size(projected),
+                    orjson.dumps(projected),
+                )
 
 
 def write_item(
@@ -50,6 +106,7 @@ def write_item(
     new_item: Item | None,
     *,
     size: int | None = None,
+    old_size: int | None = None,
     user_identity: dict[str, Any] | None = None,
 ) -> None:
     """Store `new_item` (None deletes) and append the stream record the change produces.
@@ -62,15 +119,22 @@ def write_item(
             return
         engine.delete_item(row.table_id, hash_key, range_key)
     else:
-        engine.put_item(
-            row.table_id,
-            hash_key,
-            range_key,
-            item_size(new_item) if size is None else size,
-            orjson.dumps(new_item),
-        )
+        if size is None:
+            size = item_size(new_item)
+        engine.put_item(row.table_id, hash_key, range_key, size, orjson.dumps(new_item))
+    indexes = table_indexes(row)
+    if indexes:
+        update_index_entries(backend, indexes, hash_key, range_key, old_item, new_item)
     stream_id = row.description.get(STREAM_ID)
     if stream_id is not None:
         backend.streams.record_change(
-            stream_id, region, hash_key, key, old_item, new_item, user_identity
+            stream_id,
+            region,
+            hash_key,
+            key,
+            old_item,
+            new_item,
+            user_identity,
+            new_size=size,
+            old_size=old_size,
         )

@@ -299,7 +299,12 @@ def _text_size(text: str) -> int:
 
 def _number_size(text: str) -> int:
     """1 byte per 2 significant digits (rounded up) + 1; zero counts as 1 byte."""
-    return (significant_digits(text) + 1) // 2 + 1
+    if "e" in text or "E" in text:
+        return (significant_digits(text) + 1) // 2 + 1
+    # Normalised text (the stored form): digits are what is left without sign, point and
+    # leading / trailing zeros.
+    digits = len(text.replace("-", "").replace(".", "").strip("0"))
+    return (digits + 1) // 2 + 1
 
 
 def value_size(av: AttributeValue) -> int:
@@ -330,8 +335,23 @@ def value_size(av: AttributeValue) -> int:
 
 
 def item_size(item: Item) -> int:
-    """Size of a whole item: attribute name bytes + value sizes (also Streams SizeBytes)."""
-    return sum(_text_size(name) + value_size(av) for name, av in item.items())
+    """Size of a whole item: attribute name bytes + value sizes (also Streams SizeBytes).
+
+    Runs on every write and every stream record, so strings and numbers are inlined.
+    """
+    total = 0
+    for name, av in item.items():
+        total += len(name) if name.isascii() else len(name.encode("utf-8"))
+        text = av.get("S")
+        if text is not None:
+            total += len(text) if text.isascii() else len(text.encode("utf-8"))
+            continue
+        text = av.get("N")
+        if text is not None:
+            total += _number_size(text)
+            continue
+        total += value_size(av)
+    return total
 
 
 # --------------------------------------------------------------------------- equality

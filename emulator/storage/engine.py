@@ -38,6 +38,15 @@ CREATE TABLE IF NOT EXISTS items (
     item BLOB NOT NULL,
     PRIMARY KEY (table_id, hash_key, range_key)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS index_items (
+    index_id INTEGER NOT NULL,
+    hash_key BLOB NOT NULL,
+    range_key BLOB NOT NULL,
+    table_key BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    item BLOB NOT NULL,
+    PRIMARY KEY (index_id, hash_key, range_key, table_key)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS streams (
     stream_id INTEGER PRIMARY KEY,
     region TEXT NOT NULL,
@@ -213,7 +222,16 @@ class Engine:
             (orjson.dumps(row.description), row.table_id),
         )
 
-    def delete_table(self, row: TableRow) -> None:
+    def allocate_id(self, name: str) -> int:
+        """A new id from a named counter (kept in meta, so ids are never reused)."""
+        current = self.get_meta("counter:" + name)
+        value = int(current or b"0") + 1
+        self.set_meta("counter:" + name, str(value).encode())
+        return value
+
+    def delete_table(self, row: TableRow, index_ids: list[int] | None = None) -> None:
+        for index_id in index_ids or []:
+            self.drop_index(index_id)
         self.connection.execute("DELETE FROM items WHERE table_id = ?", (row.table_id,))
         self.connection.execute("DELETE FROM tables WHERE table_id = ?", (row.table_id,))
         self._tables.pop((row.region, row.name), None)
@@ -233,6 +251,14 @@ class Engine:
             (table_id, hash_key, range_key),
         ).fetchone()
         return None if row is None else row[0]
+
+    def get_item_and_size(
+        self, table_id: int, hash_key: bytes, range_key: bytes
+    ) -> tuple[bytes, int] | None:
+        return self.connection.execute(
+            "SELECT item, size FROM items WHERE table_id = ? AND hash_key = ? AND range_key = ?",
+            (table_id, hash_key, range_key),
+        ).fetchone()
 
     def put_item(
         self, table_id: int, hash_key: bytes, range_key: bytes, size: int, item: bytes
@@ -298,6 +324,104 @@ class Engine:
                 (table_id, after[0], after[1], limit),
             )
         return [(bytes(h), bytes(r), bytes(i)) for h, r, i in rows]
+
+    # -- secondary indexes --------------------------------------------------------------
+
+    def index_put(
+        self,
+        index_id: int,
+        hash_key: bytes,
+        range_key: bytes,
+        table_key: bytes,
+        size: int,
+        item: bytes,
+    ) -> None:
+        self.connection.execute(
+            "INSERT OR REPLACE INTO index_items "
+            "(index_id, hash_key, range_key, table_key, size, item) VALUES (?, ?, ?, ?, ?, ?)",
+            (index_id, hash_key, range_key, table_key, size, item),
+        )
+
+    def index_delete(
+        self, index_id: int, hash_key: bytes, range_key: bytes, table_key: bytes
+    ) -> None:
+        self.connection.execute(
+            "DELETE FROM index_items WHERE index_id = ? AND hash_key = ? AND range_key = ? "
+            "AND table_key = ?",
+            (index_id, hash_key, range_key, table_key),
+        )
+
+    def drop_index(self, index_id: int) -> None:
+        self.connection.execute("DELETE FROM index_items WHERE index_id = ?", (index_id,))
+
+    def index_usage(self, index_id: int) -> tuple[int, int]:
+        count, size = self.connection.execute(
+            "SELECT count(*), coalesce(sum(size), 0) FROM index_items WHERE index_id = ?",
+            (index_id,),
+        ).fetchone()
+        return int(count), int(size)
+
+    def index_range_read(
+        self,
+        index_id: int,
+        hash_key: bytes,
+        lower: tuple[bytes, bytes] | None = None,
+        upper: tuple[bytes, bytes] | None = None,
+        *,
+        lower_inclusive: bool = True,
+        upper_inclusive: bool = True,
+        forward: bool = True,
+        limit: int = -1,
+    ) -> list[tuple[bytes, bytes, bytes]]:
+        """Entries of one index partition between (range_key, table_key) bounds, in order.
+
+        Returns (range_key, table_key, item) triples.
+        """
+        clauses = ["index_id = ?", "hash_key = ?"]
+        params: list[Any] = [index_id, hash_key]
+        if lower is not None:
+            clauses.append(
+                "(range_key, table_key) >= (?, ?)"
+                if lower_inclusive
+                else "(range_key, table_key) > (?, ?)"
+            )
+            params.extend(lower)
+        if upper is not None:
+            clauses.append(
+                "(range_key, table_key) <= (?, ?)"
+                if upper_inclusive
+                else "(range_key, table_key) < (?, ?)"
+            )
+            params.extend(upper)
+        order = "ASC" if forward else "DESC"
+        params.append(limit)
+        sql = (
+            f"SELECT range_key, table_key, item FROM index_items WHERE {' AND '.join(clauses)} "
+            f"ORDER BY range_key {order}, table_key {order} LIMIT ?"
+        )
+        return [(bytes(r), bytes(t), bytes(i)) for r, t, i in self.connection.execute(sql, params)]
+
+    def index_scan(
+        self,
+        index_id: int,
+        after: tuple[bytes, bytes, bytes] | None = None,
+        limit: int = -1,
+    ) -> list[tuple[bytes, bytes, bytes, bytes]]:
+        """Index entries in storage order, resuming after (hash, range, table_key)."""
+        if after is None:
+            rows = self.connection.execute(
+                "SELECT hash_key, range_key, table_key, item FROM index_items "
+                "WHERE index_id = ? ORDER BY hash_key, range_key, table_key LIMIT ?",
+                (index_id, limit),
+            )
+        else:
+            rows = self.connection.execute(
+                "SELECT hash_key, range_key, table_key, item FROM index_items "
+                "WHERE index_id = ? AND (hash_key, range_key, table_key) > (?, ?, ?) "
+                "ORDER BY hash_key, range_key, table_key LIMIT ?",
+                (index_id, *after, limit),
+            )
+        return [(bytes(h), bytes(r), bytes(t), bytes(i)) for h, r, t, i in rows]
 
     # -- streams ------------------------------------------------------------------------
 
@@ -431,6 +555,6 @@ class Engine:
     def reset(self) -> None:
         """Drop every table and stream (test isolation)."""
         with self.transaction():
-            for name in ("items", "tables", "records", "shards", "streams"):
+            for name in ("items", "index_items", "tables", "records", "shards", "streams"):
                 self.connection.execute(f"DELETE FROM {name}")
         self._tables.clear()

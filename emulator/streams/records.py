@@ -52,6 +52,8 @@ def build_record(
     sequence: int,
     created: float,
     user_identity: dict[str, str] | None = None,
+    new_size: int | None = None,
+    old_size: int | None = None,
 ) -> bytes:
     """The GetRecords wire form of one record; images per view type, omitted not empty."""
     size = item_size(keys)
@@ -61,10 +63,10 @@ def build_record(
     }
     if new_item is not None and view_type in _NEW_IMAGE_VIEWS:
         stream_record["NewImage"] = new_item
-        size += item_size(new_item)
+        size += item_size(new_item) if new_size is None else new_size
     if old_item is not None and view_type in _OLD_IMAGE_VIEWS:
         stream_record["OldImage"] = old_item
-        size += item_size(old_item)
+        size += item_size(old_item) if old_size is None else old_size
     stream_record["SequenceNumber"] = encode_sequence_number(sequence)
     stream_record["SizeBytes"] = size
     stream_record["StreamViewType"] = view_type

@@ -171,6 +171,9 @@ class StreamManager:
         old_item: Item | None,
         new_item: Item | None,
         user_identity: dict[str, str] | None = None,
+        *,
+        new_size: int | None = None,
+        old_size: int | None = None,
     ) -> None:
         """Append the record a write produces (none for a no-op), in the caller's transaction."""
         event = event_name(old_item, new_item)
@@ -193,5 +196,7 @@ class StreamManager:
             sequence=sequence,
             created=created,
             user_identity=user_identity,
+            new_size=new_size,
+            old_size=old_size,
         )
         self.engine.append_record(shard.shard_pk, sequence, created, record)

@@ -50,7 +50,7 @@ def evaluate_condition(
 
 
 class _Evaluator:
-    __slots__ = ("item", "ctx", "kind")
+    __slots__ = ("ctx", "item", "kind")
 
     def __init__(self, item: Item, ctx: ExpressionContext, kind: str) -> None:
         self.item = item

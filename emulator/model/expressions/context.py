@@ -133,7 +133,9 @@ class ExpressionContext:
     def _literal(self, operand: Operand, kind: str) -> AttributeValue | None:
         return self.value(operand.name, kind) if isinstance(operand, ValueRef) else None
 
-    def _check_distinct(self, operator: str, first: Operand, rest: Sequence[Operand], kind: str) -> None:
+    def _check_distinct(
+        self, operator: str, first: Operand, rest: Sequence[Operand], kind: str
+    ) -> None:
         if not isinstance(first, Path):
             return
         resolved = self.resolve_path(first, kind)
@@ -221,9 +223,9 @@ class ExpressionContext:
             for child in _walk_update(ast):
                 if isinstance(child, Function) and child.name == "list_append":
                     for arg in child.args:
-                        literal = self._literal(arg, kind)
-                        if literal is not None and msg.type_of(literal) != "L":
-                            raise msg.incorrect_operand(kind, "list_append", msg.type_of(literal))
+                        element = self._literal(arg, kind)
+                        if element is not None and msg.type_of(element) != "L":
+                            raise msg.incorrect_operand(kind, "list_append", msg.type_of(element))
             self._remember(ast, kind)
         if key_names is not None:
             check_key_updates(self, ast, key_names)

@@ -8,11 +8,10 @@ resolved names or values: ``#n`` and ``:v`` stay as written and are looked up th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 #: One step of a document path as written: a bare name ``"a"``, a name placeholder
 #: ``"#n"`` (bare names can never start with '#'), or a list index ``3``.
-PathElement = Union[str, int]
+PathElement = str | int
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +54,7 @@ class Arithmetic:
     right: Operand
 
 
-Operand = Union[Path, ValueRef, Function, Arithmetic]
+Operand = Path | ValueRef | Function | Arithmetic
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +97,8 @@ class Not:
 
 
 #: Condition functions are :class:`Function` nodes too (attribute_exists, contains, ...).
-Condition = Union[Comparison, Between, In, And, Or, Not, Function]
-Node = Union[Condition, Operand]
+Condition = Comparison | Between | In | And | Or | Not | Function
+Node = Condition | Operand
 
 
 @dataclass(frozen=True, slots=True)

@@ -218,7 +218,8 @@ class _Parser:
             self.problem(f"Invalid function name; function: {name}")
         elif name not in allowed:
             self.problem(
-                f"The function is not allowed to be used this way in an expression; function: {name}"
+                "The function is not allowed to be used this way in an expression; "
+                f"function: {name}"
             )
         elif len(node.args) != allowed[name]:
             self.problem(

@@ -1,0 +1,291 @@
+"""Applying an UpdateExpression to an item.
+
+Every operand is evaluated against the item *before* the update (``SET a = b, b = a``
+swaps), and every list index refers to the original list: SET, ADD and DELETE run
+first (in text order), then all removals (REMOVE actions and sets emptied by DELETE)
+run from the highest list index down, so removing ``l[0], l[1]`` removes the first two
+original elements.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from emulator.errors import ValidationException
+from emulator.model.expressions import messages as msg
+from emulator.model.expressions.context import ExpressionContext, check_key_updates
+from emulator.model.expressions.nodes import (
+    Arithmetic,
+    Function,
+    Operand,
+    Path,
+    UpdateAst,
+    ValueRef,
+)
+from emulator.model.expressions.paths import DocPath, apply_projection_resolved, get_path
+from emulator.model.values import (
+    AttributeValue,
+    Item,
+    decode_binary,
+    normalize_number,
+    number_value,
+)
+
+# Exact for any two in-range DynamoDB numbers (1E-130 .. 1E126, 38 digits).
+_EXACT = decimal.Context(prec=400, Emin=-999999, Emax=999999)
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    """The new item and which paths the update touched (for ReturnValues)."""
+
+    item: Item
+    #: Every path the update targeted, as resolved (UPDATED_OLD projects these).
+    old_paths: tuple[DocPath, ...] = field(default=())
+    #: Paths that hold a value after the update (UPDATED_NEW projects these).
+    new_paths: tuple[DocPath, ...] = field(default=())
+    #: True when the expression only REMOVEs: a missing item must not be created.
+    removes_only: bool = False
+
+    def updated_old(self, old_item: Item | None) -> Item:
+        """ReturnValues=UPDATED_OLD: the updated parts of the old item, nesting kept."""
+        return apply_projection_resolved(old_item or {}, self.old_paths)
+
+    def updated_new(self, new_item: Item | None = None) -> Item:
+        """ReturnValues=UPDATED_NEW: the updated parts of the new item, nesting kept."""
+        return apply_projection_resolved(
+            self.item if new_item is None else new_item, self.new_paths
+        )
+
+
+def apply_update(
+    ast: UpdateAst, item: Item | None, ctx: ExpressionContext, key_names: Iterable[str] = ()
+) -> UpdateResult:
+    """Apply ``ast`` to ``item`` (None or {} for a missing item) and return a new item.
+
+    ``item`` is never mutated. ``key_names`` are the table's key attributes, which an
+    update may not touch.
+    """
+    ctx.prepare_update(ast)
+    check_key_updates(ctx, ast, key_names)
+    kind = msg.UPDATE
+    original: Item = item or {}
+    new_item: Item = {name: _copy(value) for name, value in original.items()}
+
+    # Evaluate every SET value against the original item before writing anything.
+    set_values = [
+        (ctx.resolve_path(action.path, kind), _evaluate(action.value, original, ctx))
+        for action in ast.sets
+    ]
+    old_paths: list[DocPath] = []
+    new_paths: list[DocPath] = []
+    removals: list[DocPath] = []
+
+    for path, value in set_values:
+        old_paths.append(path)
+        new_paths.append(_assign(new_item, path, value))
+
+    for add in ast.adds:
+        path = ctx.resolve_path(add.path, kind)
+        operand = ctx.value(add.value.name, kind)
+        old_paths.append(path)
+        new_paths.append(_assign(new_item, path, _add(get_path(new_item, path), operand)))
+
+    for delete in ast.deletes:
+        path = ctx.resolve_path(delete.path, kind)
+        operand = ctx.value(delete.value.name, kind)
+        old_paths.append(path)
+        current = get_path(new_item, path)
+        if current is None:
+            _check_parent(new_item, path)
+            continue
+        remaining = _subtract(current, operand)
+        if remaining is None:
+            removals.append(path)
+        else:
+            new_paths.append(_assign(new_item, path, remaining))
+
+    for remove in ast.removes:
+        path = ctx.resolve_path(remove.path, kind)
+        old_paths.append(path)
+        removals.append(path)
+    for path in sorted(removals, key=_removal_order, reverse=True):
+        _remove(new_item, path)
+
+    return UpdateResult(
+        item=new_item,
+        old_paths=tuple(old_paths),
+        new_paths=tuple(_shift_for_removals(p, removals) for p in new_paths),
+        removes_only=ast.removes_only,
+    )
+
+
+# ------------------------------------------------------------------------- operands
+
+
+def _evaluate(node: Operand, item: Item, ctx: ExpressionContext) -> AttributeValue:
+    kind = msg.UPDATE
+    if isinstance(node, ValueRef):
+        return ctx.value(node.name, kind)
+    if isinstance(node, Path):
+        value = get_path(item, ctx.resolve_path(node, kind))
+        if value is None:
+            raise ValidationException(msg.MISSING_OPERAND)
+        return value
+    if isinstance(node, Arithmetic):
+        left = _evaluate(node.left, item, ctx)
+        right = _evaluate(node.right, item, ctx)
+        if "N" not in left or "N" not in right:
+            raise ValidationException(msg.INCORRECT_DATA_TYPE)
+        a, b = number_value(left["N"]), number_value(right["N"])
+        result = _EXACT.add(a, b) if node.op == "+" else _EXACT.subtract(a, b)
+        return {"N": normalize_number(str(result))}
+    if isinstance(node, Function):
+        if node.name == "if_not_exists":
+            first = node.args[0]
+            assert isinstance(first, Path)
+            existing = get_path(item, ctx.resolve_path(first, kind))
+            return existing if existing is not None else _evaluate(node.args[1], item, ctx)
+        if node.name == "list_append":
+            head = _evaluate(node.args[0], item, ctx)
+            tail = _evaluate(node.args[1], item, ctx)
+            if "L" not in head or "L" not in tail:
+                raise ValidationException(msg.INCORRECT_DATA_TYPE)
+            return {"L": [*head["L"], *tail["L"]]}
+    raise ValidationException(msg.INCORRECT_DATA_TYPE)  # unreachable after parsing
+
+
+def _add(current: AttributeValue | None, operand: AttributeValue) -> AttributeValue:
+    """ADD: numbers sum (missing counts as 0), sets union (same set type only)."""
+    if "N" in operand:
+        if current is None:
+            return {"N": normalize_number(operand["N"])}
+        if "N" not in current:
+            raise ValidationException(msg.INCORRECT_DATA_TYPE)
+        total = _EXACT.add(number_value(current["N"]), number_value(operand["N"]))
+        return {"N": normalize_number(str(total))}
+    set_type = msg.type_of(operand)
+    if current is None:
+        return {set_type: list(operand[set_type])}
+    if set_type not in current:
+        raise ValidationException(msg.INCORRECT_DATA_TYPE)
+    members = list(current[set_type])
+    seen = {_set_key(set_type, m) for m in members}
+    for element in operand[set_type]:
+        key = _set_key(set_type, element)
+        if key not in seen:
+            seen.add(key)
+            members.append(element)
+    return {set_type: members}
+
+
+def _subtract(current: AttributeValue, operand: AttributeValue) -> AttributeValue | None:
+    """DELETE: set difference; None when nothing is left (the attribute is removed)."""
+    set_type = msg.type_of(operand)
+    if set_type not in current:
+        raise ValidationException(msg.INCORRECT_DATA_TYPE)
+    unwanted = {_set_key(set_type, e) for e in operand[set_type]}
+    members = [m for m in current[set_type] if _set_key(set_type, m) not in unwanted]
+    return {set_type: members} if members else None
+
+
+def _set_key(set_type: str, element: str) -> Any:
+    """Identity of a set element: numbers numerically, binaries by bytes."""
+    if set_type == "NS":
+        return number_value(element).normalize()
+    if set_type == "BS":
+        return decode_binary(element)
+    return element
+
+
+# ------------------------------------------------------------------------- paths
+
+
+def _copy(value: Any) -> Any:
+    """Deep copy of JSON-native data (faster than copy.deepcopy, no memo needed)."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def _parent(item: Item, path: DocPath) -> AttributeValue | None:
+    """The container holding the last element of ``path`` (the item itself at top level)."""
+    if len(path) == 1:
+        return {"M": item}
+    return get_path(item, path[:-1])
+
+
+def _check_parent(item: Item, path: DocPath) -> dict[str, Any] | list[Any]:
+    """The parent map members or list elements, or AWS's invalid-path error."""
+    parent = _parent(item, path)
+    last = path[-1]
+    if parent is not None:
+        if isinstance(last, int) and "L" in parent:
+            elements: list[Any] = parent["L"]
+            return elements
+        if isinstance(last, str) and "M" in parent:
+            members: dict[str, Any] = parent["M"]
+            return members
+    raise ValidationException(msg.INVALID_UPDATE_PATH)
+
+
+def _assign(item: Item, path: DocPath, value: AttributeValue) -> DocPath:
+    """Write ``value`` at ``path``; returns the path actually written.
+
+    Setting a list index past the end appends, so the written index can be smaller.
+    """
+    container = _check_parent(item, path)
+    last = path[-1]
+    value = _copy(value)
+    if isinstance(container, list):
+        assert isinstance(last, int)
+        if last < len(container):
+            container[last] = value
+            return path
+        container.append(value)
+        return (*path[:-1], len(container) - 1)
+    assert isinstance(last, str)
+    container[last] = value
+    return path
+
+
+def _remove(item: Item, path: DocPath) -> None:
+    """REMOVE: missing leaves are a no-op; a missing or wrong-typed parent is an error."""
+    if len(path) == 1:
+        item.pop(str(path[0]), None)
+        return
+    container = _check_parent(item, path)
+    last = path[-1]
+    if isinstance(container, list):
+        assert isinstance(last, int)
+        if last < len(container):
+            del container[last]
+    else:
+        container.pop(str(last), None)
+
+
+def _shift_for_removals(path: DocPath, removals: list[DocPath]) -> DocPath:
+    """Where ``path`` (written before the removals) points once list elements are gone."""
+    shifted = list(path)
+    for removed in removals:
+        depth = len(removed) - 1
+        index = removed[-1]
+        if (
+            isinstance(index, int)
+            and depth < len(path)
+            and tuple(path[:depth]) == removed[:-1]
+            and isinstance(path[depth], int)
+            and path[depth] > index  # type: ignore[operator]
+        ):
+            shifted[depth] = int(shifted[depth]) - 1
+    return tuple(shifted)
+
+
+def _removal_order(path: DocPath) -> tuple[tuple[int, int | str], ...]:
+    """Sort key placing higher list indexes later (removals run in reverse order)."""
+    return tuple((1, e) if isinstance(e, int) else (0, e) for e in path)
