@@ -30,6 +30,35 @@ from emulator.model.expressions import (
 AV = dict[str, Any]
 
 
+OVERFLOW = (
+    "Number overflow. Attempting to store a number with magnitude larger than supported range"
+)
+KEY_UPDATE = (
+    "One or more parameter values were invalid: Cannot update attribute pk. "
+    "This attribute is part of the key"
+)
+KEY_NESTED = (
+    "Key attributes must be scalars; list random access '[]' and map lookup '.' are not "
+    "allowed: Key: pk"
+)
+KEY_TYPE = (
+    "One or more parameter values were invalid: Condition parameter type does not match schema type"
+)
+KEY_BETWEEN = (
+    "Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be greater "
+    "than or equal to lower bound; lower bound operand: AttributeValue: {N:5}, upper bound "
+    "operand: AttributeValue: {N:1}"
+)
+KEY_UNDEFINED = (
+    "Invalid KeyConditionExpression: An expression attribute value used in expression is not "
+    "defined; attribute value: :undefined"
+)
+KEY_NESTED_CONDITION = (
+    "Invalid KeyConditionExpression: KeyConditionExpressions cannot have conditions on nested "
+    "attributes"
+)
+
+
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
@@ -430,7 +459,7 @@ def test_unused_single_value() -> None:
 
 
 def test_name_placeholder_is_one_attribute_name_even_with_dots() -> None:
-    item = {"m.a": {"S": "flat"}, "m": {"M": {"a": {"S": "nested"}}}}
+    item: dict[str, AV] = {"m.a": {"S": "flat"}, "m": {"M": {"a": {"S": "nested"}}}}
     ctx = ExpressionContext({"#dotted": "m.a"}, {":v": {"S": "flat"}})
     assert evaluate_condition(parse_condition("#dotted = :v"), item, ctx)
     assert apply_projection(item, parse_projection("#dotted"), ctx) == {"m.a": {"S": "flat"}}
@@ -657,7 +686,7 @@ def update(
     return apply_update(parse_update(expression), item, ctx, set(keys)).item
 
 
-BASE = {
+BASE: dict[str, AV] = {
     "pk": {"S": "k"},
     "n": {"N": "5"},
     "s": {"S": "str"},
@@ -958,7 +987,7 @@ def test_removes_only_flag() -> None:
         (
             "SET n = :v + :v",
             {":v": {"N": "5E+125"}},
-            "Number overflow. Attempting to store a number with magnitude larger than supported range",
+            OVERFLOW,
         ),
         (
             "SET n = n + :v",
@@ -968,22 +997,22 @@ def test_removes_only_flag() -> None:
         (
             "ADD pk :v",
             {":v": {"N": "1"}},
-            "One or more parameter values were invalid: Cannot update attribute pk. This attribute is part of the key",
+            KEY_UPDATE,
         ),
         (
             "REMOVE pk",
             None,
-            "One or more parameter values were invalid: Cannot update attribute pk. This attribute is part of the key",
+            KEY_UPDATE,
         ),
         (
             "SET #k = :v",
             {":v": {"N": "1"}},
-            "One or more parameter values were invalid: Cannot update attribute pk. This attribute is part of the key",
+            KEY_UPDATE,
         ),
         (
             "SET pk.x = :v",
             {":v": {"N": "1"}},
-            "Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: Key: pk",
+            KEY_NESTED,
         ),
     ],
 )
@@ -1245,23 +1274,23 @@ def test_key_condition_begins_with_and_names() -> None:
         ("pk = :p AND pk = :p", "KeyConditionExpressions must only contain one condition per key"),
         (
             "pk = :p AND sk = :s",
-            "One or more parameter values were invalid: Condition parameter type does not match schema type",
+            KEY_TYPE,
         ),
         (
             "pk = :a",
-            "One or more parameter values were invalid: Condition parameter type does not match schema type",
+            KEY_TYPE,
         ),
         (
             "pk = :p AND sk BETWEEN :b AND :a",
-            "Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower bound operand: AttributeValue: {N:5}, upper bound operand: AttributeValue: {N:1}",
+            KEY_BETWEEN,
         ),
         (
             "pk = :p AND sk = :undefined",
-            "Invalid KeyConditionExpression: An expression attribute value used in expression is not defined; attribute value: :undefined",
+            KEY_UNDEFINED,
         ),
         (
             "pk = :p AND sk.x = :a",
-            "Invalid KeyConditionExpression: KeyConditionExpressions cannot have conditions on nested attributes",
+            KEY_NESTED_CONDITION,
         ),
         ("pk = :p AND sk = sk", "Query key condition not supported"),
     ],
@@ -1329,7 +1358,7 @@ def test_random_text_only_validation_errors(text: str) -> None:
 # ------------------------------------------------------------------- moto differential
 
 
-MOTO_BASE = {
+MOTO_BASE: dict[str, AV] = {
     "pk": {"S": "k"},
     "n": {"N": "5"},
     "s": {"S": "str"},

@@ -4,7 +4,9 @@ which images each view type carries (SPEC 3.3), and every field of a record (SPE
 
 from __future__ import annotations
 
+import math
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -109,6 +111,28 @@ def test_images_per_view_type_and_event(
         assert "userIdentity" not in record
 
 
+@pytest.mark.parametrize("view_type", VIEW_TYPES)
+def test_size_bytes_counts_keys_and_the_images_carried(
+    ddb: Any, streams: Any, make_table: Callable[..., str], view_type: str
+) -> None:
+    table = make_table(stream=view_type)
+    key = {"pk": {"S": "item"}}  # 2 + 4 = 6 bytes
+    first = {**key, "a": {"S": "one"}}  # 6 + 1 + 3 = 10 bytes
+    second = {**key, "bb": {"S": "xyzzy"}}  # 6 + 2 + 5 = 13 bytes
+    ddb.put_item(TableName=table, Item=first)
+    ddb.put_item(TableName=table, Item=second)
+    ddb.delete_item(TableName=table, Key=key)
+    sizes = {"INSERT": (None, 10), "MODIFY": (10, 13), "REMOVE": (13, None)}
+    for record in read_stream(streams, stream_arn(ddb, table)):
+        old, new = sizes[record["eventName"]]
+        expected = 6
+        if view_type in ("NEW_IMAGE", "NEW_AND_OLD_IMAGES") and new:
+            expected += new
+        if view_type in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES") and old:
+            expected += old
+        assert record["dynamodb"]["SizeBytes"] == expected, (view_type, record["eventName"])
+
+
 def test_key_only_item_has_an_image_with_just_the_key(
     ddb: Any, streams: Any, make_table: Callable[..., str]
 ) -> None:
@@ -127,8 +151,10 @@ def test_record_fields(
     ddb: Any, streams: Any, endpoint: str, make_table: Callable[..., str]
 ) -> None:
     table = make_table(stream="NEW_AND_OLD_IMAGES")
+    before = time.time()
     ddb.put_item(TableName=table, Item={"pk": {"S": "a"}, "v": {"N": "1"}})
     ddb.put_item(TableName=table, Item={"pk": {"S": "b"}, "v": {"N": "2"}})
+    after = time.time()
     arn = stream_arn(ddb, table)
     records = read_stream(streams, arn)
     assert len(records) == 2
@@ -163,7 +189,7 @@ def test_record_fields(
     for record in wire:
         created = record["dynamodb"]["ApproximateCreationDateTime"]
         assert type(created) is int
-        assert created > 1_600_000_000
+        assert math.floor(before) - 1 <= created <= after  # rounded down to the second
         assert record["dynamodb"]["SizeBytes"] >= 1
         assert type(record["dynamodb"]["SizeBytes"]) is int
     parsed = records[0]["dynamodb"]["ApproximateCreationDateTime"]

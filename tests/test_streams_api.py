@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import re
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -675,3 +676,136 @@ def test_delete_table_leaves_stream_disabled_and_readable(
     records = drain(streams, iterator_for(streams, arn, shard["ShardId"], "TRIM_HORIZON"))
     assert pks(records) == ["kept"]
     assert records[0]["dynamodb"]["NewImage"] == {"pk": {"S": "kept"}}
+
+
+# -- StreamSpecification validation (SPEC 4.1) ---------------------------------------------
+
+INVALID = "One or more parameter values were invalid: "
+
+
+def test_stream_specification_validation(
+    ddb: Any, make_table: Callable[..., str], table_name: str
+) -> None:
+    def create_fails(spec: dict[str, Any]) -> str:
+        with pytest.raises(botocore.exceptions.ClientError) as info:
+            make_table(name=table_name + "-bad", StreamSpecification=spec)
+        assert error_code(info) == "ValidationException"
+        return error_message(info)
+
+    assert create_fails({"StreamEnabled": True}) == (
+        INVALID + "Table is being created with a stream enabled, UpdateViewType is required"
+    )
+    assert create_fails({"StreamEnabled": False, "StreamViewType": "KEYS_ONLY"}) == (
+        INVALID + "Table is being created with a stream disabled, UpdateViewType should not be "
+        "specified"
+    )
+    create_fails({"StreamEnabled": True, "StreamViewType": "Fisk"})
+
+    table = make_table(StreamSpecification={"StreamEnabled": False})
+    description = ddb.describe_table(TableName=table)["Table"]
+    assert "StreamSpecification" not in description
+    assert "LatestStreamArn" not in description
+    assert streams_of(ddb, table) == []
+
+    def update_fails(spec: dict[str, Any], **extra: Any) -> str:
+        with pytest.raises(botocore.exceptions.ClientError) as info:
+            ddb.update_table(TableName=table, StreamSpecification=spec, **extra)
+        assert error_code(info) == "ValidationException"
+        return error_message(info)
+
+    assert update_fails({"StreamEnabled": False}) == (
+        f"Table has no stream to disable: TableName: {table}"
+    )
+    assert update_fails({"StreamEnabled": True}) == (
+        INVALID + "If stream is being enabled then UpdateViewType is required"
+    )
+    update_fails({"StreamEnabled": True, "StreamViewType": "Fisk"})
+    ddb.update_table(
+        TableName=table, StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}
+    )
+    assert update_fails({"StreamEnabled": False, "StreamViewType": "KEYS_ONLY"}) == (
+        INVALID + "If stream is being disabled, then UpdateViewType must not be specified"
+    )
+    assert update_fails(
+        {"StreamEnabled": False},
+        ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1},
+    ) == (INVALID + "You cannot modify stream status while updating table IOPS")
+    assert len(streams_of(ddb, table)) == 1
+
+
+def streams_of(ddb: Any, table: str) -> list[str]:
+    streams = make_client(ddb.meta.endpoint_url, "dynamodbstreams")
+    return [s["StreamArn"] for s in streams.list_streams(TableName=table)["Streams"]]
+
+
+# -- time: AT_TIMESTAMP and iterator expiry (a private server with a manual clock) ---------
+
+
+@pytest.fixture(scope="module")
+def clock_server() -> Iterator[RunningServer]:
+    running = start_server()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def move_clock(server: RunningServer, command: dict[str, Any]) -> float:
+    request = urllib.request.Request(
+        server.url + "/_emulator/clock", data=orjson.dumps(command), method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return float(orjson.loads(response.read())["now"])
+
+
+def test_at_timestamp_and_iterator_expiry(clock_server: RunningServer, table_name: str) -> None:
+    ddb = make_client(clock_server.url)
+    streams = make_client(clock_server.url, "dynamodbstreams")
+    start = move_clock(clock_server, {"set": int(time.time()) + 2})  # a whole second
+    ddb.create_table(
+        TableName=table_name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+    )
+    arn = latest_arn(ddb, table_name)
+    shard_id = only_shard(streams, arn)["ShardId"]
+    early = iterator_for(streams, arn, shard_id, "TRIM_HORIZON")
+    put(ddb, table_name, "early")
+    move_clock(clock_server, {"advance": 10})
+    put(ddb, table_name, "late")
+    put(ddb, table_name, "later")
+    move_clock(clock_server, {"advance": 5})
+
+    def at(timestamp: float) -> list[str]:
+        iterator = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard_id, ShardIteratorType="AT_TIMESTAMP", Timestamp=timestamp
+        )["ShardIterator"]
+        return pks(drain(streams, iterator))
+
+    assert at(start - 3600) == ["early", "late", "later"]
+    assert at(start + 5) == ["late", "later"]
+    assert at(start + 10) == ["late", "later"]
+    assert at(start + 10.5) == ["late", "later"]  # same second: never skipped
+    assert at(start + 15) == []
+    with pytest.raises(botocore.exceptions.ClientError) as info:
+        at(start + 3600)  # the future
+    assert error_code(info) == "ValidationException"
+    for kwargs in (
+        {"ShardIteratorType": "AT_TIMESTAMP"},
+        {"ShardIteratorType": "TRIM_HORIZON", "Timestamp": start},
+        {"ShardIteratorType": "AT_TIMESTAMP", "Timestamp": start, "SequenceNumber": "1" * 21},
+    ):
+        with pytest.raises(botocore.exceptions.ClientError) as info:
+            streams.get_shard_iterator(StreamArn=arn, ShardId=shard_id, **kwargs)
+        assert error_code(info) == "ValidationException", kwargs
+
+    # iterators live 15 minutes
+    move_clock(clock_server, {"advance": 14 * 60})
+    assert pks(drain(streams, early)) == ["early", "late", "later"]
+    move_clock(clock_server, {"advance": 61})
+    with pytest.raises(streams.exceptions.ExpiredIteratorException):
+        streams.get_records(ShardIterator=early)
+    fresh = iterator_for(streams, arn, shard_id, "TRIM_HORIZON")
+    assert pks(drain(streams, fresh)) == ["early", "late", "later"]

@@ -13,7 +13,6 @@ from urllib.parse import urlparse
 
 import pytest
 from botocore.exceptions import ClientError
-
 from conftest import make_client, raw_call
 
 DDB = "DynamoDB_20120810."
@@ -390,9 +389,7 @@ def test_list_streams_limit_zero(endpoint: str) -> None:
 
 
 def test_several_errors_joined(endpoint: str) -> None:
-    status, body = call(
-        endpoint, DDB + "ListTables", {"ExclusiveStartTableName": "ab", "Limit": 0}
-    )
+    status, body = call(endpoint, DDB + "ListTables", {"ExclusiveStartTableName": "ab", "Limit": 0})
     assert status == 400
     assert body == {
         "__type": VALIDATION,

@@ -23,6 +23,7 @@ OPERATIONS: dict[str, dict[str, Operation]] = {
         "PutItem": items.put_item,
         "GetItem": items.get_item,
         "DeleteItem": items.delete_item,
+        "UpdateItem": items.update_item,
     },
     "dynamodbstreams": {
         "ListStreams": streams.list_streams,

@@ -36,6 +36,7 @@ class Backend:
             engine, clock, config.account_id, shards_per_stream=max(1, config.stream_shards)
         )
         streams.load()
+        engine.on_metadata_rollback(streams.load)
         return cls(config, clock, engine, streams, IteratorCodec(secret))
 
     async def start(self) -> None:

@@ -15,20 +15,29 @@ from emulator.api.common import (
     read_units,
     write_units,
 )
+from emulator.api.expressions import RequestExpressions, prepare_expressions
 from emulator.api.writes import (
     check_index_keys,
     check_item_size,
-    load_item,
     load_sized_item,
     storage_key,
     tracks_changes,
     write_item,
 )
-from emulator.errors import ValidationException
+from emulator.errors import ConditionalCheckFailedException, ValidationException
+from emulator.model.expressions import apply_projection, apply_update, evaluate_condition
 from emulator.model.keys import key_of, validate_item_key, validate_key
 from emulator.model.values import Item, item_size, validate_item
 
+def _legacy() -> Any:
+    from emulator.model import legacy  # TEMPORARY until model/_legacy().py lands
+
+    return legacy
+
+
 _PUT_RETURN_VALUES = frozenset({"NONE", "ALL_OLD"})
+_UPDATE_RETURN_VALUES = frozenset({"NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"})
+_UPDATE_SIZE_MESSAGE = "Item size to update has exceeded the maximum allowed size"
 
 
 def _check_return_values(request: dict[str, Any], allowed: frozenset[str]) -> str:
@@ -47,6 +56,42 @@ def _with_capacity(
     return result
 
 
+def _conditional_expressions(request: dict[str, Any], **kwargs: Any) -> RequestExpressions:
+    """The ConditionExpression (or legacy Expected) of a write, checked before any read."""
+    prepared = prepare_expressions(request, condition="ConditionExpression", **kwargs)
+    if request.get("Expected") is not None:
+        _legacy().validate_expected(request["Expected"], request.get("ConditionalOperator"))
+    elif request.get("ConditionalOperator") is not None:
+        raise ValidationException(
+            "ConditionalOperator can only be used when Expected or KeyConditions or "
+            "QueryFilter or ScanFilter are present"
+        )
+    return prepared
+
+
+def check_condition(
+    request: dict[str, Any], prepared: RequestExpressions, item: Item | None
+) -> None:
+    """Raise ConditionalCheckFailedException (with the item when asked) if the write's
+    condition does not hold for the current item."""
+    if prepared.condition is not None:
+        holds = evaluate_condition(prepared.condition, item, prepared.ctx)
+    elif request.get("Expected") is not None:
+        holds = _legacy().evaluate_expected(
+            request["Expected"], request.get("ConditionalOperator"), item
+        )
+    else:
+        return
+    if holds:
+        return
+    if request.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and item is not None:
+        # AWS capitalises `Message` when the body carries the item (SPEC 5.7).
+        raise ConditionalCheckFailedException(
+            None, Message="The conditional request failed", Item=item
+        )
+    raise ConditionalCheckFailedException()
+
+
 def put_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
     row = find_table(backend, region, request["TableName"])
     schema = key_schema(row)
@@ -55,14 +100,17 @@ def put_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str
     check_index_keys(row, item)
     size = check_item_size(item)
     return_values = _check_return_values(request, _PUT_RETURN_VALUES)
+    prepared = _conditional_expressions(request)
+    has_condition = prepared.condition is not None or request.get("Expected") is not None
     key = key_of(schema, item)
     hash_key, range_key = storage_key(schema, key)
     wants_capacity = request.get("ReturnConsumedCapacity", "NONE") != "NONE"
-    needs_old = return_values != "NONE" or wants_capacity or tracks_changes(row)
+    needs_old = return_values != "NONE" or wants_capacity or has_condition or tracks_changes(row)
     with backend.engine.transaction():
         old_item, old_size = (
             load_sized_item(backend, row, hash_key, range_key) if needs_old else (None, 0)
         )
+        check_condition(request, prepared, old_item)
         write_item(
             backend,
             row,
@@ -88,11 +136,14 @@ def get_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str
     row = find_table(backend, region, request["TableName"])
     schema = key_schema(row)
     key = validate_key(schema, request["Key"])
+    prepared = prepare_expressions(request, projection=True)
+    attributes = request.get("AttributesToGet")
+    if attributes is not None:
+        _legacy().validate_attributes_to_get(attributes)
     hash_key, range_key = storage_key(schema, key)
     blob = backend.engine.get_item(row.table_id, hash_key, range_key)
-    attributes = request.get("AttributesToGet")
     wants_capacity = request.get("ReturnConsumedCapacity", "NONE") != "NONE"
-    if not attributes and not wants_capacity:
+    if prepared.projection is None and attributes is None and not wants_capacity:
         # The common case: splice the stored bytes, no decode / re-encode.
         return b"{}" if blob is None else b'{"Item":' + blob + b"}"
     result: dict[str, Any] = {}
@@ -100,10 +151,11 @@ def get_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str
     if blob is not None:
         item: Item = orjson.loads(blob)
         size = item_size(item)
-        if attributes:
-            item = {name: item[name] for name in attributes if name in item}
-        if item:
-            result["Item"] = item
+        if prepared.projection is not None:
+            item = apply_projection(item, prepared.projection)
+        elif attributes is not None:
+            item = _legacy().project_attributes(item, attributes)
+        result["Item"] = item
     units = read_units(size, bool(request.get("ConsistentRead")))
     return _with_capacity(result, request, row.name, units)
 
@@ -113,12 +165,84 @@ def delete_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[
     schema = key_schema(row)
     key = validate_key(schema, request["Key"])
     return_values = _check_return_values(request, _PUT_RETURN_VALUES)
+    prepared = _conditional_expressions(request)
     hash_key, range_key = storage_key(schema, key)
     with backend.engine.transaction():
-        old_item = load_item(backend, row, hash_key, range_key)
-        write_item(backend, row, region, key, hash_key, range_key, old_item, None)
+        old_item, old_size = load_sized_item(backend, row, hash_key, range_key)
+        check_condition(request, prepared, old_item)
+        write_item(
+            backend, row, region, key, hash_key, range_key, old_item, None, old_size=old_size
+        )
     result: dict[str, Any] = {}
     if return_values == "ALL_OLD" and old_item is not None:
         result["Attributes"] = old_item
-    units = write_units(item_size(old_item) if old_item else 0)
-    return _with_capacity(result, request, row.name, units)
+    return _with_capacity(result, request, row.name, write_units(old_size))
+
+
+def update_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
+    row = find_table(backend, region, request["TableName"])
+    schema = key_schema(row)
+    key = validate_key(schema, request["Key"])
+    return_values = _check_return_values(request, _UPDATE_RETURN_VALUES)
+    prepared = _conditional_expressions(request, update=True, key_names=schema.names)
+    attribute_updates = request.get("AttributeUpdates")
+    if attribute_updates is not None:
+        _legacy().validate_attribute_updates(attribute_updates, schema.names)
+    hash_key, range_key = storage_key(schema, key)
+    updated_old: Item = {}
+    updated_new: Item = {}
+    with backend.engine.transaction():
+        old_item, old_size = load_sized_item(backend, row, hash_key, range_key)
+        check_condition(request, prepared, old_item)
+        new_item: Item | None
+        if prepared.update is not None:
+            if old_item is None and prepared.update.removes_only:
+                new_item = None  # an update that only removes does not create the item
+            else:
+                update = apply_update(
+                    prepared.update, old_item or dict(key), prepared.ctx, schema.names
+                )
+                new_item = update.item
+                if return_values == "UPDATED_OLD":
+                    updated_old = update.updated_old(old_item)
+                elif return_values == "UPDATED_NEW":
+                    updated_new = update.updated_new()
+        elif attribute_updates is not None:
+            new_item, names = _legacy().apply_attribute_updates(
+                attribute_updates, old_item, key, schema.names
+            )
+            if old_item is not None:
+                updated_old = {n: old_item[n] for n in names if n in old_item}
+            if new_item is not None:
+                updated_new = {n: new_item[n] for n in names if n in new_item}
+        else:
+            new_item = old_item if old_item is not None else dict(key)
+        size = 0
+        if new_item is not None:
+            size = check_item_size(new_item, _UPDATE_SIZE_MESSAGE)
+            check_index_keys(row, new_item)
+            write_item(
+                backend,
+                row,
+                region,
+                key,
+                hash_key,
+                range_key,
+                old_item,
+                new_item,
+                size=size,
+                old_size=old_size,
+            )
+    result: dict[str, Any] = {}
+    attributes: Item | None = None
+    if return_values == "ALL_OLD":
+        attributes = old_item
+    elif return_values == "ALL_NEW":
+        attributes = new_item
+    elif return_values == "UPDATED_OLD":
+        attributes = updated_old
+    elif return_values == "UPDATED_NEW":
+        attributes = updated_new
+    if attributes:
+        result["Attributes"] = attributes
+    return _with_capacity(result, request, row.name, write_units(max(size, old_size)))

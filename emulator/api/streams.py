@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
+
+import orjson
 
 from emulator.api.backend import Backend
 from emulator.api.common import constraint_message
@@ -120,6 +123,27 @@ def _find_shard(backend: Backend, stream: StreamRow, shard_id: str) -> ShardRow:
     )
 
 
+def _position_at_timestamp(backend: Backend, shard: ShardRow, timestamp: float) -> int:
+    """The first record whose ApproximateCreationDateTime is at or after `timestamp`.
+
+    A record carries its time in whole seconds only, so the comparison is made at that
+    granularity: records of the timestamp's own second are included, never skipped (a
+    consumer starting at T must not miss a write made at T). Past the last record the
+    iterator is positioned like LATEST.
+    """
+    engine = backend.engine
+    second = math.floor(timestamp)
+    position = shard.starting_sequence
+    while rows := engine.read_records(shard.shard_pk, position, 1000):
+        for sequence, record in rows:
+            if orjson.loads(record)["dynamodb"]["ApproximateCreationDateTime"] >= second:
+                return sequence
+        position = rows[-1][0] + 1
+    if shard.ending_sequence is None:
+        return engine.peek_sequence()
+    return shard.ending_sequence + 1
+
+
 def get_shard_iterator(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
     stream = _find_stream(backend, request["StreamArn"])
     iterator_type = request["ShardIteratorType"]
@@ -132,6 +156,19 @@ def get_shard_iterator(backend: Backend, region: str, request: dict[str, Any]) -
     if not needs_sequence and sequence_text is not None:
         raise ValidationException(
             f"Must not specify a SequenceNumber when using ShardIteratorType {iterator_type}"
+        )
+    timestamp = request.get("Timestamp")
+    if iterator_type == "AT_TIMESTAMP" and timestamp is None:
+        raise ValidationException(
+            "Must specify a Timestamp when using ShardIteratorType AT_TIMESTAMP"
+        )
+    if iterator_type != "AT_TIMESTAMP" and timestamp is not None:
+        raise ValidationException(
+            f"Must not specify a Timestamp when using ShardIteratorType {iterator_type}"
+        )
+    if timestamp is not None and timestamp > backend.clock.now():
+        raise ValidationException(
+            f"The timestamp {timestamp} is in the future; AT_TIMESTAMP needs a past timestamp"
         )
     if sequence_text is not None and not _DIGITS.fullmatch(sequence_text):
         raise ValidationException(
@@ -154,6 +191,8 @@ def get_shard_iterator(backend: Backend, region: str, request: dict[str, Any]) -
             position = engine.peek_sequence()
         else:
             position = shard.ending_sequence + 1
+    elif timestamp is not None:
+        position = _position_at_timestamp(backend, shard, timestamp)
     else:
         assert sequence_text is not None
         sequence = decode_sequence_number(sequence_text)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -119,6 +119,8 @@ class Engine:
     _tables: dict[tuple[str, str], TableRow] = field(init=False, default_factory=dict)
     _next_sequence: int = field(init=False, default=0)
     _depth: int = field(init=False, default=0)
+    _tables_dirty: bool = field(init=False, default=False)
+    _rollback_hooks: list[Callable[[], None]] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
         self.connection = sqlite3.connect(
@@ -164,16 +166,26 @@ class Engine:
         saved_sequence = self._next_sequence
         self.connection.execute("BEGIN IMMEDIATE")
         self._depth = 1
+        self._tables_dirty = False
         try:
             yield
         except BaseException:
             self._depth = 0
             self.connection.execute("ROLLBACK")
             self._next_sequence = saved_sequence
-            self._reload_caches()
+            if self._tables_dirty:
+                # Only metadata changes leave in-memory state to undo (a failed condition
+                # check, the common rollback, changed nothing).
+                self._reload_caches()
+                for hook in self._rollback_hooks:
+                    hook()
             raise
         self._depth = 0
         self.connection.execute("COMMIT")
+
+    def on_metadata_rollback(self, hook: Callable[[], None]) -> None:
+        """Call `hook` after a rollback that undid table or stream metadata."""
+        self._rollback_hooks.append(hook)
 
     def _reload_caches(self) -> None:
         self._tables = {
@@ -214,9 +226,11 @@ class Engine:
         )
         row = TableRow(int(cursor.lastrowid or 0), region, name, description)
         self._tables[(region, name)] = row
+        self._tables_dirty = True
         return row
 
     def save_table(self, row: TableRow) -> None:
+        self._tables_dirty = True
         self.connection.execute(
             "UPDATE tables SET description = ? WHERE table_id = ?",
             (orjson.dumps(row.description), row.table_id),
@@ -234,6 +248,7 @@ class Engine:
             self.drop_index(index_id)
         self.connection.execute("DELETE FROM items WHERE table_id = ?", (row.table_id,))
         self.connection.execute("DELETE FROM tables WHERE table_id = ?", (row.table_id,))
+        self._tables_dirty = True
         self._tables.pop((row.region, row.name), None)
 
     def table_usage(self, table_id: int) -> tuple[int, int]:
@@ -438,6 +453,7 @@ class Engine:
     def create_stream(
         self, region: str, table_name: str, arn: str, description: dict[str, Any]
     ) -> StreamRow:
+        self._tables_dirty = True
         cursor = self.connection.execute(
             "INSERT INTO streams (region, table_name, arn, description) VALUES (?, ?, ?, ?)",
             (region, table_name, arn, orjson.dumps(description)),
@@ -445,12 +461,14 @@ class Engine:
         return StreamRow(int(cursor.lastrowid or 0), region, table_name, arn, description)
 
     def save_stream(self, row: StreamRow) -> None:
+        self._tables_dirty = True
         self.connection.execute(
             "UPDATE streams SET description = ? WHERE stream_id = ?",
             (orjson.dumps(row.description), row.stream_id),
         )
 
     def delete_stream(self, stream_id: int) -> None:
+        self._tables_dirty = True
         self.connection.execute(
             "DELETE FROM records WHERE shard_pk IN "
             "(SELECT shard_pk FROM shards WHERE stream_id = ?)",
@@ -476,6 +494,7 @@ class Engine:
         starting_sequence: int,
         created: float,
     ) -> ShardRow:
+        self._tables_dirty = True
         cursor = self.connection.execute(
             "INSERT INTO shards (stream_id, shard_id, parent_shard_id, starting_sequence, "
             "created) VALUES (?, ?, ?, ?, ?)",
@@ -493,6 +512,7 @@ class Engine:
         )
 
     def close_shard(self, shard: ShardRow, ending_sequence: int, closed: float) -> None:
+        self._tables_dirty = True
         self.connection.execute(
             "UPDATE shards SET ending_sequence = ?, closed = ? WHERE shard_pk = ?",
             (ending_sequence, closed, shard.shard_pk),
@@ -501,6 +521,7 @@ class Engine:
         shard.closed = closed
 
     def delete_shard(self, shard_pk: int) -> None:
+        self._tables_dirty = True
         self.connection.execute("DELETE FROM records WHERE shard_pk = ?", (shard_pk,))
         self.connection.execute("DELETE FROM shards WHERE shard_pk = ?", (shard_pk,))
 

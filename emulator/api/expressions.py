@@ -1,0 +1,159 @@
+"""The expression parameters of one request: which are present, the checks AWS makes on
+them as a whole, and their parsed, prepared ASTs (parsing itself is cached by text)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from emulator.errors import ValidationException
+from emulator.model.expressions import (
+    CONDITION,
+    FILTER,
+    Condition,
+    DocPath,
+    ExpressionContext,
+    KeyCondition,
+    UpdateAst,
+    parse_condition,
+    parse_key_condition,
+    parse_projection,
+    parse_update,
+)
+from emulator.model.values import validate_value
+
+#: Expression members in the order AWS names them in the "both kinds" error.
+_EXPRESSION_MEMBERS = (
+    "ProjectionExpression",
+    "KeyConditionExpression",
+    "FilterExpression",
+    "UpdateExpression",
+    "ConditionExpression",
+)
+#: Legacy members, likewise.
+_LEGACY_MEMBERS = (
+    "AttributesToGet",
+    "KeyConditions",
+    "QueryFilter",
+    "ScanFilter",
+    "AttributeUpdates",
+    "Expected",
+    "ConditionalOperator",
+)
+
+
+@dataclass(slots=True)
+class RequestExpressions:
+    ctx: ExpressionContext
+    condition: Condition | None = None
+    update: UpdateAst | None = None
+    projection: list[DocPath] | None = None
+    filter: Condition | None = None
+    key_condition: KeyCondition | None = None
+
+
+def _check_mixing(request: dict[str, Any], expression_members: Iterable[str]) -> bool:
+    """AWS refuses a request mixing expressions with legacy parameters."""
+    expressions = [m for m in _EXPRESSION_MEMBERS if m in expression_members and m in request]
+    legacy = [m for m in _LEGACY_MEMBERS if request.get(m) is not None]
+    if expressions and legacy:
+        raise ValidationException(
+            "Can not use both expression and non-expression parameters in the same request: "
+            f"Non-expression parameters: {{{', '.join(legacy)}}} "
+            f"Expression parameters: {{{', '.join(expressions)}}}"
+        )
+    return bool(expressions)
+
+
+def _checked_names(names: Any) -> dict[str, str]:
+    if not names:
+        raise ValidationException("ExpressionAttributeNames must not be empty")
+    for key in names:
+        if not key.startswith("#") or len(key) < 2:
+            raise ValidationException(
+                f'ExpressionAttributeNames contains invalid key: Syntax error; key: "{key}"'
+            )
+    return dict(names)
+
+
+def _checked_values(values: Any) -> dict[str, Any]:
+    if not values:
+        raise ValidationException("ExpressionAttributeValues must not be empty")
+    checked: dict[str, Any] = {}
+    for key, value in values.items():
+        if not key.startswith(":") or len(key) < 2:
+            raise ValidationException(
+                f'ExpressionAttributeValues contains invalid key: Syntax error; key: "{key}"'
+            )
+        try:
+            checked[key] = validate_value(value)
+        except ValidationException as error:
+            raise ValidationException(
+                f"ExpressionAttributeValues contains invalid value: {error.message} for key {key}"
+            ) from None
+    return checked
+
+
+def prepare_expressions(
+    request: dict[str, Any],
+    *,
+    condition: str | None = None,
+    update: bool = False,
+    projection: bool = False,
+    filter_member: str | None = None,
+    key_condition: bool = False,
+    key_names: Iterable[str] = (),
+) -> RequestExpressions:
+    """Parse and prepare every expression the operation accepts, then check placeholders.
+
+    `condition` names the member holding a condition ("ConditionExpression"); AWS
+    reports unused placeholders only once all expressions of the request were resolved.
+    """
+    members = []
+    if condition:
+        members.append(condition)
+    if update:
+        members.append("UpdateExpression")
+    if projection:
+        members.append("ProjectionExpression")
+    if filter_member:
+        members.append(filter_member)
+    if key_condition:
+        members.append("KeyConditionExpression")
+    uses_expressions = _check_mixing(request, members)
+    raw_names = request.get("ExpressionAttributeNames")
+    raw_values = request.get("ExpressionAttributeValues")
+    if not uses_expressions:
+        if raw_names is not None:
+            raise ValidationException(
+                "ExpressionAttributeNames can only be specified when using expressions"
+            )
+        if raw_values is not None:
+            raise ValidationException(
+                "ExpressionAttributeValues can only be specified when using expressions"
+            )
+        return RequestExpressions(ExpressionContext())
+    names = _checked_names(raw_names) if raw_names is not None else None
+    values = _checked_values(raw_values) if raw_values is not None else None
+    ctx = ExpressionContext(names, values)
+    prepared = RequestExpressions(ctx)
+    if projection and "ProjectionExpression" in request:
+        prepared.projection = ctx.resolve_projection(
+            parse_projection(request["ProjectionExpression"])
+        )
+    if key_condition and "KeyConditionExpression" in request:
+        prepared.key_condition = parse_key_condition(request["KeyConditionExpression"])
+    if filter_member and filter_member in request:
+        prepared.filter = parse_condition(request[filter_member], FILTER)
+        ctx.prepare_condition(prepared.filter, FILTER)
+    if update and "UpdateExpression" in request:
+        prepared.update = parse_update(request["UpdateExpression"])
+        ctx.prepare_update(prepared.update, key_names)
+    if condition and condition in request:
+        prepared.condition = parse_condition(request[condition], CONDITION)
+        ctx.prepare_condition(prepared.condition, CONDITION)
+    if prepared.key_condition is None:
+        # With a key condition, Query checks this once the condition is resolved.
+        ctx.check_unused()
+    return prepared
