@@ -53,7 +53,9 @@ class ResourceInUseException(AwsError):
 class ConditionalCheckFailedException(AwsError):
     code = "ConditionalCheckFailedException"
 
-    def __init__(self, message: str = "The conditional request failed", **extra: Any) -> None:
+    def __init__(
+        self, message: str | None = "The conditional request failed", **extra: Any
+    ) -> None:
         super().__init__(message, **extra)
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -75,8 +76,21 @@ class EmulatorApp:
             more = message.get("more_body", False)
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         region = wire.region_from_authorization(authorization, self.config.region)
+        if wire.request_logger.isEnabledFor(logging.DEBUG):
+            await self._serve_logged(send, target, region, body)
+            return
         status, payload = wire.handle_call(self.backend, target, region, body)
         await self._send(send, status, payload)
+
+    async def _serve_logged(
+        self, send: Send, target: str | None, region: str, body: bytes
+    ) -> None:
+        """`serve_aws`'s last step at debug level: the same, plus one structured log line."""
+        started = time.perf_counter()
+        status, payload = wire.handle_call(self.backend, target, region, body)
+        request_id = wire.request_id()
+        await self._send(send, status, payload, request_id)
+        wire.log_request(target, region, status, body, payload, request_id, started)
 
     @staticmethod
     async def _discard_body(receive: Receive) -> None:
@@ -88,12 +102,12 @@ class EmulatorApp:
             more = message.get("more_body", False)
 
     @staticmethod
-    async def _send(send: Send, status: int, body: bytes) -> None:
+    async def _send(send: Send, status: int, body: bytes, request_id: str | None = None) -> None:
         await send(
             {
                 "type": "http.response.start",
                 "status": status,
-                "headers": wire.response_headers(body),
+                "headers": wire.response_headers(body, request_id),
             }
         )
         await send({"type": "http.response.body", "body": body})

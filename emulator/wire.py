@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import logging
 import os
+import time
 import zlib
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +26,7 @@ from emulator.errors import (
 )
 
 logger = logging.getLogger("emulator.wire")
+request_logger = logging.getLogger("emulator.requests")
 
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
 CONTENT_TYPE = b"application/x-amz-json-1.0"
@@ -91,10 +93,51 @@ def handle_call(
     return 200, orjson.dumps(result)
 
 
-def response_headers(body: bytes) -> list[tuple[bytes, bytes]]:
+def response_headers(body: bytes, rid: str | None = None) -> list[tuple[bytes, bytes]]:
     return [
         (b"content-type", CONTENT_TYPE),
         (b"content-length", str(len(body)).encode()),
-        (b"x-amzn-requestid", request_id().encode()),
+        (b"x-amzn-requestid", (rid or request_id()).encode()),
         (b"x-amz-crc32", str(zlib.crc32(body) & 0xFFFFFFFF).encode()),
     ]
+
+
+def log_request(
+    target: str | None,
+    region: str,
+    status: int,
+    body: bytes,
+    payload: bytes,
+    rid: str,
+    started: float,
+) -> None:
+    """One logfmt line per AWS call (debug level only; the caller checks the level once).
+
+    `op=DynamoDB_20120810.PutItem status=200 ms=0.41 region=us-east-1 in=93 out=2
+    request_id=...`, plus `error=<AWS error code>` for a 4xx/5xx answer. The same fields
+    are attached to the log record (`record.aws`) for JSON formatters.
+    """
+    fields: dict[str, Any] = {
+        "op": target or "-",
+        "status": status,
+        "ms": round((time.perf_counter() - started) * 1000, 3),
+        "region": region,
+        "in": len(body),
+        "out": len(payload),
+        "request_id": rid,
+    }
+    if status >= 400:
+        try:
+            error_type = orjson.loads(payload).get("__type", "")
+        except (orjson.JSONDecodeError, AttributeError):
+            error_type = ""
+        fields["error"] = error_type.rpartition("#")[2] or "-"
+    line = " ".join(f"{name}={_logfmt(value)}" for name, value in fields.items())
+    request_logger.debug("request %s", line, extra={"aws": fields})
+
+
+def _logfmt(value: object) -> str:
+    text = str(value)
+    if text and not any(c in text for c in ' ="\\') and text.isprintable():
+        return text
+    return orjson.dumps(text).decode()

@@ -349,9 +349,6 @@ def test_no_record_for_writes_that_change_nothing(
     assert records[1]["dynamodb"]["NewImage"] == changed
 
 
-@pytest.mark.xfail(
-    reason="ConditionExpression is not evaluated by PutItem/DeleteItem yet (api/items.py)"
-)
 def test_no_record_for_a_failed_condition(
     ddb: Any, streams: Any, make_table: Callable[..., str]
 ) -> None:

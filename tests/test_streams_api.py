@@ -4,6 +4,7 @@ lifecycle on the table side (SPEC 2.6, 4.1-4.3)."""
 from __future__ import annotations
 
 import base64
+import calendar
 import re
 import time
 import urllib.request
@@ -103,8 +104,7 @@ def test_stream_identity_and_description(
     assert match["table"] == table_name
     assert created["LatestStreamLabel"] == match["label"]
     assert created["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
-    label_time = time.mktime(time.strptime(match["label"][:19], "%Y-%m-%dT%H:%M:%S"))
-    label_time -= time.timezone  # the label is UTC
+    label_time = calendar.timegm(time.strptime(match["label"][:19], "%Y-%m-%dT%H:%M:%S"))
     assert before - 2 <= label_time <= time.time() + 1
 
     description = ddb.describe_table(TableName=table_name)["Table"]
@@ -279,9 +279,15 @@ def test_describe_stream_shard_paging_on_one_shard(
         StreamArn=arn, ShardFilter={"Type": "CHILD_SHARDS", "ShardId": shard_id}
     )
     assert children["StreamDescription"]["Shards"] == []
-    with pytest.raises(botocore.exceptions.ClientError) as info:
-        streams.describe_stream(StreamArn=arn, ShardFilter={"Type": "PARENT", "ShardId": shard_id})
-    assert error_code(info) == "ValidationException"
+    for bad_filter in (
+        {"Type": "PARENT", "ShardId": shard_id},
+        {"Type": "CHILD_SHARDS"},
+        {"ShardId": shard_id},
+        {},
+    ):
+        with pytest.raises(botocore.exceptions.ClientError) as info:
+            streams.describe_stream(StreamArn=arn, ShardFilter=bad_filter)
+        assert error_code(info) == "ValidationException", bad_filter
     with pytest.raises(botocore.exceptions.ClientError) as info:
         streams.describe_stream(StreamArn=arn, Limit=101)
     assert error_code(info) == "ValidationException"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from emulator.api import items, streams, tables
+from emulator.api import batch, items, read, streams, tables, transact
 from emulator.api.backend import Backend
 
 Operation = Callable[[Backend, str, dict[str, Any]], "dict[str, Any] | bytes"]
@@ -24,6 +24,12 @@ OPERATIONS: dict[str, dict[str, Operation]] = {
         "GetItem": items.get_item,
         "DeleteItem": items.delete_item,
         "UpdateItem": items.update_item,
+        "Query": read.query,
+        "Scan": read.scan,
+        "BatchGetItem": batch.batch_get_item,
+        "BatchWriteItem": batch.batch_write_item,
+        "TransactWriteItems": transact.transact_write_items,
+        "TransactGetItems": transact.transact_get_items,
     },
     "dynamodbstreams": {
         "ListStreams": streams.list_streams,

@@ -22,6 +22,8 @@ class Backend:
     engine: Engine
     streams: StreamManager
     iterators: IteratorCodec
+    #: TransactWriteItems ClientRequestToken -> (time, request digest, response).
+    idempotency: dict[str, tuple[float, str, dict[str, Any]]] = field(default_factory=dict)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     @classmethod
@@ -52,6 +54,7 @@ class Backend:
         self.engine.close()
 
     def reset(self) -> None:
+        self.idempotency.clear()
         self.engine.reset()
         self.streams.reset()
 

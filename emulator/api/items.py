@@ -29,6 +29,7 @@ from emulator.model.expressions import apply_projection, apply_update, evaluate_
 from emulator.model.keys import key_of, validate_item_key, validate_key
 from emulator.model.values import Item, item_size, validate_item
 
+
 def _legacy() -> Any:
     from emulator.model import legacy  # TEMPORARY until model/_legacy().py lands
 

@@ -90,7 +90,11 @@ def describe_stream(backend: Backend, region: str, request: dict[str, Any]) -> d
     shards = backend.streams.shards(stream.stream_id)
     shard_filter = request.get("ShardFilter")
     if shard_filter is not None:
+        # Both members are optional in the model; a filter without them has no meaning
+        # AWS documents, so it is refused rather than read as "root shards".
         parent = shard_filter.get("ShardId")
+        if shard_filter.get("Type") is None or parent is None:
+            raise ValidationException("ShardFilter requires both Type and ShardId")
         shards = [shard for shard in shards if shard.parent_shard_id == parent]
     start = request.get("ExclusiveStartShardId")
     if start is not None:

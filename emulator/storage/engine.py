@@ -300,11 +300,13 @@ class Engine:
         lower_inclusive: bool = True,
         upper_inclusive: bool = True,
         forward: bool = True,
+        after: bytes | None = None,
         limit: int = -1,
-    ) -> list[tuple[bytes, bytes]]:
-        """Items of one partition with range_key inside the bounds, in key order.
+    ) -> list[tuple[bytes, int, bytes]]:
+        """Items of one partition with range_key inside the bounds, in key order, resuming
+        after `after` (in the direction of travel); an index range scan.
 
-        Returns (range_key, item) pairs; an index range scan over the primary key.
+        Returns (range_key, size, item) triples.
         """
         clauses = ["table_id = ?", "hash_key = ?"]
         params: list[Any] = [table_id, hash_key]
@@ -314,31 +316,37 @@ class Engine:
         if upper is not None:
             clauses.append("range_key <= ?" if upper_inclusive else "range_key < ?")
             params.append(upper)
+        if after is not None:
+            clauses.append("range_key > ?" if forward else "range_key < ?")
+            params.append(after)
         order = "ASC" if forward else "DESC"
         params.append(limit)
         sql = (
-            f"SELECT range_key, item FROM items WHERE {' AND '.join(clauses)} "
+            f"SELECT range_key, size, item FROM items WHERE {' AND '.join(clauses)} "
             f"ORDER BY range_key {order} LIMIT ?"
         )
-        return [(bytes(r), bytes(i)) for r, i in self.connection.execute(sql, params)]
+        return list(self.connection.execute(sql, params))
 
     def scan_items(
         self, table_id: int, after: tuple[bytes, bytes] | None = None, limit: int = -1
-    ) -> list[tuple[bytes, bytes, bytes]]:
-        """Items in storage order ((hash_key, range_key) order), resuming after a key."""
+    ) -> list[tuple[bytes, bytes, int, bytes]]:
+        """Items in storage order ((hash_key, range_key) order), resuming after a key.
+
+        Returns (hash_key, range_key, size, item) tuples.
+        """
         if after is None:
             rows = self.connection.execute(
-                "SELECT hash_key, range_key, item FROM items WHERE table_id = ? "
+                "SELECT hash_key, range_key, size, item FROM items WHERE table_id = ? "
                 "ORDER BY hash_key, range_key LIMIT ?",
                 (table_id, limit),
             )
         else:
             rows = self.connection.execute(
-                "SELECT hash_key, range_key, item FROM items WHERE table_id = ? "
+                "SELECT hash_key, range_key, size, item FROM items WHERE table_id = ? "
                 "AND (hash_key, range_key) > (?, ?) ORDER BY hash_key, range_key LIMIT ?",
                 (table_id, after[0], after[1], limit),
             )
-        return [(bytes(h), bytes(r), bytes(i)) for h, r, i in rows]
+        return list(rows)
 
     # -- secondary indexes --------------------------------------------------------------
 
@@ -380,63 +388,65 @@ class Engine:
         self,
         index_id: int,
         hash_key: bytes,
-        lower: tuple[bytes, bytes] | None = None,
-        upper: tuple[bytes, bytes] | None = None,
+        lower: bytes | None = None,
+        upper: bytes | None = None,
         *,
         lower_inclusive: bool = True,
         upper_inclusive: bool = True,
         forward: bool = True,
+        after: tuple[bytes, bytes] | None = None,
         limit: int = -1,
-    ) -> list[tuple[bytes, bytes, bytes]]:
-        """Entries of one index partition between (range_key, table_key) bounds, in order.
+    ) -> list[tuple[bytes, bytes, int, bytes]]:
+        """Entries of one index partition with range_key inside the bounds, in
+        (range_key, table_key) order, resuming after `after`.
 
-        Returns (range_key, table_key, item) triples.
+        Returns (range_key, table_key, size, item) tuples.
         """
         clauses = ["index_id = ?", "hash_key = ?"]
         params: list[Any] = [index_id, hash_key]
         if lower is not None:
-            clauses.append(
-                "(range_key, table_key) >= (?, ?)"
-                if lower_inclusive
-                else "(range_key, table_key) > (?, ?)"
-            )
-            params.extend(lower)
+            clauses.append("range_key >= ?" if lower_inclusive else "range_key > ?")
+            params.append(lower)
         if upper is not None:
+            clauses.append("range_key <= ?" if upper_inclusive else "range_key < ?")
+            params.append(upper)
+        if after is not None:
             clauses.append(
-                "(range_key, table_key) <= (?, ?)"
-                if upper_inclusive
-                else "(range_key, table_key) < (?, ?)"
+                "(range_key, table_key) > (?, ?)" if forward else "(range_key, table_key) < (?, ?)"
             )
-            params.extend(upper)
+            params.extend(after)
         order = "ASC" if forward else "DESC"
         params.append(limit)
         sql = (
-            f"SELECT range_key, table_key, item FROM index_items WHERE {' AND '.join(clauses)} "
-            f"ORDER BY range_key {order}, table_key {order} LIMIT ?"
+            "SELECT range_key, table_key, size, item FROM index_items "
+            f"WHERE {' AND '.join(clauses)} ORDER BY range_key {order}, table_key {order} LIMIT ?"
         )
-        return [(bytes(r), bytes(t), bytes(i)) for r, t, i in self.connection.execute(sql, params)]
+        return list(self.connection.execute(sql, params))
 
     def index_scan(
         self,
         index_id: int,
         after: tuple[bytes, bytes, bytes] | None = None,
         limit: int = -1,
-    ) -> list[tuple[bytes, bytes, bytes, bytes]]:
-        """Index entries in storage order, resuming after (hash, range, table_key)."""
+    ) -> list[tuple[bytes, bytes, bytes, int, bytes]]:
+        """Index entries in storage order, resuming after (hash, range, table_key).
+
+        Returns (hash_key, range_key, table_key, size, item) tuples.
+        """
         if after is None:
             rows = self.connection.execute(
-                "SELECT hash_key, range_key, table_key, item FROM index_items "
+                "SELECT hash_key, range_key, table_key, size, item FROM index_items "
                 "WHERE index_id = ? ORDER BY hash_key, range_key, table_key LIMIT ?",
                 (index_id, limit),
             )
         else:
             rows = self.connection.execute(
-                "SELECT hash_key, range_key, table_key, item FROM index_items "
+                "SELECT hash_key, range_key, table_key, size, item FROM index_items "
                 "WHERE index_id = ? AND (hash_key, range_key, table_key) > (?, ?, ?) "
                 "ORDER BY hash_key, range_key, table_key LIMIT ?",
                 (index_id, *after, limit),
             )
-        return [(bytes(h), bytes(r), bytes(t), bytes(i)) for h, r, t, i in rows]
+        return list(rows)
 
     # -- streams ------------------------------------------------------------------------
 

@@ -1,0 +1,151 @@
+"""BatchGetItem and BatchWriteItem."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from emulator.api.backend import Backend
+from emulator.api.common import (
+    consumed_capacity,
+    find_table,
+    key_schema,
+    read_units,
+    write_units,
+)
+from emulator.api.expressions import prepare_expressions
+from emulator.api.writes import (
+    check_index_keys,
+    check_item_size,
+    load_sized_item,
+    storage_key,
+    write_item,
+)
+from emulator.errors import ValidationException
+from emulator.model import legacy
+from emulator.model.expressions import apply_projection
+from emulator.model.keys import key_of, validate_item_key, validate_key
+from emulator.model.values import Item, validate_item
+
+MAX_BATCH_GET_KEYS = 100
+MAX_BATCH_WRITE_REQUESTS = 25
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+_DUPLICATES = "Provided list of item keys contains duplicates"
+
+
+def batch_get_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
+    request_items: dict[str, Any] = request["RequestItems"]
+    if not request_items:
+        raise ValidationException("The requestItems parameter is required for BatchGetItem")
+    if sum(len(spec.get("Keys") or []) for spec in request_items.values()) > MAX_BATCH_GET_KEYS:
+        raise ValidationException("Too many items requested for the BatchGetItem call")
+    plans = []
+    for table_name, spec in request_items.items():
+        row = find_table(backend, region, table_name)
+        schema = key_schema(row)
+        prepared = prepare_expressions(spec, projection=True)
+        attributes = spec.get("AttributesToGet")
+        if attributes is not None:
+            legacy.validate_attributes_to_get(attributes)
+        keys = [validate_key(schema, key) for key in spec["Keys"]]
+        storage_keys = [storage_key(schema, key) for key in keys]
+        if len(set(storage_keys)) != len(storage_keys):
+            raise ValidationException(_DUPLICATES)
+        plans.append((table_name, row, spec, prepared, keys, storage_keys))
+
+    responses: dict[str, list[Item]] = {}
+    unprocessed: dict[str, Any] = {}
+    capacities = []
+    total = 0
+    for table_name, row, spec, prepared, keys, storage_keys in plans:
+        found: list[Item] = []
+        responses[table_name] = found
+        units = 0.0
+        for key, (hash_key, range_key) in zip(keys, storage_keys, strict=True):
+            if total > MAX_RESPONSE_BYTES:
+                pending = unprocessed.setdefault(
+                    table_name, {k: v for k, v in spec.items() if k != "Keys"} | {"Keys": []}
+                )
+                pending["Keys"].append(key)
+                continue
+            stored = backend.engine.get_item_and_size(row.table_id, hash_key, range_key)
+            if stored is None:
+                continue
+            blob, size = stored
+            total += size
+            units += read_units(size, bool(spec.get("ConsistentRead")))
+            item: Item = orjson.loads(blob)
+            if prepared.projection is not None:
+                item = apply_projection(item, prepared.projection)
+            elif spec.get("AttributesToGet") is not None:
+                item = legacy.project_attributes(item, spec["AttributesToGet"])
+            found.append(item)
+        capacity = consumed_capacity(request, row.name, units)
+        if capacity is not None:
+            capacities.append(capacity)
+    result: dict[str, Any] = {"Responses": responses, "UnprocessedKeys": unprocessed}
+    if request.get("ReturnConsumedCapacity", "NONE") != "NONE":
+        result["ConsumedCapacity"] = capacities
+    return result
+
+
+def batch_write_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
+    request_items: dict[str, list[dict[str, Any]]] = request["RequestItems"]
+    if not request_items:
+        raise ValidationException("The requestItems parameter is required for BatchWriteItem")
+    count = sum(len(requests) for requests in request_items.values())
+    if count > MAX_BATCH_WRITE_REQUESTS:
+        raise ValidationException("Too many items requested for the BatchWriteItem call")
+    # Validate everything first: a bad request writes nothing.
+    planned = []
+    for table_name, requests in request_items.items():
+        row = find_table(backend, region, table_name)
+        schema = key_schema(row)
+        seen: set[tuple[bytes, bytes]] = set()
+        for write_request in requests:
+            put = write_request.get("PutRequest")
+            delete = write_request.get("DeleteRequest")
+            if (put is None) == (delete is None):
+                raise ValidationException(
+                    "A WriteRequest must contain exactly one of PutRequest or DeleteRequest"
+                )
+            new_item: Item | None
+            if put is not None:
+                new_item = validate_item(put["Item"])
+                validate_item_key(schema, new_item)
+                check_index_keys(row, new_item)
+                size = check_item_size(new_item)
+                key = key_of(schema, new_item)
+            else:
+                key = validate_key(schema, delete["Key"])  # type: ignore[index]
+                new_item, size = None, 0
+            storage = storage_key(schema, key)
+            if storage in seen:
+                raise ValidationException(_DUPLICATES)
+            seen.add(storage)
+            planned.append((row, key, storage, new_item, size))
+
+    units: dict[str, float] = {}
+    with backend.engine.transaction():
+        for row, key, (hash_key, range_key), new_item, size in planned:
+            old_item, old_size = load_sized_item(backend, row, hash_key, range_key)
+            write_item(
+                backend,
+                row,
+                region,
+                key,
+                hash_key,
+                range_key,
+                old_item,
+                new_item,
+                size=size if new_item is not None else None,
+                old_size=old_size,
+            )
+            units[row.name] = units.get(row.name, 0.0) + write_units(max(size, old_size))
+    result: dict[str, Any] = {"UnprocessedItems": {}}
+    if request.get("ReturnConsumedCapacity", "NONE") != "NONE":
+        result["ConsumedCapacity"] = [
+            consumed_capacity(request, name, value) for name, value in units.items()
+        ]
+    return result

@@ -1,0 +1,422 @@
+"""Query and Scan, on tables and on secondary indexes.
+
+Both read pages straight from the storage engine's key order: a Query is an index range
+scan of one partition (sort-key bounds come from the key condition), a Scan walks the
+whole table. Limit counts items read (before the filter), and a page also stops at 1 MB
+of items read, as on AWS.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from emulator.api.backend import Backend
+from emulator.api.common import (
+    consumed_capacity,
+    find_index,
+    find_table,
+    key_schema,
+    read_units,
+)
+from emulator.api.expressions import RequestExpressions, prepare_expressions
+from emulator.api.writes import storage_key, table_key_bytes
+from emulator.errors import ValidationException
+from emulator.model import legacy
+from emulator.model.expressions import apply_projection, evaluate_condition
+from emulator.model.expressions.key_condition import ResolvedKeyCondition
+from emulator.model.indexes import IndexSchema
+from emulator.model.keys import KeySchema, encode_key_av, prefix_upper_bound
+from emulator.model.values import Item, validate_value
+from emulator.storage.engine import TableRow
+
+MAX_PAGE_BYTES = 1024 * 1024
+_CHUNK = 256
+_INVALID_START = "The provided starting key is invalid: "
+
+
+@dataclass(slots=True)
+class ReadPlan:
+    """What one Query or Scan page reads and returns."""
+
+    row: TableRow
+    schema: KeySchema
+    index: IndexSchema | None
+    prepared: RequestExpressions
+    request: dict[str, Any]
+    select: str
+    limit: int | None
+    consistent: bool
+    items: list[Item] = field(default_factory=list)
+    scanned: int = 0
+    scanned_bytes: int = 0
+    last_key: Item | None = None
+
+    def accept(self, item: Item, size: int) -> None:
+        """Count one item read; keep it if the filter passes."""
+        self.scanned += 1
+        self.scanned_bytes += size
+        self.last_key = self._key_of(item)
+        if not self._passes(item):
+            return
+        if self.select == "COUNT":
+            self.items.append(item)  # counted; never returned
+            return
+        self.items.append(self._project(item))
+
+    def full(self) -> bool:
+        return (self.limit is not None and self.scanned >= self.limit) or (
+            self.scanned_bytes >= MAX_PAGE_BYTES
+        )
+
+    def _key_of(self, item: Item) -> Item:
+        names = list(self.schema.names)
+        if self.index is not None:
+            names.extend(n for n in self.index.key.names if n not in names)
+        return {name: item[name] for name in names if name in item}
+
+    def _passes(self, item: Item) -> bool:
+        prepared = self.prepared
+        if prepared.filter is not None:
+            return evaluate_condition(prepared.filter, item, prepared.ctx)
+        conditions = self.request.get("QueryFilter") or self.request.get("ScanFilter")
+        if conditions:
+            return legacy.evaluate_filter(conditions, self.request.get("ConditionalOperator"), item)
+        return True
+
+    def _project(self, item: Item) -> Item:
+        if self.prepared.projection is not None:
+            return apply_projection(item, self.prepared.projection)
+        attributes = self.request.get("AttributesToGet")
+        if attributes is not None:
+            return legacy.project_attributes(item, attributes)
+        return item
+
+    def response(self) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        if self.select != "COUNT":
+            result["Items"] = self.items
+        result["Count"] = len(self.items)
+        result["ScannedCount"] = self.scanned
+        if self.full() and self.last_key is not None:
+            result["LastEvaluatedKey"] = self.last_key
+        units = read_units(self.scanned_bytes, self.consistent)
+        capacity = consumed_capacity(self.request, self.row.name, units)
+        if capacity is not None:
+            result["ConsumedCapacity"] = capacity
+        return result
+
+
+def _resolve_index(row: TableRow, request: dict[str, Any]) -> IndexSchema | None:
+    name = request.get("IndexName")
+    if name is None:
+        return None
+    index = find_index(row, name)
+    if index is None:
+        raise ValidationException(f"The table does not have the specified index: {name}")
+    if index.is_global and request.get("ConsistentRead"):
+        raise ValidationException("Consistent reads are not supported on global secondary indexes")
+    return index
+
+
+def _select(request: dict[str, Any], index: IndexSchema | None, operation: str) -> str:
+    select = request.get("Select")
+    specific = request.get("ProjectionExpression") is not None or bool(
+        request.get("AttributesToGet")
+    )
+    if select is None:
+        if specific:
+            return "SPECIFIC_ATTRIBUTES"
+        return "ALL_PROJECTED_ATTRIBUTES" if index is not None else "ALL_ATTRIBUTES"
+    if select == "SPECIFIC_ATTRIBUTES" and not specific:
+        raise ValidationException(
+            "One or more parameter values were invalid: Select type SPECIFIC_ATTRIBUTES "
+            "requires ProjectionExpression or AttributesToGet"
+        )
+    if select != "SPECIFIC_ATTRIBUTES" and specific:
+        if request.get("ProjectionExpression") is not None:
+            raise ValidationException(
+                f"Cannot specify the ProjectionExpression when choosing to get {select}"
+            )
+        raise ValidationException(
+            f"Cannot specify the AttributesToGet when choosing to get {select}"
+        )
+    if select == "ALL_PROJECTED_ATTRIBUTES" and index is None:
+        raise ValidationException(
+            "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName"
+            if operation == "Query"
+            else "ALL_PROJECTED_ATTRIBUTES can be used only when Scanning using an IndexName"
+        )
+    if (
+        select == "ALL_ATTRIBUTES"
+        and index is not None
+        and index.is_global
+        and index.projection_type != "ALL"
+    ):
+        raise ValidationException(
+            "One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not "
+            f"supported for global secondary index {index.name} because its projection "
+            "type is not ALL"
+        )
+    return str(select)
+
+
+def _plan(
+    backend: Backend, region: str, request: dict[str, Any], operation: str
+) -> tuple[ReadPlan, RequestExpressions]:
+    row = find_table(backend, region, request["TableName"])
+    schema = key_schema(row)
+    index = _resolve_index(row, request)
+    filter_member = "FilterExpression"
+    prepared = prepare_expressions(
+        request,
+        projection=True,
+        filter_member=filter_member,
+        key_condition=operation == "Query",
+    )
+    legacy_filter = "QueryFilter" if operation == "Query" else "ScanFilter"
+    if request.get(legacy_filter) is not None:
+        legacy.validate_filter(request[legacy_filter], request.get("ConditionalOperator"))
+    if request.get("AttributesToGet") is not None:
+        legacy.validate_attributes_to_get(request["AttributesToGet"])
+    select = _select(request, index, operation)
+    plan = ReadPlan(
+        row=row,
+        schema=schema,
+        index=index,
+        prepared=prepared,
+        request=request,
+        select=select,
+        limit=request.get("Limit"),
+        consistent=bool(request.get("ConsistentRead")),
+    )
+    return plan, prepared
+
+
+def _fetch_full_items(backend: Backend, plan: ReadPlan) -> bool:
+    """An LSI query for attributes the index does not project reads them from the table."""
+    index = plan.index
+    if index is None or index.is_global or index.projection_type == "ALL":
+        return False
+    if plan.select == "ALL_ATTRIBUTES":
+        return True
+    if plan.prepared.projection is not None:
+        return any(not index.projects(str(path[0])) for path in plan.prepared.projection)
+    attributes = plan.request.get("AttributesToGet") or []
+    return any(not index.projects(name) for name in attributes)
+
+
+def _start_key(plan: ReadPlan) -> Item | None:
+    start = plan.request.get("ExclusiveStartKey")
+    if start is None:
+        return None
+    try:
+        start = {name: validate_value(value) for name, value in start.items()}
+    except ValidationException as error:
+        raise ValidationException(_INVALID_START + str(error.message)) from None
+    names = set(plan.schema.names)
+    if plan.index is not None:
+        names.update(plan.index.key.names)
+    if set(start) != names:
+        raise ValidationException(
+            _INVALID_START + "The provided key element does not match the schema"
+        )
+    for name, value in start.items():
+        expected = (
+            plan.schema.type_of(name) if name in plan.schema.names else plan.index.key.type_of(name)  # type: ignore[union-attr]
+        )
+        if next(iter(value)) != expected:
+            raise ValidationException(
+                _INVALID_START + "The provided key element does not match the schema"
+            )
+    return start
+
+
+def _sort_bounds(
+    condition: ResolvedKeyCondition,
+) -> tuple[bytes | None, bool, bytes | None, bool]:
+    """(lower, lower_inclusive, upper, upper_inclusive) in encoded sort-key bytes."""
+    op = condition.sort_op
+    if op is None:
+        return None, True, None, True
+    values = [encode_key_av(v) for v in condition.sort_values]
+    if op == "=":
+        return values[0], True, values[0], True
+    if op == "<":
+        return None, True, values[0], False
+    if op == "<=":
+        return None, True, values[0], True
+    if op == ">":
+        return values[0], False, None, True
+    if op == ">=":
+        return values[0], True, None, True
+    if op == "BETWEEN":
+        return values[0], True, values[1], True
+    # begins_with: every key starting with the prefix, as one byte range
+    return values[0], True, prefix_upper_bound(values[0]), False
+
+
+def query(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
+    plan, prepared = _plan(backend, region, request, "Query")
+    schema = plan.index.key if plan.index is not None else plan.schema
+    key_types = {name: str(schema.type_of(name)) for name in schema.names}
+    if prepared.key_condition is not None:
+        condition = prepared.key_condition.resolve(
+            prepared.ctx, schema.hash_name, schema.range_name, key_types
+        )
+        prepared.ctx.check_unused()
+    elif request.get("KeyConditions") is not None:
+        hash_value, sort = legacy.validate_key_conditions(
+            request["KeyConditions"], schema.hash_name, schema.range_name, key_types
+        )
+        condition = ResolvedKeyCondition(
+            partition_key=schema.hash_name,
+            partition_value=hash_value,
+            sort_key=schema.range_name if sort else None,
+            sort_op=sort[0] if sort else None,
+            sort_values=tuple(sort[1]) if sort else (),
+        )
+    else:
+        raise ValidationException(
+            "Either the KeyConditions or KeyConditionExpression parameter must be specified "
+            "in the request."
+        )
+    start = _start_key(plan)
+    forward = request.get("ScanIndexForward", True)
+    hash_key = encode_key_av(condition.partition_value)
+    lower, lower_inclusive, upper, upper_inclusive = _sort_bounds(condition)
+    engine = backend.engine
+    index = plan.index
+    fetch_full = _fetch_full_items(backend, plan)
+    after: Any = None
+    if start is not None:
+        if index is None:
+            after = storage_key(plan.schema, start)[1]
+        else:
+            range_value = start.get(index.key.range_name) if index.key.range_name else None
+            after = (
+                encode_key_av(range_value) if range_value is not None else b"",
+                table_key_bytes(*storage_key(plan.schema, start)),
+            )
+    while not plan.full():
+        chunk = _CHUNK if plan.limit is None else min(_CHUNK, plan.limit - plan.scanned)
+        if index is None:
+            rows = engine.range_read(
+                plan.row.table_id,
+                hash_key,
+                lower,
+                upper,
+                lower_inclusive=lower_inclusive,
+                upper_inclusive=upper_inclusive,
+                forward=forward,
+                after=after,
+                limit=chunk,
+            )
+            for range_key, size, blob in rows:
+                plan.accept(orjson.loads(blob), size)
+                after = range_key
+                if plan.full():
+                    break
+        else:
+            entries = engine.index_range_read(
+                index.index_id,
+                hash_key,
+                lower,
+                upper,
+                lower_inclusive=lower_inclusive,
+                upper_inclusive=upper_inclusive,
+                forward=forward,
+                after=after,
+                limit=chunk,
+            )
+            rows = entries  # type: ignore[assignment]
+            for range_key, table_key, size, blob in entries:
+                item = orjson.loads(blob)
+                if fetch_full:
+                    item, size = _table_item(backend, plan, item)
+                plan.accept(item, size)
+                after = (range_key, table_key)
+                if plan.full():
+                    break
+        if len(rows) < chunk:
+            break
+    return plan.response()
+
+
+def _table_item(backend: Backend, plan: ReadPlan, entry: Item) -> tuple[Item, int]:
+    hash_key, range_key = storage_key(plan.schema, entry)
+    found = backend.engine.get_item_and_size(plan.row.table_id, hash_key, range_key)
+    if found is None:
+        return entry, 0
+    return orjson.loads(found[0]), found[1]
+
+
+def _segment_of(hash_key: bytes, total_segments: int) -> int:
+    return zlib.crc32(hash_key) % total_segments
+
+
+def scan(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
+    segment = request.get("Segment")
+    total = request.get("TotalSegments")
+    if segment is not None and total is None:
+        raise ValidationException(
+            "The TotalSegments parameter is required but was not present in the request when "
+            "Segment parameter is present"
+        )
+    if total is not None and segment is None:
+        raise ValidationException(
+            "The Segment parameter is required but was not present in the request when "
+            "parameter TotalSegments is present"
+        )
+    if segment is not None and total is not None and segment >= total:
+        raise ValidationException(
+            "The Segment parameter is zero-based and must be less than parameter "
+            f"TotalSegments: Segment: {segment} is not less than TotalSegments: {total}"
+        )
+    plan, _ = _plan(backend, region, request, "Scan")
+    start = _start_key(plan)
+    engine = backend.engine
+    index = plan.index
+    fetch_full = _fetch_full_items(backend, plan)
+    after: Any = None
+    if start is not None:
+        table_hash, table_range = storage_key(plan.schema, start)
+        if index is None:
+            after = (table_hash, table_range)
+        else:
+            index_key = index.entry_key(start)
+            if index_key is None:
+                raise ValidationException(
+                    _INVALID_START + "The provided key element does not match the schema"
+                )
+            after = (*index_key, table_key_bytes(table_hash, table_range))
+    while not plan.full():
+        chunk = _CHUNK if plan.limit is None or total else min(_CHUNK, plan.limit - plan.scanned)
+        if index is None:
+            rows = engine.scan_items(plan.row.table_id, after, chunk)
+            for hash_key, range_key, size, blob in rows:
+                after = (hash_key, range_key)
+                if total and _segment_of(hash_key, total) != segment:
+                    continue
+                plan.accept(orjson.loads(blob), size)
+                if plan.full():
+                    break
+        else:
+            entries = engine.index_scan(index.index_id, after, chunk)
+            rows = entries  # type: ignore[assignment]
+            for hash_key, range_key, table_key, size, blob in entries:
+                after = (hash_key, range_key, table_key)
+                if total and _segment_of(hash_key, total) != segment:
+                    continue
+                item = orjson.loads(blob)
+                if fetch_full:
+                    item, size = _table_item(backend, plan, item)
+                plan.accept(item, size)
+                if plan.full():
+                    break
+        if len(rows) < chunk:
+            break
+    return plan.response()

@@ -1,0 +1,277 @@
+"""TransactWriteItems and TransactGetItems: all or nothing, in one SQLite transaction."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from emulator.api.backend import Backend
+from emulator.api.common import (
+    consumed_capacity,
+    find_table,
+    key_schema,
+    read_units,
+    write_units,
+)
+from emulator.api.expressions import RequestExpressions, prepare_expressions
+from emulator.api.items import check_condition
+from emulator.api.writes import (
+    check_index_keys,
+    check_item_size,
+    load_sized_item,
+    storage_key,
+    write_item,
+)
+from emulator.errors import (
+    ConditionalCheckFailedException,
+    IdempotentParameterMismatchException,
+    TransactionCanceledException,
+    ValidationException,
+)
+from emulator.model.expressions import apply_projection, apply_update
+from emulator.model.keys import key_of, validate_item_key, validate_key
+from emulator.model.values import Item, validate_item
+from emulator.storage.engine import TableRow
+
+IDEMPOTENCY_SECONDS = 600
+_ACTIONS = ("ConditionCheck", "Put", "Delete", "Update")
+_SAME_ITEM = "Transaction request cannot include multiple operations on one item"
+
+
+class _ActionInvalid(Exception):
+    """A per-action validation problem: AWS reports it as a cancellation reason."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(slots=True)
+class _Action:
+    kind: str
+    spec: dict[str, Any]
+    row: TableRow
+    key: Item
+    storage: tuple[bytes, bytes]
+    prepared: RequestExpressions
+    item: Item | None = None
+    size: int = 0
+    invalid: str | None = None
+    reason: dict[str, Any] = field(default_factory=lambda: {"Code": "None"})
+
+
+def _plan_action(backend: Backend, region: str, entry: dict[str, Any]) -> _Action:
+    present = [name for name in _ACTIONS if entry.get(name) is not None]
+    if len(present) != 1:
+        raise ValidationException(
+            "TransactItems can only contain one of Check, Put, Update or Delete"
+        )
+    kind = present[0]
+    spec: dict[str, Any] = entry[kind]
+    row = find_table(backend, region, spec["TableName"])
+    schema = key_schema(row)
+    prepared = prepare_expressions(
+        spec,
+        condition="ConditionExpression",
+        update=kind == "Update",
+        key_names=schema.names,
+    )
+    if kind == "ConditionCheck" and prepared.condition is None:
+        raise ValidationException(
+            "1 validation error detected: Value null at 'conditionExpression' failed to satisfy "
+            "constraint: Member must not be null"
+        )
+    invalid = None
+    item = None
+    size = 0
+    if kind == "Put":
+        item = validate_item(spec["Item"])
+        try:
+            validate_item_key(schema, item)
+        except ValidationException as error:
+            if "empty" in str(error.message):
+                raise
+            invalid = str(error.message)
+        if invalid is None:
+            check_index_keys(row, item)
+            size = check_item_size(item)
+            key = key_of(schema, item)
+        else:
+            key = {}
+    else:
+        try:
+            key = validate_key(schema, spec["Key"])
+        except ValidationException as error:
+            if "empty" in str(error.message):
+                raise
+            invalid, key = str(error.message), {}
+    storage = storage_key(schema, key) if invalid is None else (b"", b"")
+    return _Action(kind, spec, row, key, storage, prepared, item, size, invalid)
+
+
+def _cancel(actions: list[_Action]) -> TransactionCanceledException:
+    codes = ", ".join(action.reason["Code"] for action in actions)
+    return TransactionCanceledException(
+        None,
+        Message="Transaction cancelled, please refer cancellation reasons for specific reasons "
+        f"[{codes}]",
+        CancellationReasons=[action.reason for action in actions],
+    )
+
+
+def _request_digest(request: dict[str, Any]) -> str:
+    payload = {k: v for k, v in request.items() if k != "ClientRequestToken"}
+    return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def transact_write_items(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
+    token = request.get("ClientRequestToken")
+    now = backend.clock.now()
+    if token is not None:
+        remembered = backend.idempotency.get(token)
+        if remembered is not None and now - remembered[0] < IDEMPOTENCY_SECONDS:
+            if remembered[1] != _request_digest(request):
+                raise IdempotentParameterMismatchException(
+                    "Parameters for the request do not match the previous request with the "
+                    "same idempotency token"
+                )
+            return dict(remembered[2])
+    actions = [_plan_action(backend, region, entry) for entry in request["TransactItems"]]
+    seen: set[tuple[int, bytes, bytes]] = set()
+    for action in actions:
+        if action.invalid is not None:
+            continue
+        identity = (action.row.table_id, *action.storage)
+        if identity in seen:
+            raise ValidationException(_SAME_ITEM)
+        seen.add(identity)
+
+    units: dict[str, float] = {}
+    with backend.engine.transaction():
+        failed = False
+        olds: list[tuple[Item | None, int]] = []
+        for action in actions:
+            if action.invalid is not None:
+                action.reason = {"Code": "ValidationError", "Message": action.invalid}
+                failed = True
+                olds.append((None, 0))
+                continue
+            old_item, old_size = load_sized_item(backend, action.row, *action.storage)
+            olds.append((old_item, old_size))
+            try:
+                check_condition(action.spec, action.prepared, old_item)
+            except ConditionalCheckFailedException:
+                reason: dict[str, Any] = {
+                    "Code": "ConditionalCheckFailed",
+                    "Message": "The conditional request failed",
+                }
+                if (
+                    action.spec.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD"
+                    and old_item is not None
+                ):
+                    reason["Item"] = old_item
+                action.reason = reason
+                failed = True
+        if failed:
+            raise _cancel(actions)
+        for action, (old_item, old_size) in zip(actions, olds, strict=True):
+            _apply(backend, region, action, old_item, old_size, units)
+    result: dict[str, Any] = {}
+    if request.get("ReturnConsumedCapacity", "NONE") != "NONE":
+        result["ConsumedCapacity"] = [
+            consumed_capacity(request, name, value) for name, value in units.items()
+        ]
+    if token is not None:
+        backend.idempotency[token] = (now, _request_digest(request), result)
+    return result
+
+
+def _apply(
+    backend: Backend,
+    region: str,
+    action: _Action,
+    old_item: Item | None,
+    old_size: int,
+    units: dict[str, float],
+) -> None:
+    schema = key_schema(action.row)
+    new_item: Item | None
+    if action.kind == "ConditionCheck":
+        units[action.row.name] = units.get(action.row.name, 0.0) + 2 * write_units(old_size)
+        return
+    size = 0
+    if action.kind == "Put":
+        new_item, size = action.item, action.size
+    elif action.kind == "Delete":
+        new_item = None
+    else:
+        ast = action.prepared.update
+        if ast is None:
+            new_item = old_item if old_item is not None else dict(action.key)
+        elif old_item is None and ast.removes_only:
+            new_item = None
+        else:
+            new_item = apply_update(
+                ast, old_item or dict(action.key), action.prepared.ctx, schema.names
+            ).item
+        if new_item is not None:
+            size = check_item_size(
+                new_item, "Item size to update has exceeded the maximum allowed size"
+            )
+            check_index_keys(action.row, new_item)
+    write_item(
+        backend,
+        action.row,
+        region,
+        action.key,
+        *action.storage,
+        old_item,
+        new_item,
+        size=size if new_item is not None else None,
+        old_size=old_size,
+    )
+    units[action.row.name] = units.get(action.row.name, 0.0) + 2 * write_units(max(size, old_size))
+
+
+def transact_get_items(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
+    plans = []
+    seen: set[tuple[int, bytes, bytes]] = set()
+    for entry in request["TransactItems"]:
+        spec = entry.get("Get")
+        if spec is None:
+            raise ValidationException(
+                "1 validation error detected: Value null at 'transactItems.1.member.get' failed "
+                "to satisfy constraint: Member must not be null"
+            )
+        row = find_table(backend, region, spec["TableName"])
+        schema = key_schema(row)
+        prepared = prepare_expressions(spec, projection=True)
+        key = validate_key(schema, spec["Key"])
+        storage = storage_key(schema, key)
+        identity = (row.table_id, *storage)
+        if identity in seen:
+            raise ValidationException(_SAME_ITEM)
+        seen.add(identity)
+        plans.append((row, storage, prepared))
+    responses: list[dict[str, Any]] = []
+    units: dict[str, float] = {}
+    for row, (hash_key, range_key), prepared in plans:
+        stored = backend.engine.get_item_and_size(row.table_id, hash_key, range_key)
+        if stored is None:
+            responses.append({})
+            units[row.name] = units.get(row.name, 0.0) + 2 * read_units(0, True)
+            continue
+        item: Item = orjson.loads(stored[0])
+        units[row.name] = units.get(row.name, 0.0) + 2 * read_units(stored[1], True)
+        if prepared.projection is not None:
+            item = apply_projection(item, prepared.projection)
+        responses.append({"Item": item})
+    result: dict[str, Any] = {"Responses": responses}
+    if request.get("ReturnConsumedCapacity", "NONE") != "NONE":
+        result["ConsumedCapacity"] = [
+            consumed_capacity(request, name, value) for name, value in units.items()
+        ]
+    return result

@@ -1,0 +1,101 @@
+"""pytest fixtures for code that uses DynamoDB and DynamoDB Streams.
+
+Installed with the package and loaded by pytest through the `pytest11` entry point
+(`ddb_emulator`); nothing to import or configure:
+
+- `ddb_endpoint` (session): the URL of an emulator started in-process on a free port for
+  the test session (in memory), or the one given with `--ddb-endpoint URL` (e.g. a
+  container started by docker compose).
+- `ddb_reset`: drops every table and stream (`POST /_emulator/reset`) before the test.
+- `ddb_client` / `ddb_streams_client`: boto3 `dynamodb` / `dynamodbstreams` clients for
+  `ddb_endpoint` (region us-east-1, dummy credentials). Both use `ddb_reset`, so every
+  test that asks for a client starts with no tables. boto3 must be installed.
+
+Nothing here is autouse and the module imports neither boto3 nor the server until a
+fixture is used, so a test suite that does not use the fixtures does not pay for them.
+"""
+
+from __future__ import annotations
+
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+REGION = "us-east-1"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("ddb-emulator", "DynamoDB + Streams emulator fixtures")
+    group.addoption(
+        "--ddb-endpoint",
+        dest="ddb_endpoint",
+        default=None,
+        metavar="URL",
+        help="use the emulator at URL for the ddb_* fixtures instead of starting one "
+        "in-process (its tables are reset before every test that uses a client)",
+    )
+
+
+@pytest.fixture(scope="session")
+def ddb_endpoint(request: pytest.FixtureRequest) -> Iterator[str]:
+    """URL of the emulator for this test session."""
+    external = request.config.getoption("ddb_endpoint")
+    if external:
+        yield str(external).rstrip("/")
+        return
+    from emulator.serving import serve
+
+    with serve(port=0) as url:
+        yield url
+
+
+@pytest.fixture
+def ddb_reset(ddb_endpoint: str) -> None:
+    """Drop every table and stream of the emulator, so the test starts from nothing."""
+    request = urllib.request.Request(ddb_endpoint + "/_emulator/reset", data=b"", method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        response.read()
+
+
+class _Clients:
+    """boto3 clients made once per session (making one costs tens of milliseconds)."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+        self._made: dict[str, Any] = {}
+
+    def get(self, service: str) -> Any:
+        if service not in self._made:
+            try:
+                import boto3
+                from botocore.config import Config
+            except ImportError:  # pragma: no cover - depends on the environment
+                pytest.fail("the ddb_client / ddb_streams_client fixtures need boto3")
+            self._made[service] = boto3.client(
+                service,
+                endpoint_url=self.endpoint,
+                region_name=REGION,
+                aws_access_key_id="test",
+                aws_secret_access_key="test",
+                config=Config(retries={"max_attempts": 1}),
+            )
+        return self._made[service]
+
+
+@pytest.fixture(scope="session")
+def _ddb_emulator_clients(ddb_endpoint: str) -> _Clients:
+    return _Clients(ddb_endpoint)
+
+
+@pytest.fixture
+def ddb_client(_ddb_emulator_clients: _Clients, ddb_reset: None) -> Any:
+    """A boto3 DynamoDB client for the emulator, which has no tables when the test starts."""
+    return _ddb_emulator_clients.get("dynamodb")
+
+
+@pytest.fixture
+def ddb_streams_client(_ddb_emulator_clients: _Clients, ddb_reset: None) -> Any:
+    """A boto3 DynamoDB Streams client for the emulator (reset like `ddb_client`)."""
+    return _ddb_emulator_clients.get("dynamodbstreams")
