@@ -20,6 +20,7 @@ class Config:
     stream_shards: int = 1
     shard_rollover_seconds: float = 14400.0
     stream_retention_seconds: float = 86400.0
+    iterator_ttl_seconds: float = 900.0
     ttl_sweep_seconds: float = 60.0
 
 
@@ -34,6 +35,7 @@ _HELP = {
     "stream_shards": "open shards per stream",
     "shard_rollover_seconds": "close open shards and open children this often (0 = never)",
     "stream_retention_seconds": "trim stream records older than this",
+    "iterator_ttl_seconds": "shard iterators expire this long after they were issued",
     "ttl_sweep_seconds": "how often expired TTL items are deleted",
 }
 
@@ -48,6 +50,7 @@ _METAVAR = {
     "stream_shards": "N",
     "shard_rollover_seconds": "SECONDS",
     "stream_retention_seconds": "SECONDS",
+    "iterator_ttl_seconds": "SECONDS",
     "ttl_sweep_seconds": "SECONDS",
 }
 

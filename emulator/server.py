@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -82,9 +83,7 @@ class EmulatorApp:
         status, payload = wire.handle_call(self.backend, target, region, body)
         await self._send(send, status, payload)
 
-    async def _serve_logged(
-        self, send: Send, target: str | None, region: str, body: bytes
-    ) -> None:
+    async def _serve_logged(self, send: Send, target: str | None, region: str, body: bytes) -> None:
         """`serve_aws`'s last step at debug level: the same, plus one structured log line."""
         started = time.perf_counter()
         status, payload = wire.handle_call(self.backend, target, region, body)
@@ -135,13 +134,29 @@ def admin_routes(app: EmulatorApp) -> list[Route]:
                 return JSONResponse({"error": str(error)}, status_code=400)
             except AwsError as error:
                 return JSONResponse(error.body(), status_code=error.status)
+            # Whatever fell due as time moved is done before the answer is sent.
+            await backend.run_maintenance()
         return JSONResponse({"now": backend.clock.now(), "mode": backend.clock.mode})
+
+    async def rollover(request: Request) -> Response:
+        body = await request.body()
+        try:
+            command: Any = orjson.loads(body) if body.strip() else {}
+            if not isinstance(command, dict):
+                raise ValueError("expected a JSON object")
+            closed, created = backend.rollover(command.get("StreamArn"), bool(command.get("Split")))
+        except ValueError as error:
+            return JSONResponse({"error": str(error)}, status_code=400)
+        except LookupError as error:
+            return JSONResponse({"error": str(error.args[0])}, status_code=404)
+        return JSONResponse({"ClosedShardIds": closed, "NewShardIds": created})
 
     return [
         Route("/", root, methods=["GET", "HEAD"]),
         Route("/_emulator/health", health, methods=["GET"]),
         Route("/_emulator/reset", reset, methods=["POST"]),
         Route("/_emulator/clock", clock, methods=["GET", "POST"]),
+        Route("/_emulator/streams/rollover", rollover, methods=["POST"]),
     ]
 
 

@@ -75,7 +75,7 @@ def make_server(
     on_started: Callable[[], None],
     *,
     uvicorn_log_level: str | None,
-    graceful_seconds: float,
+    graceful_seconds: int,
 ) -> EmulatorServer:
     """The app for `config` (storage opened now) under a uvicorn server that leaves the
     process's logging configuration alone (`log_config=None`)."""

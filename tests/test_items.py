@@ -99,8 +99,9 @@ def test_raw_wire_form_of_binary_is_base64(endpoint: str, table: str) -> None:
 
 def test_nested_documents(ddb: Any, table: str) -> None:
     nested: dict[str, Any] = {"S": "leaf"}
-    for depth in range(20):
-        nested = {"M": {f"level{depth}": nested, "list": {"L": [nested, {"NS": ["1"]}]}}}
+    for depth in range(15):
+        sibling = {"L": [{"NS": ["1", "2"]}, {"BS": [b"\x00"]}]} if depth % 2 else {"SS": ["s"]}
+        nested = {"M": {f"level{depth}": {"L": [nested]}, "sibling": sibling}}
     item = {"pk": {"S": "nested"}, "doc": nested}
     assert put_get(ddb, table, item) == item
 

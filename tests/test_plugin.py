@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +13,7 @@ import emulator
 
 pytest_plugins = ["pytester"]
 
-USER_TESTS = '''
+USER_TESTS = """
 import pytest
 
 KEY = [{"AttributeName": "pk", "KeyType": "HASH"}]
@@ -54,7 +55,7 @@ def test_streams_client_alone_also_resets(ddb_streams_client):
 def test_one_emulator_per_session(ddb_endpoint):
     assert ddb_endpoint.startswith("http://127.0.0.1:")
     assert set(seen) == {ddb_endpoint}
-'''
+"""
 
 
 def test_fixtures_in_a_fresh_pytest_process(pytester: pytest.Pytester) -> None:
@@ -100,7 +101,7 @@ def test_ddb_endpoint_option_uses_a_running_emulator(pytester: pytest.Pytester) 
 
 
 def test_plugin_is_registered_and_listed(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest_subprocess("--help")
+    result = pytester.runpytest_inprocess("--help")
     result.stdout.fnmatch_lines(["*--ddb-endpoint=URL*"])
     fixtures = pytester.runpytest_subprocess("--fixtures")
     fixtures.stdout.fnmatch_lines(["ddb_endpoint*", "ddb_client*", "ddb_streams_client*"])
@@ -116,3 +117,18 @@ def test_loading_the_plugin_imports_neither_boto3_nor_the_server() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert output.strip() == "[]"
+
+
+def readme_example(marker: str) -> str:
+    """The fenced code block that follows `<!-- example: MARKER -->` in the README."""
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    after = text.split(f"<!-- example: {marker} -->", 1)[1]
+    return after.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readme_example_passes(pytester: pytest.Pytester) -> None:
+    example = readme_example("pytest plugin")
+    assert len(example.splitlines()) <= 12
+    pytester.makepyfile(test_readme=example)
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)

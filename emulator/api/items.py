@@ -25,13 +25,14 @@ from emulator.api.writes import (
     write_item,
 )
 from emulator.errors import ConditionalCheckFailedException, ValidationException
+from emulator.model import legacy
 from emulator.model.expressions import apply_projection, apply_update, evaluate_condition
 from emulator.model.keys import key_of, validate_item_key, validate_key
 from emulator.model.values import Item, item_size, validate_item
 
 
 def _legacy() -> Any:
-    from emulator.model import legacy  # TEMPORARY until model/_legacy().py lands
+    from emulator.model import legacy  # TEMPORARY until model/legacy.py lands
 
     return legacy
 
@@ -61,7 +62,7 @@ def _conditional_expressions(request: dict[str, Any], **kwargs: Any) -> RequestE
     """The ConditionExpression (or legacy Expected) of a write, checked before any read."""
     prepared = prepare_expressions(request, condition="ConditionExpression", **kwargs)
     if request.get("Expected") is not None:
-        _legacy().validate_expected(request["Expected"], request.get("ConditionalOperator"))
+        legacy.validate_expected(request["Expected"], request.get("ConditionalOperator"))
     elif request.get("ConditionalOperator") is not None:
         raise ValidationException(
             "ConditionalOperator can only be used when Expected or KeyConditions or "
@@ -78,7 +79,7 @@ def check_condition(
     if prepared.condition is not None:
         holds = evaluate_condition(prepared.condition, item, prepared.ctx)
     elif request.get("Expected") is not None:
-        holds = _legacy().evaluate_expected(
+        holds = legacy.evaluate_expected(
             request["Expected"], request.get("ConditionalOperator"), item
         )
     else:
@@ -140,7 +141,7 @@ def get_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str
     prepared = prepare_expressions(request, projection=True)
     attributes = request.get("AttributesToGet")
     if attributes is not None:
-        _legacy().validate_attributes_to_get(attributes)
+        legacy.validate_attributes_to_get(attributes)
     hash_key, range_key = storage_key(schema, key)
     blob = backend.engine.get_item(row.table_id, hash_key, range_key)
     wants_capacity = request.get("ReturnConsumedCapacity", "NONE") != "NONE"
@@ -155,7 +156,7 @@ def get_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str
         if prepared.projection is not None:
             item = apply_projection(item, prepared.projection)
         elif attributes is not None:
-            item = _legacy().project_attributes(item, attributes)
+            item = legacy.project_attributes(item, attributes)
         result["Item"] = item
     units = read_units(size, bool(request.get("ConsistentRead")))
     return _with_capacity(result, request, row.name, units)
@@ -188,7 +189,7 @@ def update_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[
     prepared = _conditional_expressions(request, update=True, key_names=schema.names)
     attribute_updates = request.get("AttributeUpdates")
     if attribute_updates is not None:
-        _legacy().validate_attribute_updates(attribute_updates, schema.names)
+        legacy.validate_attribute_updates(attribute_updates, schema.names)
     hash_key, range_key = storage_key(schema, key)
     updated_old: Item = {}
     updated_new: Item = {}
@@ -209,7 +210,7 @@ def update_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[
                 elif return_values == "UPDATED_NEW":
                     updated_new = update.updated_new()
         elif attribute_updates is not None:
-            new_item, names = _legacy().apply_attribute_updates(
+            new_item, names = legacy.apply_attribute_updates(
                 attribute_updates, old_item, key, schema.names
             )
             if old_item is not None:

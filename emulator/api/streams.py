@@ -6,20 +6,20 @@ import math
 import re
 from typing import Any
 
-import orjson
-
 from emulator.api.backend import Backend
 from emulator.api.common import constraint_message
 from emulator.errors import (
     ExpiredIteratorException,
     ResourceNotFoundException,
+    TrimmedDataAccessException,
     ValidationException,
 )
 from emulator.storage.engine import ShardRow, StreamRow
-from emulator.streams.iterators import ITERATOR_LIFETIME_SECONDS, InvalidIterator
+from emulator.streams.iterators import InvalidIterator
 from emulator.streams.records import decode_sequence_number, encode_sequence_number
 
 MAX_RECORDS_BYTES = 1024 * 1024
+_TRIMMED = "The data you are trying to access has been trimmed."
 _STREAM_ARN = re.compile(
     r"arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table/[a-zA-Z0-9_.-]{3,255}/stream/"
     r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}"
@@ -136,13 +136,9 @@ def _position_at_timestamp(backend: Backend, shard: ShardRow, timestamp: float) 
     iterator is positioned like LATEST.
     """
     engine = backend.engine
-    second = math.floor(timestamp)
-    position = shard.starting_sequence
-    while rows := engine.read_records(shard.shard_pk, position, 1000):
-        for sequence, record in rows:
-            if orjson.loads(record)["dynamodb"]["ApproximateCreationDateTime"] >= second:
-                return sequence
-        position = rows[-1][0] + 1
+    sequence = engine.first_sequence_at(shard.shard_pk, math.floor(timestamp))
+    if sequence is not None:
+        return sequence
     if shard.ending_sequence is None:
         return engine.peek_sequence()
     return shard.ending_sequence + 1
@@ -188,8 +184,9 @@ def get_shard_iterator(backend: Backend, region: str, request: dict[str, Any]) -
         )
     shard = _find_shard(backend, stream, request["ShardId"])
     engine = backend.engine
+    trimmed = shard.trimmed_sequence
     if iterator_type == "TRIM_HORIZON":
-        position = shard.starting_sequence
+        position = shard.starting_sequence if trimmed is None else trimmed + 1
     elif iterator_type == "LATEST":
         if shard.ending_sequence is None:
             position = engine.peek_sequence()
@@ -210,6 +207,8 @@ def get_shard_iterator(backend: Backend, region: str, request: dict[str, Any]) -
                 f"Invalid SequenceNumber {sequence_text} for shard {shard.shard_id}: it is not "
                 "in the shard's sequence number range"
             )
+        if trimmed is not None and sequence <= trimmed:
+            raise TrimmedDataAccessException(_TRIMMED)
         position = sequence if iterator_type == "AT_SEQUENCE_NUMBER" else sequence + 1
     token = backend.iterators.encode(stream.arn, shard.shard_pk, position, backend.clock.now())
     return {"ShardIterator": token}
@@ -221,7 +220,7 @@ def get_records(backend: Backend, region: str, request: dict[str, Any]) -> bytes
     except InvalidIterator:
         raise ValidationException("Invalid ShardIterator") from None
     now = backend.clock.now()
-    if now - iterator.issued > ITERATOR_LIFETIME_SECONDS:
+    if now - iterator.issued > backend.config.iterator_ttl_seconds:
         raise ExpiredIteratorException("The provided iterator exceeds the maximum age allowed")
     shard = backend.streams.shard(iterator.shard_pk)
     stream = backend.streams.stream_by_arn(iterator.stream_arn)
@@ -229,6 +228,8 @@ def get_records(backend: Backend, region: str, request: dict[str, Any]) -> bytes
         raise ResourceNotFoundException(
             f"Requested resource not found: Stream: {iterator.stream_arn} not found"
         )
+    if shard.trimmed_sequence is not None and iterator.position <= shard.trimmed_sequence:
+        raise TrimmedDataAccessException(_TRIMMED)
     engine = backend.engine
     limit = request.get("Limit", 1000)
     rows = engine.read_records(shard.shard_pk, iterator.position, limit)

@@ -62,7 +62,8 @@ CREATE TABLE IF NOT EXISTS shards (
     starting_sequence INTEGER NOT NULL,
     ending_sequence INTEGER,
     created REAL NOT NULL,
-    closed REAL
+    closed REAL,
+    trimmed_sequence INTEGER
 );
 CREATE INDEX IF NOT EXISTS shards_by_stream ON shards (stream_id, shard_id);
 CREATE TABLE IF NOT EXISTS records (
@@ -104,6 +105,8 @@ class ShardRow:
     ending_sequence: int | None
     created: float
     closed: float | None
+    #: The highest sequence number trimmed from this shard (retention), if any.
+    trimmed_sequence: int | None = None
 
 
 @dataclass(slots=True)
@@ -538,7 +541,7 @@ class Engine:
     def shards(self, stream_id: int | None = None) -> list[ShardRow]:
         sql = (
             "SELECT shard_pk, stream_id, shard_id, parent_shard_id, starting_sequence, "
-            "ending_sequence, created, closed FROM shards"
+            "ending_sequence, created, closed, trimmed_sequence FROM shards"
         )
         if stream_id is None:
             rows = self.connection.execute(sql + " ORDER BY shard_id")
@@ -579,9 +582,43 @@ class Engine:
         ).fetchone()
         return None if row[0] is None else int(row[0])
 
-    def trim_records(self, created_before: float) -> int:
-        cursor = self.connection.execute("DELETE FROM records WHERE created < ?", (created_before,))
-        return cursor.rowcount
+    def trim_shard(self, shard: ShardRow, created_before: float, batch: int) -> int:
+        """Delete up to `batch` of the shard's oldest records created before the cutoff.
+
+        Records of a shard are created in sequence order, so the trimmed part is always a
+        prefix; the shard remembers where it ends (TrimmedDataAccessException needs it).
+        """
+        last, count = self.connection.execute(
+            "SELECT max(sequence), count(*) FROM (SELECT sequence FROM records "
+            "WHERE shard_pk = ? AND created < ? ORDER BY sequence LIMIT ?)",
+            (shard.shard_pk, created_before, batch),
+        ).fetchone()
+        if not count:
+            return 0
+        self.connection.execute(
+            "DELETE FROM records WHERE shard_pk = ? AND sequence <= ?", (shard.shard_pk, last)
+        )
+        self.connection.execute(
+            "UPDATE shards SET trimmed_sequence = ? WHERE shard_pk = ?", (last, shard.shard_pk)
+        )
+        shard.trimmed_sequence = int(last)
+        return int(count)
+
+    def oldest_record_time(self, shard_pk: int) -> float | None:
+        row = self.connection.execute(
+            "SELECT created FROM records WHERE shard_pk = ? ORDER BY sequence LIMIT 1",
+            (shard_pk,),
+        ).fetchone()
+        return None if row is None else float(row[0])
+
+    def first_sequence_at(self, shard_pk: int, created: float) -> int | None:
+        """The first record of the shard created at or after `created`."""
+        row = self.connection.execute(
+            "SELECT sequence FROM records WHERE shard_pk = ? AND created >= ? "
+            "ORDER BY sequence LIMIT 1",
+            (shard_pk, created),
+        ).fetchone()
+        return None if row is None else int(row[0])
 
     def reset(self) -> None:
         """Drop every table and stream (test isolation)."""

@@ -13,7 +13,6 @@ import hmac
 import struct
 from dataclasses import dataclass
 
-ITERATOR_LIFETIME_SECONDS = 15 * 60
 _PAYLOAD = struct.Struct(">QQQ")  # shard_pk, position, issued (ms)
 _MAC_BYTES = 16
 

@@ -136,9 +136,15 @@ class StreamManager:
         self._open_shards[stream_id] = []
         return closed
 
-    def rollover(self, stream_id: int, split: bool = False) -> tuple[list[str], list[str]]:
-        """Close the open shards and open their children (two each with `split`)."""
-        now = self.clock.now()
+    def rollover(
+        self, stream_id: int, split: bool = False, at: float | None = None
+    ) -> tuple[list[str], list[str]]:
+        """Close the open shards and open their children (two each with `split`).
+
+        `at` backdates the change to when it fell due (a clock advance crossing several
+        rollover intervals yields the same lineage as real time would).
+        """
+        now = self.clock.now() if at is None else at
         closed = self._close_open_shards(stream_id, now)
         children = [
             self._new_shard(stream_id, parent.shard_id, now)
@@ -147,6 +153,38 @@ class StreamManager:
         ]
         self._open_shards[stream_id] = children
         return [s.shard_id for s in closed], [s.shard_id for s in children]
+
+    def roll_due_shards(self, now: float, interval: float, max_rounds: int = 1000) -> int:
+        """Roll every stream whose open shards are `interval` old; returns rollovers made."""
+        made = 0
+        for _ in range(max_rounds):
+            due = [
+                (stream_id, shards[0].created + interval)
+                for stream_id, shards in self._open_shards.items()
+                if shards and shards[0].created + interval <= now
+            ]
+            if not due:
+                break
+            for stream_id, at in due:
+                self.rollover(stream_id, at=at)
+                made += 1
+        return made
+
+    def all_shards(self) -> list[ShardRow]:
+        return list(self._shards_by_pk.values())
+
+    def expire(self, now: float, retention: float) -> None:
+        """Drop closed shards past retention (all their records are trimmed by then) and
+        disabled streams past retention (they leave ListStreams 24 hours after disabling)."""
+        cutoff = now - retention
+        for shard in list(self._shards_by_pk.values()):
+            if shard.closed is not None and shard.closed <= cutoff:
+                self.engine.delete_shard(shard.shard_pk)
+                del self._shards_by_pk[shard.shard_pk]
+        for row in list(self._streams.values()):
+            disabled_at = row.description.get("DisabledAt")
+            if disabled_at is not None and disabled_at <= cutoff:
+                self.forget(row.stream_id)
 
     def forget(self, stream_id: int) -> None:
         self.engine.delete_stream(stream_id)

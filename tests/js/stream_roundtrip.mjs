@@ -2,6 +2,8 @@
 // write, update and delete an item, then read the three stream records back.
 //
 // Usage: node stream_roundtrip.mjs http://127.0.0.1:8000
+//    or: AWS_ENDPOINT_URL=http://127.0.0.1:8000 node stream_roundtrip.mjs
+//        (the SDK itself reads AWS_ENDPOINT_URL, for both clients)
 // Prints one line of JSON on success; exits non-zero (with the reason) on any mismatch.
 import assert from "node:assert/strict";
 import {
@@ -20,13 +22,13 @@ import {
   ListStreamsCommand,
 } from "@aws-sdk/client-dynamodb-streams";
 
-const endpoint = process.argv[2] ?? process.env.AWS_ENDPOINT_URL;
-if (!endpoint) {
-  console.error("usage: node stream_roundtrip.mjs ENDPOINT_URL");
+const endpoint = process.argv[2];
+if (!endpoint && !process.env.AWS_ENDPOINT_URL) {
+  console.error("usage: node stream_roundtrip.mjs ENDPOINT_URL (or set AWS_ENDPOINT_URL)");
   process.exit(2);
 }
 const options = {
-  endpoint,
+  ...(endpoint ? { endpoint } : {}),
   region: "us-east-1",
   credentials: { accessKeyId: "test", secretAccessKey: "test" },
   maxAttempts: 1,

@@ -1,0 +1,199 @@
+"""`--data-dir`: tables, items, streams and stream records survive a restart of the server
+process; without it a restart starts empty."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from conftest import RunningServer, make_client, start_server
+
+HASH = [{"AttributeName": "pk", "KeyType": "HASH"}]
+PK_S = [{"AttributeName": "pk", "AttributeType": "S"}]
+
+
+def _stream_records(streams: Any, arn: str) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = []
+    description = streams.describe_stream(StreamArn=arn)["StreamDescription"]
+    for shard in description["Shards"]:
+        iterator = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while iterator:
+            page = streams.get_records(ShardIterator=iterator)
+            records += page["Records"]
+            if not page["Records"]:
+                break
+            iterator = page.get("NextShardIterator")
+    return records
+
+
+def _snapshot(server: RunningServer) -> dict[str, Any]:
+    """Everything a client can observe about the data written by `_populate`."""
+    ddb = make_client(server.url)
+    west = make_client(server.url, region="us-west-2")
+    streams = make_client(server.url, "dynamodbstreams")
+    tables = {
+        name: ddb.describe_table(TableName=name)["Table"]
+        for name in ddb.list_tables()["TableNames"]
+    }
+    items = {
+        "plain": ddb.get_item(TableName="plain", Key={"pk": {"S": "a"}}).get("Item"),
+        "plain-b": ddb.get_item(TableName="plain", Key={"pk": {"S": "b"}}).get("Item"),
+        "plain-deleted": ddb.get_item(TableName="plain", Key={"pk": {"S": "gone"}}).get("Item"),
+        "sorted": [
+            ddb.get_item(TableName="sorted", Key={"pk": {"S": "p"}, "sk": {"N": n}}).get("Item")
+            for n in ("-1.5", "0", "1e3")
+        ],
+        "streamed": ddb.get_item(TableName="streamed", Key={"pk": {"S": "s1"}}).get("Item"),
+    }
+    stream_arn = tables["streamed"]["LatestStreamArn"]
+    return {
+        "tables": tables,
+        "west": west.list_tables()["TableNames"],
+        "west-item": west.get_item(TableName="plain", Key={"pk": {"S": "w"}}).get("Item"),
+        "items": items,
+        "tags": ddb.list_tags_of_resource(ResourceArn=tables["plain"]["TableArn"])["Tags"],
+        "streams": streams.list_streams()["Streams"],
+        "stream": streams.describe_stream(StreamArn=stream_arn)["StreamDescription"],
+        "records": _stream_records(streams, stream_arn),
+    }
+
+
+def _populate(server: RunningServer) -> None:
+    ddb = make_client(server.url)
+    ddb.create_table(
+        TableName="plain",
+        KeySchema=HASH,
+        AttributeDefinitions=PK_S,
+        BillingMode="PAY_PER_REQUEST",
+        Tags=[{"Key": "owner", "Value": "tests"}],
+    )
+    ddb.create_table(
+        TableName="sorted",
+        KeySchema=[*HASH, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[*PK_S, {"AttributeName": "sk", "AttributeType": "N"}],
+        ProvisionedThroughput={"ReadCapacityUnits": 3, "WriteCapacityUnits": 4},
+    )
+    ddb.create_table(
+        TableName="streamed",
+        KeySchema=HASH,
+        AttributeDefinitions=PK_S,
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    ddb.put_item(
+        TableName="plain",
+        Item={
+            "pk": {"S": "a"},
+            "n": {"N": "1.50"},
+            "b": {"B": b"\x00\xff"},
+            "m": {"M": {"l": {"L": [{"SS": ["x", "y"]}, {"NULL": True}]}}},
+        },
+    )
+    ddb.put_item(TableName="plain", Item={"pk": {"S": "b"}, "bool": {"BOOL": False}})
+    ddb.put_item(TableName="plain", Item={"pk": {"S": "gone"}})
+    ddb.delete_item(TableName="plain", Key={"pk": {"S": "gone"}})
+    for n in ("-1.5", "0", "1e3"):
+        ddb.put_item(TableName="sorted", Item={"pk": {"S": "p"}, "sk": {"N": n}, "v": {"S": n}})
+    ddb.put_item(TableName="streamed", Item={"pk": {"S": "s1"}, "v": {"N": "1"}})
+    ddb.put_item(TableName="streamed", Item={"pk": {"S": "s1"}, "v": {"N": "2"}})
+    ddb.put_item(TableName="streamed", Item={"pk": {"S": "s2"}})
+    ddb.delete_item(TableName="streamed", Key={"pk": {"S": "s2"}})
+    west = make_client(server.url, region="us-west-2")
+    west.create_table(
+        TableName="plain", KeySchema=HASH, AttributeDefinitions=PK_S, BillingMode="PAY_PER_REQUEST"
+    )
+    west.put_item(TableName="plain", Item={"pk": {"S": "w"}})
+
+
+def test_data_survives_a_restart(tmp_path: Path) -> None:
+    first = start_server("--data-dir", str(tmp_path))
+    try:
+        _populate(first)
+        before = _snapshot(first)
+    finally:
+        first.stop()
+    assert first.process.returncode is not None
+
+    # Sanity: the snapshot holds what was written.
+    assert sorted(before["tables"]) == ["plain", "sorted", "streamed"]
+    assert before["items"]["plain"]["n"] == {"N": "1.5"}
+    assert before["items"]["plain-deleted"] is None
+    assert before["tables"]["plain"]["ItemCount"] == 2
+    assert before["west"] == ["plain"]
+    assert [r["eventName"] for r in before["records"]] == ["INSERT", "MODIFY", "INSERT", "REMOVE"]
+
+    second = start_server("--data-dir", str(tmp_path))
+    try:
+        after = _snapshot(second)
+        assert after == before
+
+        # The reopened database keeps working: writes, new tables, the same stream.
+        ddb = make_client(second.url)
+        ddb.put_item(TableName="streamed", Item={"pk": {"S": "s3"}})
+        streams = make_client(second.url, "dynamodbstreams")
+        records = _stream_records(streams, before["tables"]["streamed"]["LatestStreamArn"])
+        assert records[:4] == before["records"]
+        assert [r["eventName"] for r in records[4:]] == ["INSERT"]
+        assert int(records[4]["dynamodb"]["SequenceNumber"]) > int(
+            records[3]["dynamodb"]["SequenceNumber"]
+        )
+        ddb.create_table(
+            TableName="later",
+            KeySchema=HASH,
+            AttributeDefinitions=PK_S,
+            BillingMode="PAY_PER_REQUEST",
+        )
+        ids = {t["TableId"] for t in before["tables"].values()}
+        assert ddb.describe_table(TableName="later")["Table"]["TableId"] not in ids
+    finally:
+        second.stop()
+
+
+def test_delete_survives_a_restart(tmp_path: Path) -> None:
+    first = start_server("--data-dir", str(tmp_path))
+    try:
+        ddb = make_client(first.url)
+        for name in ("keep", "drop"):
+            ddb.create_table(
+                TableName=name,
+                KeySchema=HASH,
+                AttributeDefinitions=PK_S,
+                BillingMode="PAY_PER_REQUEST",
+            )
+            ddb.put_item(TableName=name, Item={"pk": {"S": name}})
+        ddb.delete_table(TableName="drop")
+    finally:
+        first.stop()
+    second = start_server("--data-dir", str(tmp_path))
+    try:
+        ddb = make_client(second.url)
+        assert ddb.list_tables()["TableNames"] == ["keep"]
+        assert ddb.get_item(TableName="keep", Key={"pk": {"S": "keep"}})["Item"] == {
+            "pk": {"S": "keep"}
+        }
+    finally:
+        second.stop()
+
+
+def test_in_memory_restart_is_empty() -> None:
+    first = start_server()
+    try:
+        ddb = make_client(first.url)
+        ddb.create_table(
+            TableName="ephemeral",
+            KeySchema=HASH,
+            AttributeDefinitions=PK_S,
+            BillingMode="PAY_PER_REQUEST",
+        )
+        ddb.put_item(TableName="ephemeral", Item={"pk": {"S": "x"}})
+        assert ddb.list_tables()["TableNames"] == ["ephemeral"]
+    finally:
+        first.stop()
+    second = start_server()
+    try:
+        assert make_client(second.url).list_tables()["TableNames"] == []
+        assert make_client(second.url, "dynamodbstreams").list_streams()["Streams"] == []
+    finally:
+        second.stop()
