@@ -6,15 +6,20 @@ import copy
 import uuid
 from typing import Any
 
+import orjson
+
 from emulator.api.backend import Backend
 from emulator.api.common import (
+    INDEX_IDS,
     INVALID,
     STREAM_ID,
     constraint_message,
     find_table_for_control,
     table_arn,
+    table_indexes,
     table_name_of,
 )
+from emulator.api.writes import update_index_entries
 from emulator.errors import ResourceInUseException, ResourceNotFoundException, ValidationException
 from emulator.storage.engine import TableRow
 
@@ -242,6 +247,17 @@ def describe(backend: Backend, row: TableRow, status: str | None = None) -> dict
     item_count, size = backend.engine.table_usage(row.table_id)
     description["ItemCount"] = item_count
     description["TableSizeBytes"] = size
+    index_ids: dict[str, int] = row.description.get(INDEX_IDS) or {}
+    for member in ("LocalSecondaryIndexes", "GlobalSecondaryIndexes"):
+        if member in description:
+            indexes = [dict(index) for index in description[member]]
+            for index in indexes:
+                index_id = index_ids.get(index["IndexName"])
+                if index_id is not None:
+                    index["ItemCount"], index["IndexSizeBytes"] = backend.engine.index_usage(
+                        index_id
+                    )
+            description[member] = indexes
     if status is not None:
         description["TableStatus"] = status
     return copy.deepcopy(description)
@@ -334,6 +350,9 @@ def create_table(backend: Backend, region: str, request: dict[str, Any]) -> dict
     description["DeletionProtectionEnabled"] = bool(request.get("DeletionProtectionEnabled", False))
     description[TAGS] = {tag["Key"]: tag["Value"] for tag in tags}
     with backend.engine.transaction():
+        description[INDEX_IDS] = {
+            index["IndexName"]: backend.engine.allocate_id("index") for index in lsis + gsis
+        }
         row = backend.engine.create_table(region, name, description)
         if view_type is not None:
             _enable_stream(backend, row, region, view_type)
@@ -375,7 +394,7 @@ def delete_table(backend: Backend, region: str, request: dict[str, Any]) -> dict
     with backend.engine.transaction():
         description = describe(backend, row, status="DELETING")
         _disable_stream(backend, row)
-        backend.engine.delete_table(row)
+        backend.engine.delete_table(row, list((row.description.get(INDEX_IDS) or {}).values()))
     return {"TableDescription": description}
 
 
@@ -493,6 +512,7 @@ def update_table(backend: Backend, region: str, request: dict[str, Any]) -> dict
                 description["GlobalSecondaryIndexes"] = gsis
             else:
                 description.pop("GlobalSecondaryIndexes", None)
+            _rebuild_index_storage(backend, row, removed_gsis, [g["IndexName"] for g in new_gsis])
         if stream_spec is not None:
             if stream_spec["StreamEnabled"]:
                 _enable_stream(backend, row, region, stream_spec["StreamViewType"])
@@ -500,6 +520,34 @@ def update_table(backend: Backend, region: str, request: dict[str, Any]) -> dict
                 _disable_stream(backend, row)
         backend.engine.save_table(row)
     return {"TableDescription": describe(backend, row, status="UPDATING")}
+
+
+def _rebuild_index_storage(
+    backend: Backend, row: TableRow, removed: set[str], created: list[str]
+) -> None:
+    """Drop removed GSIs' entries and backfill new ones from the table's items.
+
+    The ids dict is replaced, not mutated: that is how the index cache notices.
+    """
+    engine = backend.engine
+    ids = dict(row.description.get(INDEX_IDS) or {})
+    for name in removed:
+        index_id = ids.pop(name, None)
+        if index_id is not None:
+            engine.drop_index(index_id)
+    for name in created:
+        ids[name] = engine.allocate_id("index")
+    row.description[INDEX_IDS] = ids
+    new_indexes = tuple(index for index in table_indexes(row) if index.name in created)
+    if not new_indexes:
+        return
+    after: tuple[bytes, bytes] | None = None
+    while rows := engine.scan_items(row.table_id, after, 1000):
+        for hash_key, range_key, _size, blob in rows:
+            update_index_entries(
+                backend, new_indexes, hash_key, range_key, None, orjson.loads(blob)
+            )
+        after = (rows[-1][0], rows[-1][1])
 
 
 def _check_stream_update(description: dict[str, Any], spec: dict[str, Any], name: str) -> None:
