@@ -17,7 +17,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from emulator import __version__, wire
-from emulator.api import Backend
+from emulator.api import Backend, maintenance
 from emulator.config import Config
 from emulator.errors import AwsError
 
@@ -35,7 +35,7 @@ class EmulatorApp:
 
     @asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
-        await self.backend.start()
+        self.backend.start_background(maintenance.tick_forever(self.backend))
         try:
             yield
         finally:
@@ -135,7 +135,7 @@ def admin_routes(app: EmulatorApp) -> list[Route]:
             except AwsError as error:
                 return JSONResponse(error.body(), status_code=error.status)
             # Whatever fell due as time moved is done before the answer is sent.
-            await backend.run_maintenance()
+            await maintenance.run_due_work(backend, sweep_ttl=True)
         return JSONResponse({"now": backend.clock.now(), "mode": backend.clock.mode})
 
     async def rollover(request: Request) -> Response:
@@ -151,8 +151,13 @@ def admin_routes(app: EmulatorApp) -> list[Route]:
             return JSONResponse({"error": str(error.args[0])}, status_code=404)
         return JSONResponse({"ClosedShardIds": closed, "NewShardIds": created})
 
+    async def ttl_sweep(request: Request) -> Response:
+        deleted = await maintenance.run_due_work(backend, sweep_ttl=True)
+        return JSONResponse({"DeletedItems": deleted})
+
     return [
         Route("/", root, methods=["GET", "HEAD"]),
+        Route("/_emulator/ttl/sweep", ttl_sweep, methods=["POST"]),
         Route("/_emulator/health", health, methods=["GET"]),
         Route("/_emulator/reset", reset, methods=["POST"]),
         Route("/_emulator/clock", clock, methods=["GET", "POST"]),

@@ -130,12 +130,6 @@ def test_json_array_to_streams(endpoint: str) -> None:
     assert answer["__type"] == SERIALIZATION
 
 
-def test_empty_body_is_an_empty_object(endpoint: str) -> None:
-    status, answer = call(endpoint, DDB + "ListTables", b"")
-    assert status == 200
-    assert "TableNames" in answer
-
-
 def test_wrong_member_type_is_serialization_error(endpoint: str) -> None:
     status, answer = call(endpoint, DDB + "ListTables", {"Limit": "ten"})
     assert status == 400

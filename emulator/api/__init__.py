@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from emulator.api import batch, items, read, streams, tables, transact
+from emulator.api import batch, items, read, streams, tables, transact, ttl
 from emulator.api.backend import Backend
 
 Operation = Callable[[Backend, str, dict[str, Any]], "dict[str, Any] | bytes"]
@@ -20,6 +20,8 @@ OPERATIONS: dict[str, dict[str, Operation]] = {
         "TagResource": tables.tag_resource,
         "UntagResource": tables.untag_resource,
         "ListTagsOfResource": tables.list_tags_of_resource,
+        "UpdateTimeToLive": ttl.update_time_to_live,
+        "DescribeTimeToLive": ttl.describe_time_to_live,
         "PutItem": items.put_item,
         "GetItem": items.get_item,
         "DeleteItem": items.delete_item,

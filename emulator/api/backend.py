@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,13 +14,6 @@ from emulator.config import Config
 from emulator.storage.engine import Engine
 from emulator.streams.iterators import IteratorCodec
 from emulator.streams.shards import StreamManager
-
-logger = logging.getLogger("emulator")
-
-#: How often background work checks what fell due (rollover, trimming, expiry).
-MAINTENANCE_TICK_SECONDS = 1.0
-#: Records deleted per transaction when trimming.
-TRIM_BATCH = 1000
 
 
 @dataclass
@@ -33,7 +26,9 @@ class Backend:
     #: TransactWriteItems ClientRequestToken -> (time, request digest, response).
     idempotency: dict[str, tuple[float, str, dict[str, Any]]] = field(default_factory=dict)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
-    _maintenance_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    #: Background work never runs twice at once (the tick and an admin clock move).
+    maintenance_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    last_ttl_sweep: float = 0.0
 
     @classmethod
     def create(cls, config: Config, clock: Clock | None = None) -> Backend:
@@ -50,41 +45,9 @@ class Backend:
         engine.on_metadata_rollback(streams.load)
         return cls(config, clock, engine, streams, IteratorCodec(secret))
 
-    async def start(self) -> None:
-        """Start background work (rollover, retention, TTL sweeps) on the event loop."""
-        self._tasks.append(asyncio.create_task(self._maintenance_loop()))
-
-    async def _maintenance_loop(self) -> None:
-        while True:
-            await asyncio.sleep(MAINTENANCE_TICK_SECONDS)
-            try:
-                await self.run_maintenance()
-            except Exception:
-                logger.exception("background maintenance failed")
-
-    async def run_maintenance(self) -> None:
-        """Do the time-driven work that fell due: shard rollover, record trimming, expiry.
-
-        Work is cut into small transactions with a yield to the event loop between them,
-        so a large trim never holds up requests for more than a few milliseconds.
-        """
-        async with self._maintenance_lock:
-            now = self.clock.now()
-            config = self.config
-            if config.shard_rollover_seconds > 0:
-                with self.engine.transaction():
-                    self.streams.roll_due_shards(now, config.shard_rollover_seconds)
-            cutoff = now - config.stream_retention_seconds
-            for shard in self.streams.all_shards():
-                while True:
-                    oldest = self.engine.oldest_record_time(shard.shard_pk)
-                    if oldest is None or oldest >= cutoff:
-                        break
-                    with self.engine.transaction():
-                        self.engine.trim_shard(shard, cutoff, TRIM_BATCH)
-                    await asyncio.sleep(0)
-            with self.engine.transaction():
-                self.streams.expire(now, config.stream_retention_seconds)
+    def start_background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` as a task on the event loop until `stop()`."""
+        self._tasks.append(asyncio.create_task(work))
 
     async def stop(self) -> None:
         for task in self._tasks:

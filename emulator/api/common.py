@@ -18,6 +18,9 @@ INVALID = "One or more parameter values were invalid: "
 #: secondary indexes' storage.
 STREAM_ID = "_stream_id"
 INDEX_IDS = "_index_ids"
+#: Internal key of a table description: its Time to Live setting
+#: ({"AttributeName", "Enabled", "ChangedAt"}).
+TTL = "_ttl"
 _TABLE_NAME = re.compile(r"[a-zA-Z0-9_.-]+")
 _TABLE_ARN = re.compile(
     r"arn:aws[a-z-]*:dynamodb:([a-z0-9-]+):(\d{12}):table/([a-zA-Z0-9_.-]{3,255})"

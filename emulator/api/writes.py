@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from emulator.api.backend import Backend
-from emulator.api.common import STREAM_ID, table_indexes
+from emulator.api.common import STREAM_ID, TTL, table_indexes
 from emulator.errors import ValidationException
 from emulator.model.indexes import IndexSchema
 from emulator.model.keys import KeySchema, encode_key_av
@@ -48,6 +48,15 @@ def check_item_size(
     if size > MAX_ITEM_BYTES:
         raise ValidationException(message)
     return size
+
+
+def expiry_of(item: Item, attribute: str) -> float | None:
+    """The item's TTL instant: its TTL attribute when that is a Number, else none."""
+    value = item.get(attribute)
+    if value is None:
+        return None
+    number = value.get("N")
+    return None if number is None else float(number)
 
 
 def tracks_changes(row: TableRow) -> bool:
@@ -121,7 +130,9 @@ def write_item(
     else:
         if size is None:
             size = item_size(new_item)
-        engine.put_item(row.table_id, hash_key, range_key, size, orjson.dumps(new_item))
+        ttl = row.description.get(TTL)
+        expires = expiry_of(new_item, ttl["AttributeName"]) if ttl and ttl["Enabled"] else None
+        engine.put_item(row.table_id, hash_key, range_key, size, orjson.dumps(new_item), expires)
     indexes = table_indexes(row)
     if indexes:
         update_index_entries(backend, indexes, hash_key, range_key, old_item, new_item)

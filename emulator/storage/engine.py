@@ -36,8 +36,11 @@ CREATE TABLE IF NOT EXISTS items (
     range_key BLOB NOT NULL,
     size INTEGER NOT NULL,
     item BLOB NOT NULL,
+    expires REAL,
     PRIMARY KEY (table_id, hash_key, range_key)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS items_by_expiry ON items (table_id, expires)
+    WHERE expires IS NOT NULL;
 CREATE TABLE IF NOT EXISTS index_items (
     index_id INTEGER NOT NULL,
     hash_key BLOB NOT NULL,
@@ -279,12 +282,44 @@ class Engine:
         ).fetchone()
 
     def put_item(
-        self, table_id: int, hash_key: bytes, range_key: bytes, size: int, item: bytes
+        self,
+        table_id: int,
+        hash_key: bytes,
+        range_key: bytes,
+        size: int,
+        item: bytes,
+        expires: float | None = None,
     ) -> None:
+        """Store an item; `expires` is its TTL instant when the table has TTL enabled."""
         self.connection.execute(
-            "INSERT OR REPLACE INTO items (table_id, hash_key, range_key, size, item) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (table_id, hash_key, range_key, size, item),
+            "INSERT OR REPLACE INTO items (table_id, hash_key, range_key, size, item, expires) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (table_id, hash_key, range_key, size, item, expires),
+        )
+
+    def set_expiry(self, table_id: int, expiries: list[tuple[float | None, bytes, bytes]]) -> None:
+        self.connection.executemany(
+            "UPDATE items SET expires = ? WHERE table_id = ? AND hash_key = ? AND range_key = ?",
+            [(expires, table_id, h, r) for expires, h, r in expiries],
+        )
+
+    def clear_expiry(self, table_id: int) -> None:
+        self.connection.execute(
+            "UPDATE items SET expires = NULL WHERE table_id = ? AND expires IS NOT NULL",
+            (table_id,),
+        )
+
+    def expired_items(
+        self, table_id: int, not_before: float, until: float, limit: int
+    ) -> list[tuple[bytes, bytes, int, bytes]]:
+        """Items whose TTL instant lies in [not_before, until]: (hash, range, size, item)."""
+        return list(
+            self.connection.execute(
+                "SELECT hash_key, range_key, size, item FROM items WHERE table_id = ? "
+                "AND expires IS NOT NULL AND expires >= ? AND expires <= ? "
+                "ORDER BY expires LIMIT ?",
+                (table_id, not_before, until, limit),
+            )
         )
 
     def delete_item(self, table_id: int, hash_key: bytes, range_key: bytes) -> None:

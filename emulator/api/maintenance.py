@@ -1,0 +1,70 @@
+"""Time-driven work: shard rollover, stream record trimming, expiry of old shards and
+streams, and TTL sweeps. It runs on a background tick and whenever the admin API moves
+the clock, cut into small transactions with a yield to the event loop between them, so
+a large trim or sweep never holds requests up for more than a few milliseconds."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from emulator.api import ttl
+from emulator.api.backend import Backend
+
+logger = logging.getLogger("emulator")
+
+#: How often background work checks what fell due.
+TICK_SECONDS = 1.0
+#: Records deleted per transaction when trimming.
+TRIM_BATCH = 1000
+#: Expired items deleted per transaction by a TTL sweep.
+TTL_BATCH = 200
+
+
+async def run_due_work(backend: Backend, *, sweep_ttl: bool = False) -> dict[str, int]:
+    """Do what fell due; sweep TTL when asked or when a sweep interval has passed.
+
+    Returns the TTL deletions per table (empty when no sweep ran).
+    """
+    async with backend.maintenance_lock:
+        now = backend.clock.now()
+        config = backend.config
+        engine = backend.engine
+        if config.shard_rollover_seconds > 0:
+            with engine.transaction():
+                backend.streams.roll_due_shards(now, config.shard_rollover_seconds)
+        cutoff = now - config.stream_retention_seconds
+        for shard in backend.streams.all_shards():
+            while True:
+                oldest = engine.oldest_record_time(shard.shard_pk)
+                if oldest is None or oldest >= cutoff:
+                    break
+                with engine.transaction():
+                    engine.trim_shard(shard, cutoff, TRIM_BATCH)
+                await asyncio.sleep(0)
+        with engine.transaction():
+            backend.streams.expire(now, config.stream_retention_seconds)
+        deleted: dict[str, int] = {}
+        if sweep_ttl or now - backend.last_ttl_sweep >= config.ttl_sweep_seconds:
+            backend.last_ttl_sweep = now
+            for row in ttl.ttl_tables(backend):
+                count = 0
+                while True:
+                    if backend.engine.get_table(row.region, row.name) is not row:
+                        break  # the table was deleted while the sweep yielded
+                    batch = ttl.expire_batch(backend, row, now, TTL_BATCH)
+                    count += batch
+                    if batch < TTL_BATCH:
+                        break
+                    await asyncio.sleep(0)
+                deleted[row.name] = deleted.get(row.name, 0) + count
+        return deleted
+
+
+async def tick_forever(backend: Backend) -> None:
+    while True:
+        await asyncio.sleep(TICK_SECONDS)
+        try:
+            await run_due_work(backend)
+        except Exception:
+            logger.exception("background maintenance failed")
