@@ -6,7 +6,9 @@
   is its sequence number; a new iterator always resumes AFTER_SEQUENCE_NUMBER of it.
 - Recovery: an ExpiredIteratorException (iterators live 15 minutes) is answered with a
   fresh iterator after the checkpoint; a TrimmedDataAccessException (the reader fell more
-  than 24 hours behind) restarts the shard at TRIM_HORIZON and is counted in `trimmed`.
+  than 24 hours behind) restarts the shard at TRIM_HORIZON and is counted in `trimmed`; a
+  shard that left the stream meanwhile (closed, every record trimmed: ResourceNotFound)
+  counts as read to its end and is counted in `trimmed` too.
 
 It takes any DynamoDB Streams client with boto3's method names (`describe_stream`,
 `get_shard_iterator`, `get_records`), so it works against this emulator and against AWS
@@ -32,6 +34,8 @@ class ShardProgress:
     shard_id: str
     parent_shard_id: str | None
     checkpoint: str | None = None
+    #: Open when a LATEST reader started: its first iterator is LATEST.
+    latest: bool = False
     iterator: str | None = None
     finished: bool = False
 
@@ -43,56 +47,87 @@ class StreamReader:
     client: Any
     stream_arn: str
     #: Where a shard without a checkpoint starts: TRIM_HORIZON, or LATEST for the shards
-    #: open when the reader starts (their children always start at TRIM_HORIZON).
+    #: open when the reader starts (shards already closed then are skipped; children
+    #: always start at TRIM_HORIZON).
     start: str = "TRIM_HORIZON"
     limit: int = 1000
     shards: dict[str, ShardProgress] = field(default_factory=dict)
     trimmed: int = 0
     expired: int = 0
     _discovered_once: bool = False
-    _started: bool = False
 
-    def discover(self) -> None:
-        """Learn about new shards (DescribeStream, all pages)."""
+    def discover(self) -> set[str]:
+        """Learn about new shards (DescribeStream, all pages); returns the ids listed."""
         kwargs: dict[str, Any] = {"StreamArn": self.stream_arn}
+        at_start = not self._discovered_once and self.start == "LATEST"
+        listed: set[str] = set()
         while True:
             description = self.client.describe_stream(**kwargs)["StreamDescription"]
             for shard in description["Shards"]:
+                listed.add(shard["ShardId"])
                 if shard["ShardId"] not in self.shards:
-                    self.shards[shard["ShardId"]] = ShardProgress(
-                        shard["ShardId"], shard.get("ParentShardId")
-                    )
+                    progress = ShardProgress(shard["ShardId"], shard.get("ParentShardId"))
+                    if at_start:
+                        closed = "EndingSequenceNumber" in shard["SequenceNumberRange"]
+                        progress.finished = closed
+                        progress.latest = not closed
+                    self.shards[shard["ShardId"]] = progress
             last = description.get("LastEvaluatedShardId")
             if not last:
                 break
             kwargs["ExclusiveStartShardId"] = last
         self._discovered_once = True
+        return listed
 
     def _ready(self, progress: ShardProgress) -> bool:
         parent = self.shards.get(progress.parent_shard_id or "")
         return not progress.finished and (parent is None or parent.finished)
 
-    def _new_iterator(self, progress: ShardProgress, first_pass: bool) -> str:
+    def _new_iterator(self, progress: ShardProgress) -> str:
         kwargs: dict[str, Any] = {"StreamArn": self.stream_arn, "ShardId": progress.shard_id}
         if progress.checkpoint is not None:
             kwargs["ShardIteratorType"] = "AFTER_SEQUENCE_NUMBER"
             kwargs["SequenceNumber"] = progress.checkpoint
-        elif first_pass and self.start == "LATEST" and progress.parent_shard_id is None:
+        elif progress.latest:
+            # Until the shard yields a record. An iterator left unused past its expiry
+            # before that resumes at LATEST again: writes made during such a long pause
+            # are skipped, where TRIM_HORIZON would replay the history before the start.
             kwargs["ShardIteratorType"] = "LATEST"
         else:
             kwargs["ShardIteratorType"] = "TRIM_HORIZON"
         return str(self.client.get_shard_iterator(**kwargs)["ShardIterator"])
 
+    def _gone(self, progress: ShardProgress, error: Exception) -> bool:
+        """A ResourceNotFoundException for a shard the stream no longer lists (it closed
+        and every record aged out while the reader was away): the shard is done."""
+        if _error_code(error) != "ResourceNotFoundException":
+            return False
+        if progress.shard_id in self.discover():  # raises if the stream itself is gone
+            return False
+        self.trimmed += 1
+        progress.finished = True
+        progress.iterator = None
+        return True
+
     def _read_shard(self, progress: ShardProgress) -> list[dict[str, Any]]:
+        try:
+            return self._read_page(progress)
+        except Exception as error:
+            if not self._gone(progress, error):
+                raise
+            return []
+
+    def _read_page(self, progress: ShardProgress) -> list[dict[str, Any]]:
         if progress.iterator is None:
             try:
-                progress.iterator = self._new_iterator(progress, not self._started)
+                progress.iterator = self._new_iterator(progress)
             except Exception as error:
                 if _error_code(error) != "TrimmedDataAccessException":
                     raise
                 self.trimmed += 1
                 progress.checkpoint = None
-                progress.iterator = self._new_iterator(progress, False)
+                progress.latest = False
+                progress.iterator = self._new_iterator(progress)
         try:
             page = self.client.get_records(ShardIterator=progress.iterator, Limit=self.limit)
         except Exception as error:
@@ -102,6 +137,7 @@ class StreamReader:
             elif code == "TrimmedDataAccessException":
                 self.trimmed += 1
                 progress.checkpoint = None
+                progress.latest = False
             else:
                 raise
             progress.iterator = None
@@ -109,6 +145,7 @@ class StreamReader:
         records: list[dict[str, Any]] = page["Records"]
         if records:
             progress.checkpoint = records[-1]["dynamodb"]["SequenceNumber"]
+            progress.latest = False
         next_iterator = page.get("NextShardIterator")
         if next_iterator is None:
             progress.finished = True
@@ -123,7 +160,6 @@ class StreamReader:
         for progress in sorted(self.shards.values(), key=lambda p: p.shard_id):
             if self._ready(progress):
                 records.extend(self._read_shard(progress))
-        self._started = True
         return records
 
     def drain(self, max_polls: int = 10_000) -> list[dict[str, Any]]:

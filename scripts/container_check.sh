@@ -45,13 +45,21 @@ export DOCKER_CONFIG="$W/docker-config"
 export COMPOSE_PROJECT_NAME="$PROJECT"
 export COMPOSE_FILE="$ROOT/docker-compose.yml"
 
-# Run a noisy step with its output in a log file; on failure show the end of it.
+# Run a noisy step with its output in a log file; on failure show the end of it. The step
+# runs in the background and is waited for, so that a TERM / INT sent to this script runs
+# the cleanup at once (bash defers traps while a foreground command runs); the cleanup
+# stops the step.
+STEP_PID=""
 quietly() {
-    local name="$1"
+    local name="$1" status=0
     shift
-    if ! "$@" >"$W/$name.log" 2>&1; then
+    "$@" >"$W/$name.log" 2>&1 &
+    STEP_PID=$!
+    wait "$STEP_PID" || status=$?
+    STEP_PID=""
+    if [ "$status" != 0 ]; then
         tail -n 60 "$W/$name.log" >&2 || true
-        fail "$name (exit status of: $*)"
+        fail "$name (exit status $status of: $*)"
     fi
 }
 
@@ -59,6 +67,11 @@ cleanup() {
     local status=$?
     trap - EXIT INT TERM
     set +e
+    if [ -n "$STEP_PID" ]; then
+        pkill -TERM -P "$STEP_PID" 2>/dev/null  # its children (dpkg under debootstrap, ...)
+        kill -TERM "$STEP_PID" 2>/dev/null
+        wait "$STEP_PID" 2>/dev/null
+    fi
     if [ -n "$DOCKERD_PID" ] && kill -0 "$DOCKERD_PID" 2>/dev/null; then
         docker compose down --volumes --remove-orphans --timeout 5 >/dev/null 2>&1
         docker rm -f -v "$CONTAINER" >/dev/null 2>&1

@@ -74,6 +74,8 @@ def test_create_put_get_describe_list(aws: Any, table_name: str) -> None:
             "AttributeName=sk,KeyType=RANGE",
             "--billing-mode",
             "PAY_PER_REQUEST",
+            "--stream-specification",
+            "StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES",
         )
     )["TableDescription"]
     assert created["TableName"] == table_name
@@ -84,6 +86,13 @@ def test_create_put_get_describe_list(aws: Any, table_name: str) -> None:
         {"AttributeName": "sk", "KeyType": "RANGE"},
     ]
     assert created["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert created["StreamSpecification"] == {
+        "StreamEnabled": True,
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
+    }
+    assert created["LatestStreamArn"] == (
+        f"{created['TableArn']}/stream/{created['LatestStreamLabel']}"
+    )
 
     item = {
         "pk": {"S": "cli"},
@@ -127,16 +136,16 @@ def test_create_put_get_describe_list(aws: Any, table_name: str) -> None:
     assert table["TableName"] == table_name
     assert table["ItemCount"] == 1
     assert table["TableId"] == created["TableId"]
+    assert table["LatestStreamArn"] == created["LatestStreamArn"]
 
     # The CLI follows LastEvaluatedTableName itself and prints every name.
     names = ok(aws("list-tables"))["TableNames"]
     assert table_name in names
 
 
-def test_put_item_return_values(aws: Any, make_table: Any) -> None:
+def test_put_item_return_values(aws: Any, ddb: Any, make_table: Any) -> None:
     name = make_table()
-    item = json.dumps({"pk": {"S": "a"}, "v": {"S": "old"}})
-    ok(aws("put-item", "--table-name", name, "--item", item))
+    ddb.put_item(TableName=name, Item={"pk": {"S": "a"}, "v": {"S": "old"}})
     old = ok(
         aws(
             "put-item",
@@ -202,8 +211,8 @@ def test_create_existing_table_error(aws: Any, make_table: Any) -> None:
     ) in result.stderr
 
 
-def test_region_from_the_cli_environment(aws: Any, table_name: str) -> None:
-    ok(
+def test_region_from_the_cli_environment(aws: Any, ddb: Any, table_name: str) -> None:
+    created = ok(
         aws(
             "create-table",
             "--table-name",
@@ -216,30 +225,9 @@ def test_region_from_the_cli_environment(aws: Any, table_name: str) -> None:
             "PAY_PER_REQUEST",
             region="ap-northeast-1",
         )
-    )
-    table = ok(aws("describe-table", "--table-name", table_name, region="ap-northeast-1"))
-    assert table["Table"]["TableArn"].startswith("arn:aws:dynamodb:ap-northeast-1:")
-    assert aws("describe-table", "--table-name", table_name).returncode != 0
-
-
-def test_stream_enabled_table(aws: Any, table_name: str) -> None:
-    created = ok(
-        aws(
-            "create-table",
-            "--table-name",
-            table_name,
-            "--attribute-definitions",
-            "AttributeName=pk,AttributeType=S",
-            "--key-schema",
-            "AttributeName=pk,KeyType=HASH",
-            "--billing-mode",
-            "PAY_PER_REQUEST",
-            "--stream-specification",
-            "StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES",
-        )
     )["TableDescription"]
-    assert created["StreamSpecification"] == {
-        "StreamEnabled": True,
-        "StreamViewType": "NEW_AND_OLD_IMAGES",
-    }
-    assert created["LatestStreamArn"].endswith("/stream/" + created["LatestStreamLabel"])
+    assert created["TableArn"] == (
+        f"arn:aws:dynamodb:ap-northeast-1:000000000000:table/{table_name}"
+    )
+    with pytest.raises(ddb.exceptions.ResourceNotFoundException):
+        ddb.describe_table(TableName=table_name)  # a us-east-1 client does not see it

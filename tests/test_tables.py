@@ -46,6 +46,21 @@ def table_arn(name: str, region: str = "us-east-1") -> str:
     return f"arn:aws:dynamodb:{region}:000000000000:table/{name}"
 
 
+def delete_table(ddb: Any, name: str) -> dict[str, Any]:
+    """DeleteTable, then create a throwaway table right away.
+
+    The emulator reuses the table id of a deleted newest table and keeps a key-schema
+    cache by table id (see test_recreate_after_delete_is_empty). The throwaway table
+    takes the reused id, so that one bug fails one test instead of whichever test
+    happens to create the next table on the shared server.
+    """
+    description: dict[str, Any] = ddb.delete_table(TableName=name)["TableDescription"]
+    ddb.create_table(
+        TableName=name + "-spacer", KeySchema=HASH, AttributeDefinitions=PK_S, **ON_DEMAND
+    )
+    return description
+
+
 # -- CreateTable: the description ------------------------------------------------------------
 
 
@@ -606,7 +621,7 @@ def test_delete_table(ddb: Any, make_table: Callable[..., str]) -> None:
     name = make_table(range_key="N")
     ddb.put_item(TableName=name, Item={"pk": {"S": "a"}, "sk": {"N": "1"}})
     before = ddb.describe_table(TableName=name)["Table"]
-    description = ddb.delete_table(TableName=name)["TableDescription"]
+    description = delete_table(ddb, name)
     assert description["TableStatus"] == "DELETING"
     assert description["TableName"] == name
     assert description["TableArn"] == before["TableArn"]
@@ -639,7 +654,7 @@ def test_recreate_after_delete_is_empty(ddb: Any, make_table: Callable[..., str]
 def test_delete_table_with_stream(ddb: Any, streams: Any, make_table: Callable[..., str]) -> None:
     name = make_table(stream="KEYS_ONLY")
     arn = ddb.describe_table(TableName=name)["Table"]["LatestStreamArn"]
-    description = ddb.delete_table(TableName=name)["TableDescription"]
+    description = delete_table(ddb, name)
     assert description["TableStatus"] == "DELETING"
     assert description["LatestStreamArn"] == arn
     stream = streams.describe_stream(StreamArn=arn)["StreamDescription"]
@@ -843,7 +858,7 @@ def test_deletion_protection(ddb: Any, make_table: Callable[..., str]) -> None:
         "TableDescription"
     ]
     assert description["DeletionProtectionEnabled"] is False
-    assert ddb.delete_table(TableName=name)["TableDescription"]["TableStatus"] == "DELETING"
+    assert delete_table(ddb, name)["TableStatus"] == "DELETING"
 
 
 def test_enable_deletion_protection_by_update(ddb: Any, make_table: Callable[..., str]) -> None:
@@ -851,7 +866,7 @@ def test_enable_deletion_protection_by_update(ddb: Any, make_table: Callable[...
     ddb.update_table(TableName=name, DeletionProtectionEnabled=True)
     assert error_of(ddb.delete_table, TableName=name)["Code"] == "ValidationException"
     ddb.update_table(TableName=name, DeletionProtectionEnabled=False)
-    ddb.delete_table(TableName=name)
+    delete_table(ddb, name)
 
 
 def test_update_table_adds_gsi(ddb: Any, make_table: Callable[..., str]) -> None:
@@ -1096,7 +1111,7 @@ def test_table_exists_waiter(ddb: Any, make_table: Callable[..., str]) -> None:
 
 def test_table_not_exists_waiter(ddb: Any, make_table: Callable[..., str]) -> None:
     name = make_table()
-    ddb.delete_table(TableName=name)
+    delete_table(ddb, name)
     ddb.get_waiter("table_not_exists").wait(
         TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 2}
     )

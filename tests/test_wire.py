@@ -117,7 +117,7 @@ def test_body_not_json(endpoint: str, body: bytes) -> None:
     assert answer["__type"] == SERIALIZATION
 
 
-@pytest.mark.parametrize("body", [b"[]", b"[1, 2]", b'"text"', b"42", b"null", b"true"])
+@pytest.mark.parametrize("body", [b"[]", b"[1, 2]", b'"text"', b"42", b"true"])
 def test_body_not_an_object(endpoint: str, body: bytes) -> None:
     status, answer = call(endpoint, DDB + "DescribeTable", body)
     assert status == 400
@@ -146,7 +146,7 @@ def test_body_over_16_mb_is_413(endpoint: str) -> None:
     body = b'{"TableName":"' + b"a" * (16 * 1024 * 1024) + b'"}'
     status, headers, payload = raw_call(endpoint, DDB + "DescribeTable", body)
     assert status == 413
-    assert _headers(headers)["x-amz-crc32"] == str(zlib.crc32(payload) & 0xFFFFFFFF)
+    check_aws_headers(headers, payload)
 
 
 def test_body_over_16_mb_without_content_length_is_413(endpoint: str) -> None:

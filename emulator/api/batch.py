@@ -71,6 +71,8 @@ def batch_get_item(backend: Backend, region: str, request: dict[str, Any]) -> di
                 continue
             stored = backend.engine.get_item_and_size(row.table_id, hash_key, range_key)
             if stored is None:
+                # Reading a missing item still costs one read, as GetItem's does.
+                units += read_units(0, bool(spec.get("ConsistentRead")))
                 continue
             blob, size = stored
             total += size

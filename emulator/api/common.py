@@ -82,22 +82,18 @@ def find_table_for_control(backend: Backend, region: str, name_or_arn: str) -> T
     return row
 
 
-_SCHEMAS: dict[int, KeySchema] = {}
-
-
 def key_schema(row: TableRow) -> KeySchema:
-    """The table's key schema, parsed once per table (table ids are never reused)."""
-    schema = _SCHEMAS.get(row.table_id)
+    """The table's key schema, parsed once per table row (a key schema never changes)."""
+    schema: KeySchema | None = row.derived.get("key_schema")
     if schema is None:
         description = row.description
         schema = KeySchema.from_definitions(
             description["KeySchema"], description["AttributeDefinitions"]
         )
-        _SCHEMAS[row.table_id] = schema
+        row.derived["key_schema"] = schema
     return schema
 
 
-_INDEXES: dict[int, tuple[dict[str, int], tuple[IndexSchema, ...]]] = {}
 _NO_INDEXES: dict[str, int] = {}
 
 
@@ -108,7 +104,7 @@ def table_indexes(row: TableRow) -> tuple[IndexSchema, ...]:
     cache's version check.
     """
     ids: dict[str, int] = row.description.get(INDEX_IDS) or _NO_INDEXES
-    cached = _INDEXES.get(row.table_id)
+    cached = row.derived.get("indexes")
     if cached is not None and cached[0] is ids:
         return cached[1]
     description = row.description
@@ -125,7 +121,7 @@ def table_indexes(row: TableRow) -> tuple[IndexSchema, ...]:
         for index in description.get(member, [])
         if index["IndexName"] in ids
     )
-    _INDEXES[row.table_id] = (ids, indexes)
+    row.derived["indexes"] = (ids, indexes)
     return indexes
 
 
@@ -150,13 +146,25 @@ def write_units(size: int) -> float:
 
 
 def consumed_capacity(
-    request: dict[str, Any], table_name: str, units: float
+    request: dict[str, Any],
+    table_name: str,
+    units: float,
+    index: IndexSchema | None = None,
 ) -> dict[str, Any] | None:
-    """ConsumedCapacity for ReturnConsumedCapacity TOTAL / INDEXES, else None."""
+    """ConsumedCapacity for ReturnConsumedCapacity TOTAL / INDEXES, else None.
+
+    A read through a secondary index (`index`) is charged to the index: INDEXES then
+    itemises it under GlobalSecondaryIndexes / LocalSecondaryIndexes, the table at 0.
+    """
     mode = request.get("ReturnConsumedCapacity", "NONE")
     if mode == "NONE":
         return None
     capacity: dict[str, Any] = {"TableName": table_name, "CapacityUnits": units}
     if mode == "INDEXES":
-        capacity["Table"] = {"CapacityUnits": units}
+        if index is None:
+            capacity["Table"] = {"CapacityUnits": units}
+        else:
+            capacity["Table"] = {"CapacityUnits": 0.0}
+            member = "GlobalSecondaryIndexes" if index.is_global else "LocalSecondaryIndexes"
+            capacity[member] = {index.name: {"CapacityUnits": units}}
     return capacity

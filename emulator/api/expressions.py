@@ -53,6 +53,10 @@ class RequestExpressions:
     key_condition: KeyCondition | None = None
 
 
+#: Shared by every request without expressions; nothing ever writes to it.
+_NO_EXPRESSIONS = RequestExpressions(ExpressionContext())
+
+
 def _check_mixing(request: dict[str, Any], expression_members: Iterable[str]) -> bool:
     """AWS refuses a request mixing expressions with legacy parameters."""
     expressions = [m for m in _EXPRESSION_MEMBERS if m in expression_members and m in request]
@@ -121,6 +125,12 @@ def prepare_expressions(
         members.append(filter_member)
     if key_condition:
         members.append("KeyConditionExpression")
+    if (
+        "ExpressionAttributeNames" not in request
+        and "ExpressionAttributeValues" not in request
+        and not any(member in request for member in members)
+    ):
+        return _NO_EXPRESSIONS  # the common case of a plain write, on the hot path
     uses_expressions = _check_mixing(request, members)
     raw_names = request.get("ExpressionAttributeNames")
     raw_values = request.get("ExpressionAttributeValues")

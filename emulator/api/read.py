@@ -26,8 +26,10 @@ from emulator.api.expressions import RequestExpressions, prepare_expressions
 from emulator.api.writes import storage_key, table_key_bytes
 from emulator.errors import ValidationException
 from emulator.model import legacy
-from emulator.model.expressions import apply_projection, evaluate_condition
+from emulator.model.expressions import FILTER, apply_projection, evaluate_condition
+from emulator.model.expressions.context import _walk
 from emulator.model.expressions.key_condition import ResolvedKeyCondition
+from emulator.model.expressions.nodes import Path
 from emulator.model.indexes import IndexSchema
 from emulator.model.keys import KeySchema, encode_key_av, prefix_upper_bound
 from emulator.model.values import Item, validate_value
@@ -40,7 +42,11 @@ _INVALID_START = "The provided starting key is invalid: "
 
 @dataclass(slots=True)
 class ReadPlan:
-    """What one Query or Scan page reads and returns."""
+    """What one Query or Scan page reads and returns.
+
+    Items travel as the JSON bytes the engine stores: without a filter or a projection
+    they are never parsed, and the response is spliced from them (the read hot path).
+    """
 
     row: TableRow
     schema: KeySchema
@@ -50,22 +56,66 @@ class ReadPlan:
     select: str
     limit: int | None
     consistent: bool
-    items: list[Item] = field(default_factory=list)
+    #: The returned items, as JSON bytes.
+    items: list[bytes] = field(default_factory=list)
+    count: int = 0
     scanned: int = 0
     scanned_bytes: int = 0
-    last_key: Item | None = None
+    #: The last item read: LastEvaluatedKey is its key.
+    last: bytes | None = None
+    filtering: bool = False
+    projecting: bool = False
 
-    def accept(self, item: Item, size: int) -> None:
+    def __post_init__(self) -> None:
+        request = self.request
+        self.filtering = self.prepared.filter is not None or bool(
+            request.get("QueryFilter") or request.get("ScanFilter")
+        )
+        self.projecting = (
+            self.prepared.projection is not None or request.get("AttributesToGet") is not None
+        )
+
+    def accept(self, blob: bytes, size: int) -> None:
         """Count one item read; keep it if the filter passes."""
         self.scanned += 1
         self.scanned_bytes += size
-        self.last_key = self._key_of(item)
-        if not self._passes(item):
-            return
+        self.last = blob
+        item: Item | None = None
+        if self.filtering:
+            item = orjson.loads(blob)
+            if not self._passes(item):
+                return
+        self.count += 1
         if self.select == "COUNT":
-            self.items.append(item)  # counted; never returned
             return
-        self.items.append(self._project(item))
+        if self.projecting:
+            self.items.append(orjson.dumps(self._project(item or orjson.loads(blob))))
+        else:
+            self.items.append(blob)
+
+    @property
+    def plain(self) -> bool:
+        """Neither filtered nor projected nor counted: items are returned as stored."""
+        return not (self.filtering or self.projecting) and self.select != "COUNT"
+
+    def take(self, rows: list[tuple[bytes, int, bytes]]) -> int:
+        """`accept` for (key, size, item) rows of a plain read without Limit; stops once
+        1 MB was read. Returns how many rows were taken."""
+        items = self.items
+        total = self.scanned_bytes
+        taken = 0
+        for _key, size, blob in rows:
+            items.append(blob)
+            total += size
+            taken += 1
+            if total >= MAX_PAGE_BYTES:
+                break
+        if taken:
+            self.last = rows[taken - 1][2]
+        self.scanned += taken
+        self.count += taken
+        self.scanned_bytes = total
+        return taken
 
     def full(self) -> bool:
         return (self.limit is not None and self.scanned >= self.limit) or (
@@ -95,19 +145,18 @@ class ReadPlan:
             return legacy.project_attributes(item, attributes)
         return item
 
-    def response(self) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        if self.select != "COUNT":
-            result["Items"] = self.items
-        result["Count"] = len(self.items)
-        result["ScannedCount"] = self.scanned
-        if self.full() and self.last_key is not None:
-            result["LastEvaluatedKey"] = self.last_key
+    def response(self) -> bytes:
+        result: dict[str, Any] = {"Count": self.count, "ScannedCount": self.scanned}
+        if self.full() and self.last is not None:
+            result["LastEvaluatedKey"] = self._key_of(orjson.loads(self.last))
         units = read_units(self.scanned_bytes, self.consistent)
-        capacity = consumed_capacity(self.request, self.row.name, units)
+        capacity = consumed_capacity(self.request, self.row.name, units, self.index)
         if capacity is not None:
             result["ConsumedCapacity"] = capacity
-        return result
+        tail = orjson.dumps(result)
+        if self.select == "COUNT":
+            return tail
+        return b'{"Items":[' + b",".join(self.items) + b"]," + tail[1:]
 
 
 def _resolve_index(row: TableRow, request: dict[str, Any]) -> IndexSchema | None:
@@ -183,6 +232,8 @@ def _plan(
     if request.get("AttributesToGet") is not None:
         legacy.validate_attributes_to_get(request["AttributesToGet"])
     select = _select(request, index, operation)
+    if operation == "Query":
+        _check_filter_keys(prepared, request, index.key if index is not None else schema)
     plan = ReadPlan(
         row=row,
         schema=schema,
@@ -194,6 +245,28 @@ def _plan(
         consistent=bool(request.get("ConsistentRead")),
     )
     return plan, prepared
+
+
+def _check_filter_keys(
+    prepared: RequestExpressions, request: dict[str, Any], schema: KeySchema
+) -> None:
+    """A Query filter may not use the key attributes of the table or index it reads."""
+    keys = schema.names
+    if prepared.filter is not None:
+        for node in _walk(prepared.filter):
+            if isinstance(node, Path):
+                head = prepared.ctx.resolve_path(node, FILTER)[0]
+                if head in keys:
+                    raise ValidationException(
+                        "Filter Expression can only contain non-primary key attributes: "
+                        f"Primary key attribute: {head}"
+                    )
+    for name in request.get("QueryFilter") or ():
+        if name in keys:
+            raise ValidationException(
+                "QueryFilter can only contain non-primary key attributes: "
+                f"Primary key attribute: {name}"
+            )
 
 
 def _fetch_full_items(backend: Backend, plan: ReadPlan) -> bool:
@@ -259,7 +332,7 @@ def _sort_bounds(
     return values[0], True, prefix_upper_bound(values[0]), False
 
 
-def query(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
+def query(backend: Backend, region: str, request: dict[str, Any]) -> bytes:
     plan, prepared = _plan(backend, region, request, "Query")
     schema = plan.index.key if plan.index is not None else plan.schema
     key_types = {name: str(schema.type_of(name)) for name in schema.names}
@@ -315,11 +388,18 @@ def query(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, A
                 after=after,
                 limit=chunk,
             )
-            for range_key, size, blob in rows:
-                plan.accept(orjson.loads(blob), size)
-                after = range_key
-                if plan.full():
+            if plan.plain and plan.limit is None:
+                # The hot path: stored bytes go out as they are; only 1 MB can end a chunk.
+                taken = plan.take(rows)
+                if taken < len(rows):
                     break
+                after = rows[-1][0] if rows else after
+            else:
+                for range_key, size, blob in rows:
+                    plan.accept(blob, size)
+                    after = range_key
+                    if plan.full():
+                        break
         else:
             entries = engine.index_range_read(
                 index.index_id,
@@ -334,10 +414,9 @@ def query(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, A
             )
             rows = entries  # type: ignore[assignment]
             for range_key, table_key, size, blob in entries:
-                item = orjson.loads(blob)
                 if fetch_full:
-                    item, size = _table_item(backend, plan, item)
-                plan.accept(item, size)
+                    blob, size = _table_item(backend, plan, blob, size)
+                plan.accept(blob, size)
                 after = (range_key, table_key)
                 if plan.full():
                     break
@@ -346,19 +425,20 @@ def query(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, A
     return plan.response()
 
 
-def _table_item(backend: Backend, plan: ReadPlan, entry: Item) -> tuple[Item, int]:
-    hash_key, range_key = storage_key(plan.schema, entry)
+def _table_item(backend: Backend, plan: ReadPlan, entry: bytes, size: int) -> tuple[bytes, int]:
+    """The table's item behind an LSI entry (the entry itself if it is gone)."""
+    hash_key, range_key = storage_key(plan.schema, orjson.loads(entry))
     found = backend.engine.get_item_and_size(plan.row.table_id, hash_key, range_key)
     if found is None:
-        return entry, 0
-    return orjson.loads(found[0]), found[1]
+        return entry, size
+    return found[0], found[1]
 
 
 def _segment_of(hash_key: bytes, total_segments: int) -> int:
     return zlib.crc32(hash_key) % total_segments
 
 
-def scan(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
+def scan(backend: Backend, region: str, request: dict[str, Any]) -> bytes:
     segment = request.get("Segment")
     total = request.get("TotalSegments")
     if segment is not None and total is None:
@@ -401,7 +481,7 @@ def scan(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, An
                 after = (hash_key, range_key)
                 if total and _segment_of(hash_key, total) != segment:
                     continue
-                plan.accept(orjson.loads(blob), size)
+                plan.accept(blob, size)
                 if plan.full():
                     break
         else:
@@ -411,10 +491,9 @@ def scan(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, An
                 after = (hash_key, range_key, table_key)
                 if total and _segment_of(hash_key, total) != segment:
                     continue
-                item = orjson.loads(blob)
                 if fetch_full:
-                    item, size = _table_item(backend, plan, item)
-                plan.accept(item, size)
+                    blob, size = _table_item(backend, plan, blob, size)
+                plan.accept(blob, size)
                 if plan.full():
                     break
         if len(rows) < chunk:

@@ -74,14 +74,20 @@ class IndexSchema:
 
     def entry_key(self, item: Item) -> tuple[bytes, bytes] | None:
         """The (hash, range) storage key of the item's index entry; None if the item is
-        not in this (sparse) index."""
-        hash_value = item.get(self.key.hash_name)
-        if hash_value is None:
+        not in this (sparse) index.
+
+        A value of another type than the index key's, or an empty one, is not indexed
+        either: writes reject such items (`check_item`), but a GSI added later skips them
+        on backfill, as AWS does (index key violations).
+        """
+        key = self.key
+        hash_value = item.get(key.hash_name)
+        if hash_value is None or hash_value.get(key.hash_type) in (None, ""):
             return None
-        if self.key.range_name is None:
+        if key.range_name is None:
             return encode_key_av(hash_value), b""
-        range_value = item.get(self.key.range_name)
-        if range_value is None:
+        range_value = item.get(key.range_name)
+        if range_value is None or range_value.get(str(key.range_type)) in (None, ""):
             return None
         return encode_key_av(hash_value), encode_key_av(range_value)
 

@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS meta (
     value BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS tables (
-    table_id INTEGER PRIMARY KEY,
+    table_id INTEGER PRIMARY KEY AUTOINCREMENT,
     region TEXT NOT NULL,
     name TEXT NOT NULL,
     description BLOB NOT NULL,
@@ -51,14 +51,14 @@ CREATE TABLE IF NOT EXISTS index_items (
     PRIMARY KEY (index_id, hash_key, range_key, table_key)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS streams (
-    stream_id INTEGER PRIMARY KEY,
+    stream_id INTEGER PRIMARY KEY AUTOINCREMENT,
     region TEXT NOT NULL,
     table_name TEXT NOT NULL,
     arn TEXT NOT NULL UNIQUE,
     description BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS shards (
-    shard_pk INTEGER PRIMARY KEY,
+    shard_pk INTEGER PRIMARY KEY AUTOINCREMENT,
     stream_id INTEGER NOT NULL,
     shard_id TEXT NOT NULL,
     parent_shard_id TEXT,
@@ -81,12 +81,17 @@ CREATE TABLE IF NOT EXISTS records (
 
 @dataclass(slots=True)
 class TableRow:
-    """A table as stored: its id (never reused) and its description document."""
+    """A table as stored: its id (never reused) and its description document.
+
+    `derived` holds what upper layers parse out of the description once (key schema,
+    indexes); it lives and dies with this row object.
+    """
 
     table_id: int
     region: str
     name: str
     description: dict[str, Any]
+    derived: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

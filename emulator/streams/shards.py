@@ -131,7 +131,12 @@ class StreamManager:
     def _close_open_shards(self, stream_id: int, now: float) -> list[ShardRow]:
         closed = self._open_shards.get(stream_id, [])
         for shard in closed:
+            # The last record the shard ever held: still stored, or the end of the
+            # trimmed part (a shard trimmed empty keeps its range, so iterators at its
+            # old numbers get TrimmedDataAccessException, not an out-of-range error).
             last = self.engine.last_record_sequence(shard.shard_pk)
+            if last is None:
+                last = shard.trimmed_sequence
             self.engine.close_shard(shard, last or shard.starting_sequence, now)
         self._open_shards[stream_id] = []
         return closed
@@ -220,7 +225,10 @@ class StreamManager:
         shards = self._open_shards.get(stream_id)
         if not shards:
             return
-        shard = shards[0] if len(shards) == 1 else shards[zlib.crc32(hash_key) % len(shards)]
+        # The hash picks a slice of the key space, not a residue: a parent's children
+        # (one, or two after a split, listed in its place) split exactly its slice, so an
+        # item's records stay in one line of descent and lineage order is per-item order.
+        shard = shards[0] if len(shards) == 1 else shards[zlib.crc32(hash_key) * len(shards) >> 32]
         row = self._streams[stream_id]
         sequence = self.engine.next_sequence()
         created = self.clock.now()

@@ -63,11 +63,7 @@ await ddb.send(
     ExpressionAttributeNames: { "#t": "total" },
     ExpressionAttributeValues: { ":t": { N: "43" } },
   }),
-).catch(async (error) => {
-  // UpdateItem may not be implemented yet: a second PutItem makes the same MODIFY record.
-  if (error.name !== "UnknownOperationException") throw error;
-  await ddb.send(new PutItemCommand({ TableName: table, Item: { ...key, total: { N: "43" } } }));
-});
+);
 await ddb.send(new DeleteItemCommand({ TableName: table, Key: key }));
 
 const listed = await streams.send(new ListStreamsCommand({ TableName: table }));

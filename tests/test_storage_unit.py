@@ -1,0 +1,248 @@
+"""The storage engine's range reads over the order-preserving key encoding, directly (no
+server): `Engine.range_read` / `index_range_read` / `scan_items` / `index_scan` with keys
+from `encode_key_value` for S, N and B, including negative numbers, exponents and bytes
+0x00 / 0xFF (issue 6 item 1: sort order read from the engine, not sorted in Python)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from emulator.model.keys import decode_key_value, encode_key_value, prefix_upper_bound
+from emulator.storage.engine import Engine
+
+NUMBERS = [
+    "-9.9999999999999999999999999999999999999E+125",
+    "-1E+100",
+    "-123456789",
+    "-100",
+    "-99.99",
+    "-10",
+    "-2",
+    "-1.01",
+    "-1",
+    "-0.99",
+    "-0.1",
+    "-0.01",
+    "-1E-130",
+    "0",
+    "1E-130",
+    "0.01",
+    "0.1",
+    "0.99",
+    "1",
+    "1.01",
+    "2",
+    "10",
+    "99.99",
+    "100",
+    "123456789",
+    "1E+100",
+    "9.9999999999999999999999999999999999999E+125",
+]
+STRINGS = ["A", "Z", "a", "ab", "b", "z", "\x7f", "\u00e9", "\u4e2d", "\uffe0", "\U0001f600"]
+BINARIES = [
+    b"\x00",
+    b"\x00\x00",
+    b"\x00\xff",
+    b"\x01",
+    b"\x7f",
+    b"\x80",
+    b"\xfe\xff",
+    b"\xff",
+    b"\xff\x00",
+    b"\xff\xff",
+    b"\xff\xff\xff",
+]
+
+
+def wire(kind: str, value: Any) -> str:
+    return base64.b64encode(value).decode() if kind == "B" else str(value)
+
+
+def encoded(kind: str, value: Any) -> bytes:
+    return encode_key_value(kind, wire(kind, value))
+
+
+VALUES = {"N": NUMBERS, "S": STRINGS, "B": BINARIES}
+
+
+@pytest.fixture
+def engine() -> Iterator[Engine]:
+    engine = Engine.open(None)
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+def fill(engine: Engine, kind: str, table_id: int = 1, hash_key: bytes = b"h") -> list[bytes]:
+    """Store every value of `kind` (in reverse, so insertion order proves nothing)."""
+    keys = [encoded(kind, v) for v in VALUES[kind]]
+    with engine.transaction():
+        for position, key in reversed(list(enumerate(keys))):
+            engine.put_item(table_id, hash_key, key, 10, b'{"i": %d}' % position)
+        engine.put_item(table_id, b"other", keys[0], 10, b"{}")
+        engine.put_item(table_id + 1, hash_key, keys[0], 10, b"{}")
+    return keys
+
+
+def positions(rows: list[tuple[bytes, int, bytes]], keys: list[bytes]) -> list[int]:
+    return [keys.index(row[0]) for row in rows]
+
+
+@pytest.mark.parametrize("kind", ["N", "S", "B"])
+def test_encoding_order_is_dynamodb_order(kind: str) -> None:
+    keys = [encoded(kind, v) for v in VALUES[kind]]
+    assert keys == sorted(keys)
+    assert len(set(keys)) == len(keys)
+    for value, key in zip(VALUES[kind], keys, strict=True):
+        back = decode_key_value(kind, key)
+        if kind == "N":
+            assert Decimal(back) == Decimal(value)
+        else:
+            assert back == wire(kind, value)
+
+
+def test_number_encoding_normalises() -> None:
+    assert encode_key_value("N", "1") == encode_key_value("N", "1.0")
+    assert encode_key_value("N", "100") == encode_key_value("N", "1E+2")
+    assert encode_key_value("N", "-0.5") == encode_key_value("N", "-5E-1")
+    assert encode_key_value("N", "0") == encode_key_value("N", "-0")
+    assert encode_key_value("N", "10") > encode_key_value("N", "9.99999")
+    assert encode_key_value("N", "-10") < encode_key_value("N", "-9.99999")
+    assert (
+        encode_key_value("N", "-1.5") < encode_key_value("N", "-1.05") < encode_key_value("N", "-1")
+    )
+
+
+@pytest.mark.parametrize("kind", ["N", "S", "B"])
+def test_range_read_whole_partition_both_directions(engine: Engine, kind: str) -> None:
+    keys = fill(engine, kind)
+    forward = engine.range_read(1, b"h")
+    assert positions(forward, keys) == list(range(len(keys)))
+    assert [row[2] for row in forward][:1] == [b'{"i": 0}']
+    backward = engine.range_read(1, b"h", forward=False)
+    assert positions(backward, keys) == list(range(len(keys)))[::-1]
+    assert engine.range_read(1, b"nobody") == []
+
+
+@pytest.mark.parametrize("kind", ["N", "S", "B"])
+def test_range_read_bounds(engine: Engine, kind: str) -> None:
+    keys = fill(engine, kind)
+    n = len(keys)
+    lo, hi = 2, n - 3
+    cases = [
+        ({"lower": keys[lo]}, list(range(lo, n))),
+        ({"lower": keys[lo], "lower_inclusive": False}, list(range(lo + 1, n))),
+        ({"upper": keys[hi]}, list(range(hi + 1))),
+        ({"upper": keys[hi], "upper_inclusive": False}, list(range(hi))),
+        ({"lower": keys[lo], "upper": keys[hi]}, list(range(lo, hi + 1))),
+        ({"lower": keys[lo], "upper": keys[lo]}, [lo]),
+        ({"lower": keys[hi], "upper": keys[lo]}, []),
+    ]
+    for bounds, expected in cases:
+        assert positions(engine.range_read(1, b"h", **bounds), keys) == expected, bounds
+        backward = engine.range_read(1, b"h", forward=False, **bounds)
+        assert positions(backward, keys) == expected[::-1], bounds
+
+
+@pytest.mark.parametrize("kind", ["N", "S", "B"])
+def test_range_read_resumes_after_a_key_with_limit(engine: Engine, kind: str) -> None:
+    keys = fill(engine, kind)
+    for forward in (True, False):
+        seen: list[int] = []
+        after = None
+        while True:
+            rows = engine.range_read(1, b"h", forward=forward, after=after, limit=4)
+            seen.extend(positions(rows, keys))
+            if len(rows) < 4:
+                break
+            after = rows[-1][0]
+        expected = list(range(len(keys)))
+        assert seen == (expected if forward else expected[::-1])
+    # `after` need not be a stored key: it is a position.
+    middle = encode_key_value("N", "0.5") if kind == "N" else keys[5] + b"\x00"
+    rows = engine.range_read(1, b"h", after=middle)
+    assert all(row[0] > middle for row in rows)
+    assert len(rows) == sum(1 for k in keys if k > middle)
+
+
+def test_begins_with_ranges_on_bytes(engine: Engine) -> None:
+    keys = fill(engine, "B")
+    for prefix in (b"\x00", b"\xff", b"\xff\xff", b"\x7f", b"\xfe"):
+        upper = prefix_upper_bound(prefix)
+        rows = (
+            engine.range_read(1, b"h", prefix, upper, upper_inclusive=False)
+            if upper is not None
+            else engine.range_read(1, b"h", prefix)
+        )
+        expected = [i for i, k in enumerate(keys) if k.startswith(prefix)]
+        assert positions(rows, keys) == expected, prefix
+    assert prefix_upper_bound(b"ab") == b"ac"
+    assert prefix_upper_bound(b"a\xff") == b"b"
+    assert prefix_upper_bound(b"\xff\xff") is None
+
+
+def test_begins_with_ranges_on_strings(engine: Engine) -> None:
+    keys = fill(engine, "S")
+    for prefix in ("a", "\U0001f600", "\u4e2d", "Z"):
+        low = prefix.encode()
+        rows = engine.range_read(1, b"h", low, prefix_upper_bound(low), upper_inclusive=False)
+        expected = [i for i, v in enumerate(STRINGS) if v.startswith(prefix)]
+        assert positions(rows, keys) == expected
+
+
+def test_scan_items_in_key_order_and_resume(engine: Engine) -> None:
+    with engine.transaction():
+        for h in (b"\xff", b"\x00", b"m"):
+            for r in (encoded("N", "-1"), encoded("N", "1E+5"), encoded("N", "0")):
+                engine.put_item(7, h, r, 1, b"{}")
+    rows = engine.scan_items(7)
+    order = [(row[0], row[1]) for row in rows]
+    assert order == sorted(order)
+    assert len(order) == 9
+    resumed = engine.scan_items(7, after=order[3], limit=2)
+    assert [(row[0], row[1]) for row in resumed] == order[4:6]
+
+
+def test_index_range_read_orders_ties_by_table_key(engine: Engine) -> None:
+    with engine.transaction():
+        for n, table_key in [("-2.5", b"t3"), ("-2.5", b"t1"), ("1E+3", b"t0"), ("0", b"t2")]:
+            engine.index_put(5, b"g", encoded("N", n), table_key, 1, b"{}")
+        engine.index_put(6, b"g", encoded("N", "0"), b"other-index", 1, b"{}")
+    rows = engine.index_range_read(5, b"g")
+    assert [row[1] for row in rows] == [b"t1", b"t3", b"t2", b"t0"]
+    backward = engine.index_range_read(5, b"g", forward=False)
+    assert [row[1] for row in backward] == [b"t0", b"t2", b"t3", b"t1"]
+    after = engine.index_range_read(5, b"g", after=(encoded("N", "-2.5"), b"t1"), limit=2)
+    assert [row[1] for row in after] == [b"t3", b"t2"]
+    before = engine.index_range_read(5, b"g", forward=False, after=(encoded("N", "-2.5"), b"t3"))
+    assert [row[1] for row in before] == [b"t1"]
+    bounded = engine.index_range_read(
+        5, b"g", encoded("N", "-2.5"), encoded("N", "0"), lower_inclusive=False
+    )
+    assert [row[1] for row in bounded] == [b"t2"]
+    assert engine.index_usage(5) == (4, 4)
+    with engine.transaction():
+        engine.index_delete(5, b"g", encoded("N", "0"), b"t2")
+    assert engine.index_usage(5) == (3, 3)
+    entries = engine.index_scan(5)
+    assert [e[2] for e in entries] == [b"t1", b"t3", b"t0"]
+    assert [e[2] for e in engine.index_scan(5, after=entries[0][:3])] == [b"t3", b"t0"]
+    with engine.transaction():
+        engine.drop_index(5)
+    assert engine.index_usage(5) == (0, 0) and engine.index_usage(6) == (1, 1)
+
+
+def test_hash_only_keys_use_an_empty_range_key(engine: Engine) -> None:
+    with engine.transaction():
+        engine.put_item(3, encoded("B", b"\x00"), b"", 5, b'{"a": 1}')
+        engine.put_item(3, encoded("B", b"\xff"), b"", 6, b'{"a": 2}')
+    assert engine.range_read(3, encoded("B", b"\x00")) == [(b"", 5, b'{"a": 1}')]
+    assert engine.get_item_and_size(3, encoded("B", b"\xff"), b"") == (b'{"a": 2}', 6)
+    assert engine.table_usage(3) == (2, 11)
