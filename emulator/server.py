@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -128,7 +129,16 @@ def admin_routes(app: EmulatorApp) -> list[Route]:
     async def clock(request: Request) -> Response:
         if request.method == "POST":
             try:
-                command: Any = await request.json()
+                # orjson refuses NaN and Infinity, which would stop the clock for good.
+                command: Any = orjson.loads(await request.body())
+                for name in ("advance", "set"):
+                    value = command.get(name) if isinstance(command, dict) else None
+                    if value is not None and (
+                        isinstance(value, bool)
+                        or not isinstance(value, int | float)
+                        or not math.isfinite(value)
+                    ):
+                        raise ValueError(f'"{name}" must be a finite number of seconds')
                 backend.set_clock(command)
             except (ValueError, TypeError) as error:
                 return JSONResponse({"error": str(error)}, status_code=400)

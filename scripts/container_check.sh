@@ -173,7 +173,10 @@ fi
 # --- 4. compose: build, then up with the one-shot client deciding the exit code --------
 log "docker compose build (the emulator image and the example client)"
 cd "$ROOT"
-quietly compose-build docker compose build
+# One service after the other: the client's image reuses the emulator's cached stages
+# (built side by side, the classic builder would run the shared stages twice).
+quietly compose-build-emulator docker compose build emulator
+quietly compose-build-client docker compose build client
 log "image size: $(docker image inspect -f '{{.Size}}' ddb-streams-emulator:local |
     awk '{printf "%.0f MB", $1 / 1e6}')"
 

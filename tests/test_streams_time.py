@@ -228,7 +228,17 @@ def test_clock_get_set_advance_real() -> None:
             status, answer = emu.admin("/_emulator/clock", bad)
             assert status == 400, (bad, answer)
             assert "backwards" in answer["error"]
-        for garbage in ({}, {"mode": "sideways"}, [1], {"set": "soon"}, b"{not json"):
+        for garbage in (
+            {},
+            {"mode": "sideways"},
+            [1],
+            {"set": "soon"},
+            {"advance": True},
+            b"{not json",
+            b'{"advance": NaN}',
+            b'{"advance": Infinity}',
+            b'{"set": 1e999}',
+        ):
             status, answer = emu.admin("/_emulator/clock", garbage)
             assert status == 400, (garbage, answer)
         assert emu.clock() == {"now": target, "mode": "manual"}

@@ -320,6 +320,22 @@ def test_updates_before_the_sweep_decide(server: RunningServer, ddb: Any, table_
     assert scanned(ddb, table_name) == ["removed", "to-string"]
 
 
+def test_a_number_key_attribute_can_be_the_ttl_attribute(
+    server: RunningServer, ddb: Any, streams: Any, table_name: str
+) -> None:
+    create(ddb, table_name, range_key=True, stream="KEYS_ONLY")
+    set_ttl(ddb, table_name, True, "sk")
+    clock(server, {"advance": 5})
+    now = whole_second(server)
+    for offset in (-5, 0, 5):
+        ddb.put_item(TableName=table_name, Item={"pk": {"S": "p"}, "sk": n(now + offset)})
+    assert sweep(server)[table_name] == 2
+    items = ddb.scan(TableName=table_name)["Items"]
+    assert items == [{"pk": {"S": "p"}, "sk": n(now + 5)}]
+    removes = [r for r in stream_records(ddb, streams, table_name) if r["eventName"] == "REMOVE"]
+    assert [r["dynamodb"]["Keys"]["sk"] for r in removes] == [n(now - 5), n(now)]
+
+
 def test_transactional_and_batch_writes_are_indexed(
     server: RunningServer, ddb: Any, table_name: str
 ) -> None:
@@ -356,7 +372,7 @@ def test_transactional_and_batch_writes_are_indexed(
 def test_large_sweep_runs_in_batches(server: RunningServer, ddb: Any, table_name: str) -> None:
     enabled_table(server, ddb, table_name, stream="KEYS_ONLY")
     now = whole_second(server)
-    total = 450  # more than two batches of the sweep
+    total = 450  # several transactions of the sweep
     for start in range(0, total, 25):
         ddb.batch_write_item(
             RequestItems={
