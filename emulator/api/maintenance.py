@@ -29,7 +29,7 @@ async def yield_to_requests() -> None:
     those tasks, so a single `sleep(0)` would let a whole further batch go first.
     """
     await asyncio.sleep(0)
-    await asyncio.sleep(0.001)
+    await asyncio.sleep(0)
 
 
 async def run_due_work(backend: Backend, *, sweep_ttl: bool = False) -> dict[str, int]:
