@@ -123,6 +123,7 @@ def write_item(
     Must run inside `engine.transaction()`, so the item and its record commit together.
     """
     engine = backend.engine
+    blob = None
     if new_item is None:
         if old_item is None:
             return
@@ -132,7 +133,8 @@ def write_item(
             size = item_size(new_item)
         ttl = row.description.get(TTL)
         expires = expiry_of(new_item, ttl["AttributeName"]) if ttl and ttl["Enabled"] else None
-        engine.put_item(row.table_id, hash_key, range_key, size, orjson.dumps(new_item), expires)
+        blob = orjson.dumps(new_item)
+        engine.put_item(row.table_id, hash_key, range_key, size, blob, expires)
     indexes = table_indexes(row)
     if indexes:
         update_index_entries(backend, indexes, hash_key, range_key, old_item, new_item)
@@ -148,4 +150,5 @@ def write_item(
             user_identity,
             new_size=size,
             old_size=old_size,
+            new_blob=blob,
         )

@@ -6,7 +6,6 @@ A record is encoded once, at write time; GetRecords then splices stored bytes to
 from __future__ import annotations
 
 import os
-from typing import Any
 
 import orjson
 
@@ -54,30 +53,47 @@ def build_record(
     user_identity: dict[str, str] | None = None,
     new_size: int | None = None,
     old_size: int | None = None,
+    new_blob: bytes | None = None,
 ) -> bytes:
-    """The GetRecords wire form of one record; images per view type, omitted not empty."""
+    """The GetRecords wire form of one record; images per view type, omitted not empty.
+
+    Assembled from byte pieces: the new image is usually already encoded (it is the
+    stored item), so it is spliced in rather than encoded a second time.
+    """
     size = item_size(keys)
-    stream_record: dict[str, Any] = {
-        "ApproximateCreationDateTime": int(created),
-        "Keys": keys,
-    }
+    parts = [
+        b'{"eventID":"',
+        os.urandom(16).hex().encode(),
+        b'","eventName":"',
+        event.encode(),
+        b'","eventVersion":"'
+        + EVENT_VERSION.encode()
+        + b'","eventSource":"'
+        + EVENT_SOURCE.encode()
+        + b'","awsRegion":',
+        orjson.dumps(region),
+        b',"dynamodb":{"ApproximateCreationDateTime":',
+        str(int(created)).encode(),
+        b',"Keys":',
+        orjson.dumps(keys),
+    ]
     if new_item is not None and view_type in _NEW_IMAGE_VIEWS:
-        stream_record["NewImage"] = new_item
+        parts.append(b',"NewImage":')
+        parts.append(orjson.dumps(new_item) if new_blob is None else new_blob)
         size += item_size(new_item) if new_size is None else new_size
     if old_item is not None and view_type in _OLD_IMAGE_VIEWS:
-        stream_record["OldImage"] = old_item
+        parts.append(b',"OldImage":')
+        parts.append(orjson.dumps(old_item))
         size += item_size(old_item) if old_size is None else old_size
-    stream_record["SequenceNumber"] = encode_sequence_number(sequence)
-    stream_record["SizeBytes"] = size
-    stream_record["StreamViewType"] = view_type
-    record: dict[str, Any] = {
-        "eventID": os.urandom(16).hex(),
-        "eventName": event,
-        "eventVersion": EVENT_VERSION,
-        "eventSource": EVENT_SOURCE,
-        "awsRegion": region,
-        "dynamodb": stream_record,
-    }
+    parts.append(b',"SequenceNumber":"')
+    parts.append(encode_sequence_number(sequence).encode())
+    parts.append(b'","SizeBytes":')
+    parts.append(str(size).encode())
+    parts.append(b',"StreamViewType":"')
+    parts.append(view_type.encode())
+    parts.append(b'"}')
     if user_identity is not None:
-        record["userIdentity"] = user_identity
-    return orjson.dumps(record)
+        parts.append(b',"userIdentity":')
+        parts.append(orjson.dumps(user_identity))
+    parts.append(b"}")
+    return b"".join(parts)

@@ -217,6 +217,7 @@ class StreamManager:
         *,
         new_size: int | None = None,
         old_size: int | None = None,
+        new_blob: bytes | None = None,
     ) -> None:
         """Append the record a write produces (none for a no-op), in the caller's transaction."""
         event = event_name(old_item, new_item)
@@ -244,5 +245,6 @@ class StreamManager:
             user_identity=user_identity,
             new_size=new_size,
             old_size=old_size,
+            new_blob=new_blob,
         )
         self.engine.append_record(shard.shard_pk, sequence, created, record)
