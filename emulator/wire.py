@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from emulator import validation
-from emulator.api import OPERATIONS, Backend
+from emulator.api import Backend, operation
 from emulator.errors import (
     AwsError,
     InternalServerError,
@@ -59,9 +59,9 @@ def resolve_operation(target: str | None) -> tuple[str, str, Callable[..., Any]]
         prefix, _, name = target.partition(".")
         service = SERVICE_PREFIXES.get(prefix)
         if service is not None:
-            operation = OPERATIONS[service].get(name)
-            if operation is not None:
-                return service, name, operation
+            function = operation(service, name)
+            if function is not None:
+                return service, name, function
     raise UnknownOperationException()
 
 

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from emulator.errors import ValidationException
 from emulator.model.expressions import (
     CONDITION,
@@ -125,6 +127,13 @@ def prepare_expressions(
         members.append(filter_member)
     if key_condition:
         members.append("KeyConditionExpression")
+    cache_key = None
+    if not (projection or filter_member or key_condition):
+        # Writes: the whole preparation is cached (see _cached_writes).
+        cache_key = _write_cache_key(request, members, key_names)
+        cached = _WRITE_CACHE.get(cache_key) if cache_key is not None else None
+        if cached is not None:
+            return cached
     if (
         "ExpressionAttributeNames" not in request
         and "ExpressionAttributeValues" not in request
@@ -166,4 +175,33 @@ def prepare_expressions(
     if prepared.key_condition is None:
         # With a key condition, Query checks this once the condition is resolved.
         ctx.check_unused()
+    if cache_key is not None:
+        if len(_WRITE_CACHE) >= _WRITE_CACHE_SIZE:
+            _WRITE_CACHE.clear()
+        _WRITE_CACHE[cache_key] = prepared
     return prepared
+
+
+#: Prepared Condition/UpdateExpressions of writes, by everything the preparation reads.
+#: Parsing is cached by text already; this also skips resolving placeholders and the
+#: static checks for requests that repeat their expressions *and* their values (a
+#: counter's ``SET a = a + :one``). Only successful preparations are stored; a cached
+#: context is only read afterwards (its used-placeholder sets are already complete).
+_WRITE_CACHE: dict[tuple[Any, ...], RequestExpressions] = {}
+_WRITE_CACHE_SIZE = 1024
+_LEGACY_SET = frozenset(_LEGACY_MEMBERS)
+
+
+def _write_cache_key(
+    request: dict[str, Any], members: list[str], key_names: Iterable[str]
+) -> tuple[Any, ...] | None:
+    texts = tuple(request.get(member) for member in members)
+    if not any(texts) or not _LEGACY_SET.isdisjoint(request):
+        return None  # nothing to cache, or (maybe) the mixing error to raise
+    try:
+        placeholders = orjson.dumps(
+            (request.get("ExpressionAttributeNames"), request.get("ExpressionAttributeValues"))
+        )
+    except (TypeError, orjson.JSONEncodeError):
+        return None
+    return (tuple(members), texts, placeholders, tuple(key_names))

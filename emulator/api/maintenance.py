@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from emulator.api import ttl
 from emulator.api.backend import Backend
 
 logger = logging.getLogger("emulator")
@@ -57,6 +56,9 @@ async def run_due_work(backend: Backend, *, sweep_ttl: bool = False) -> dict[str
         with engine.transaction():
             backend.streams.expire(now, config.stream_retention_seconds)
         deleted: dict[str, int] = {}
+        # Imported at the first sweep rather than at start-up (start-up time).
+        from emulator.api import ttl
+
         if sweep_ttl or now - backend.last_ttl_sweep >= config.ttl_sweep_seconds:
             backend.last_ttl_sweep = now
             for row in ttl.ttl_tables(backend):

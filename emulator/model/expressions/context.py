@@ -55,6 +55,10 @@ class ExpressionContext:
         self.used_values: set[str] = set()
         # id(node) -> (node, kind); the node is held so its id stays unique.
         self._prepared: dict[int, tuple[object, str]] = {}
+        # id(path) -> (path, resolved): paths are resolved again at evaluation time.
+        self._resolved: dict[int, tuple[Path, DocPath]] = {}
+        # (id(ast), key names) whose key-attribute check passed; the ast is held.
+        self._key_checked: dict[tuple[int, tuple[str, ...]], UpdateAst] = {}
 
     # ---------------------------------------------------------------- resolution
 
@@ -86,10 +90,15 @@ class ExpressionContext:
 
     def resolve_path(self, path: Path, kind: str) -> DocPath:
         """Substitute ``#n`` placeholders; indexes and bare names stay as they are."""
-        return tuple(
+        entry = self._resolved.get(id(path))
+        if entry is not None and entry[0] is path:
+            return entry[1]
+        resolved = tuple(
             self.name(e, kind) if isinstance(e, str) and e.startswith("#") else e
             for e in path.elements
         )
+        self._resolved[id(path)] = (path, resolved)
+        return resolved
 
     def check_unused(self) -> None:
         """Raise for placeholders no prepared expression used (names first)."""
@@ -228,7 +237,10 @@ class ExpressionContext:
                             raise msg.incorrect_operand(kind, "list_append", msg.type_of(element))
             self._remember(ast, kind)
         if key_names is not None:
-            check_key_updates(self, ast, key_names)
+            keys = tuple(key_names)
+            if self._key_checked.get((id(ast), keys)) is not ast:
+                check_key_updates(self, ast, keys)
+                self._key_checked[(id(ast), keys)] = ast
 
     def _check_overlaps(self, paths: Sequence[DocPath], kind: str) -> None:
         for i, one in enumerate(paths):

@@ -10,13 +10,14 @@ original elements.
 from __future__ import annotations
 
 import decimal
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.errors import ValidationException
 from emulator.model.expressions import messages as msg
-from emulator.model.expressions.context import ExpressionContext, check_key_updates
+from emulator.model.expressions.context import ExpressionContext
 from emulator.model.expressions.nodes import (
     Arithmetic,
     Function,
@@ -36,6 +37,8 @@ from emulator.model.values import (
 
 # Exact for any two in-range DynamoDB numbers (1E-130 .. 1E126, 38 digits).
 _EXACT = decimal.Context(prec=400, Emin=-999999, Emax=999999)
+#: Canonical integer text (what stored numbers look like): integer arithmetic is exact.
+_INTEGER = re.compile(r"-?[1-9][0-9]{0,37}|0")
 
 
 @dataclass(frozen=True)
@@ -69,11 +72,12 @@ def apply_update(
     ``item`` is never mutated. ``key_names`` are the table's key attributes, which an
     update may not touch.
     """
-    ctx.prepare_update(ast)
-    check_key_updates(ctx, ast, key_names)
+    ctx.prepare_update(ast, key_names)
     kind = msg.UPDATE
     original: Item = item or {}
-    new_item: Item = {name: _copy(value) for name, value in original.items()}
+    # Copy on write: a top-level attribute is deep-copied before its first nested change.
+    new_item: Item = dict(original)
+    owned: set[str] = set()
 
     # Evaluate every SET value against the original item before writing anything.
     set_values = [
@@ -86,12 +90,14 @@ def apply_update(
 
     for path, value in set_values:
         old_paths.append(path)
+        _own(new_item, path, owned)
         new_paths.append(_assign(new_item, path, value))
 
     for add in ast.adds:
         path = ctx.resolve_path(add.path, kind)
         operand = ctx.value(add.value.name, kind)
         old_paths.append(path)
+        _own(new_item, path, owned)
         new_paths.append(_assign(new_item, path, _add(get_path(new_item, path), operand)))
 
     for delete in ast.deletes:
@@ -106,6 +112,7 @@ def apply_update(
         if remaining is None:
             removals.append(path)
         else:
+            _own(new_item, path, owned)
             new_paths.append(_assign(new_item, path, remaining))
 
     for remove in ast.removes:
@@ -113,12 +120,15 @@ def apply_update(
         old_paths.append(path)
         removals.append(path)
     for path in sorted(removals, key=_removal_order, reverse=True):
+        _own(new_item, path, owned)
         _remove(new_item, path)
 
     return UpdateResult(
         item=new_item,
         old_paths=tuple(old_paths),
-        new_paths=tuple(_shift_for_removals(p, removals) for p in new_paths),
+        new_paths=tuple(_shift_for_removals(p, removals) for p in new_paths)
+        if removals
+        else tuple(new_paths),
         removes_only=ast.removes_only,
     )
 
@@ -140,9 +150,7 @@ def _evaluate(node: Operand, item: Item, ctx: ExpressionContext) -> AttributeVal
         right = _evaluate(node.right, item, ctx)
         if "N" not in left or "N" not in right:
             raise ValidationException(msg.INCORRECT_DATA_TYPE)
-        a, b = number_value(left["N"]), number_value(right["N"])
-        result = _EXACT.add(a, b) if node.op == "+" else _EXACT.subtract(a, b)
-        return {"N": normalize_number(str(result))}
+        return {"N": _arithmetic(node.op, left["N"], right["N"])}
     if isinstance(node, Function):
         if node.name == "if_not_exists":
             first = node.args[0]
@@ -158,6 +166,16 @@ def _evaluate(node: Operand, item: Item, ctx: ExpressionContext) -> AttributeVal
     raise ValidationException(msg.INCORRECT_DATA_TYPE)  # unreachable after parsing
 
 
+def _arithmetic(op: str, left: str, right: str) -> str:
+    """``left op right`` of two stored (canonical) numbers, exactly, as canonical text."""
+    if _INTEGER.fullmatch(left) and _INTEGER.fullmatch(right):
+        total = int(left) + int(right) if op == "+" else int(left) - int(right)
+        return normalize_number(str(total))  # checks the 38 digits / range limits
+    a, b = number_value(left), number_value(right)
+    result = _EXACT.add(a, b) if op == "+" else _EXACT.subtract(a, b)
+    return normalize_number(str(result))
+
+
 def _add(current: AttributeValue | None, operand: AttributeValue) -> AttributeValue:
     """ADD: numbers sum (missing counts as 0), sets union (same set type only)."""
     if "N" in operand:
@@ -165,8 +183,7 @@ def _add(current: AttributeValue | None, operand: AttributeValue) -> AttributeVa
             return {"N": normalize_number(operand["N"])}
         if "N" not in current:
             raise ValidationException(msg.INCORRECT_DATA_TYPE)
-        total = _EXACT.add(number_value(current["N"]), number_value(operand["N"]))
-        return {"N": normalize_number(str(total))}
+        return {"N": _arithmetic("+", current["N"], operand["N"])}
     set_type = msg.type_of(operand)
     if current is None:
         return {set_type: list(operand[set_type])}
@@ -211,6 +228,16 @@ def _copy(value: Any) -> Any:
     if isinstance(value, list):
         return [_copy(v) for v in value]
     return value
+
+
+def _own(item: Item, path: DocPath, owned: set[str]) -> None:
+    """Deep-copy the top-level attribute ``path`` changes inside, once per update, so the
+    caller's item is never mutated (a top-level write replaces the value instead)."""
+    head = str(path[0])
+    if len(path) > 1 and head not in owned:
+        owned.add(head)
+        if head in item:
+            item[head] = _copy(item[head])
 
 
 def _parent(item: Item, path: DocPath) -> AttributeValue | None:
