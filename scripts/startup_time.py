@@ -35,7 +35,7 @@ def one_run() -> float:
     try:
         while True:
             try:
-                body = b'{}'
+                body = b"{}"
                 request = urllib.request.Request(
                     f"http://127.0.0.1:{port}/",
                     data=body,

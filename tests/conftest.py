@@ -114,8 +114,12 @@ def make_table(ddb: Any, table_name: str) -> Callable[..., str]:
     """Create a table (hash key `pk` S, optional range key `sk`) and return its name."""
 
     def create(
-        *, range_key: str | None = None, stream: str | None = None, name: str | None = None,
-        hash_type: str = "S", **extra: Any
+        *,
+        range_key: str | None = None,
+        stream: str | None = None,
+        name: str | None = None,
+        hash_type: str = "S",
+        **extra: Any,
     ) -> str:
         name = name or table_name
         key_schema = [{"AttributeName": "pk", "KeyType": "HASH"}]

@@ -57,9 +57,7 @@ def holds(
     kwargs = _arguments(values, names)
     try:
         if operation == "update":
-            ddb.update_item(
-                TableName=table, Key=KEY, ConditionExpression=condition, **kwargs
-            )
+            ddb.update_item(TableName=table, Key=KEY, ConditionExpression=condition, **kwargs)
         elif operation == "put":
             ddb.put_item(TableName=table, Item=ITEM, ConditionExpression=condition, **kwargs)
         else:
@@ -86,11 +84,11 @@ def error_of(
     return str(info.value.response["Error"]["Message"])
 
 
-def N(value: int | str) -> dict[str, str]:  # noqa: N802
+def N(value: int | str) -> dict[str, str]:
     return {"N": str(value)}
 
 
-def S(value: str) -> dict[str, str]:  # noqa: N802
+def S(value: str) -> dict[str, str]:
     return {"S": value}
 
 
@@ -479,8 +477,7 @@ def test_return_values_on_failure_none(ddb: Any, table: str) -> None:
         ),
         (
             "attribute_exists(:v)",
-            "Operator or function requires a document path; operator or function: "
-            "attribute_exists",
+            "Operator or function requires a document path; operator or function: attribute_exists",
         ),
         (
             "begins_with(s)",

@@ -151,7 +151,10 @@ def update_action(draw: Any, name: str, ph: Placeholders) -> tuple[str, str]:
         return "SET", f"{path} = list_append({items}, {current})"
     if kind == 5:
         empty = ph.value({"L": []})
-        return "SET", f"{path} = list_append(if_not_exists({path}, {empty}), {ph.value(draw(lists))})"
+        return (
+            "SET",
+            f"{path} = list_append(if_not_exists({path}, {empty}), {ph.value(draw(lists))})",
+        )
     if kind == 6:
         member = draw(st.sampled_from(("x", "y")))
         return "SET", f"{path}.{member} = {ph.value(draw(scalars))}"
@@ -164,8 +167,11 @@ def update_action(draw: Any, name: str, ph: Placeholders) -> tuple[str, str]:
     if kind == 10:
         return "REMOVE", f"{path}[{draw(st.integers(0, 3))}]"
     if kind == 11:
-        operand = draw(st.one_of(numbers, string_sets, number_sets) if name not in ("ss", "ns")
-                       else (string_sets if name == "ss" else number_sets))
+        operand = draw(
+            st.one_of(numbers, string_sets, number_sets)
+            if name not in ("ss", "ns")
+            else (string_sets if name == "ss" else number_sets)
+        )
         return "ADD", f"{path} {ph.value(operand)}"
     if kind == 12:
         operand = draw(string_sets if name != "ns" else number_sets)
@@ -329,7 +335,7 @@ def call(client: Any, table: str, prefix: str, request: dict[str, Any]) -> dict[
         else:
             summary["message"] = error.response["Error"]["Message"]
         return summary
-    except Exception as error:  # noqa: BLE001 - moto raises Python errors in-process
+    except Exception as error:
         if client.meta.endpoint_url.startswith("http://127.0.0.1"):
             raise
         return {"outcome": MOTO_CRASH, "error": f"{type(error).__name__}: {error}"}

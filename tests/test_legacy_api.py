@@ -204,9 +204,7 @@ def test_expected_errors(ddb: Any, table: str, expected: dict[str, Any], message
 
 
 def test_conditional_operator_without_expected(ddb: Any, table: str) -> None:
-    assert error_of(
-        ddb.put_item, TableName=table, Item=ITEM, ConditionalOperator="AND"
-    ) == (
+    assert error_of(ddb.put_item, TableName=table, Item=ITEM, ConditionalOperator="AND") == (
         "ConditionalOperator can only be used when Expected or KeyConditions or QueryFilter "
         "or ScanFilter are present"
     )
@@ -377,13 +375,16 @@ def test_mixing_attribute_updates_and_update_expression(ddb: Any, table: str) ->
 
 
 def test_legacy_with_expression_attribute_values(ddb: Any, table: str) -> None:
-    assert error_of(
-        ddb.put_item,
-        TableName=table,
-        Item=ITEM,
-        Expected={"n": {"Exists": False}},
-        ExpressionAttributeValues={":v": {"N": "1"}},
-    ) == "ExpressionAttributeValues can only be specified when using expressions"
+    assert (
+        error_of(
+            ddb.put_item,
+            TableName=table,
+            Item=ITEM,
+            Expected={"n": {"Exists": False}},
+            ExpressionAttributeValues={":v": {"N": "1"}},
+        )
+        == "ExpressionAttributeValues can only be specified when using expressions"
+    )
 
 
 def test_attribute_updates_with_condition_expression(ddb: Any, table: str) -> None:

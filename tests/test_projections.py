@@ -73,9 +73,7 @@ def error_of(ddb: Any, table: str, projection: str, **extra: Any) -> str:
         ("m.x.y", {}),
     ],
 )
-def test_projection(
-    ddb: Any, table: str, projection: str, expected: dict[str, Any]
-) -> None:
+def test_projection(ddb: Any, table: str, projection: str, expected: dict[str, Any]) -> None:
     assert project(ddb, table, projection) == expected
 
 

@@ -13,9 +13,7 @@ KEY = {"pk": {"S": "k"}}
 INVALID = "One or more parameter values were invalid: "
 INVALID_PATH = "The document path provided in the update expression is invalid for update"
 INCORRECT_TYPE = "An operand in the update expression has an incorrect data type"
-MISSING_OPERAND = (
-    "The provided expression refers to an attribute that does not exist in the item"
-)
+MISSING_OPERAND = "The provided expression refers to an attribute that does not exist in the item"
 
 
 @pytest.fixture
@@ -73,11 +71,11 @@ def put(ddb: Any, table: str, **attributes: Any) -> dict[str, Any]:
     return item
 
 
-def N(value: int | str) -> dict[str, str]:  # noqa: N802
+def N(value: int | str) -> dict[str, str]:
     return {"N": str(value)}
 
 
-def S(value: str) -> dict[str, str]:  # noqa: N802
+def S(value: str) -> dict[str, str]:
     return {"S": value}
 
 
@@ -103,9 +101,7 @@ def test_set_values_of_every_type(ddb: Any, table: str) -> None:
     assert item is not None
     assert item["v_n"] == N("1.5")
     assert {k: v for k, v in item.items() if k not in ("pk", "v_n", "v_ss", "v_ns")} == {
-        f"v_{name[1:]}": value
-        for name, value in values.items()
-        if name not in (":n", ":ss", ":ns")
+        f"v_{name[1:]}": value for name, value in values.items() if name not in (":n", ":ss", ":ns")
     }
     assert sorted(item["v_ss"]["SS"]) == ["a", "b"]
     assert sorted(item["v_ns"]["NS"]) == ["1", "2"]
@@ -147,9 +143,7 @@ def test_arithmetic_is_exact_to_38_digits(ddb: Any, table: str) -> None:
 
 def test_arithmetic_on_a_missing_attribute(ddb: Any, table: str) -> None:
     put(ddb, table)
-    assert error_of(ddb, table, "SET a = a + :one", {":one": N(1)}) == validation(
-        MISSING_OPERAND
-    )
+    assert error_of(ddb, table, "SET a = a + :one", {":one": N(1)}) == validation(MISSING_OPERAND)
     assert error_of(ddb, table, "SET a = b", None) == validation(MISSING_OPERAND)
 
 
@@ -178,8 +172,12 @@ def test_if_not_exists(ddb: Any, table: str) -> None:
 
 
 def test_if_not_exists_on_a_missing_item_creates_it(ddb: Any, table: str) -> None:
-    update(ddb, table, "SET hits = if_not_exists(hits, :zero) + :one", {":zero": N(0), ":one": N(1)})
-    update(ddb, table, "SET hits = if_not_exists(hits, :zero) + :one", {":zero": N(0), ":one": N(1)})
+    update(
+        ddb, table, "SET hits = if_not_exists(hits, :zero) + :one", {":zero": N(0), ":one": N(1)}
+    )
+    update(
+        ddb, table, "SET hits = if_not_exists(hits, :zero) + :one", {":zero": N(0), ":one": N(1)}
+    )
     assert get(ddb, table) == {**KEY, "hits": N(2)}
 
 
@@ -213,9 +211,7 @@ def test_list_append_wrong_types(ddb: Any, table: str) -> None:
         "operator or function: list_append, operand type: S"
     )
     assert error_of(ddb, table, "SET l = list_append(l, s)") == validation(INCORRECT_TYPE)
-    assert error_of(ddb, table, "SET l = list_append(l, absent)") == validation(
-        MISSING_OPERAND
-    )
+    assert error_of(ddb, table, "SET l = list_append(l, absent)") == validation(MISSING_OPERAND)
 
 
 def test_nested_paths_with_placeholders(ddb: Any, table: str) -> None:
@@ -246,17 +242,21 @@ def test_names_with_dots_and_reserved_words_via_placeholders(ddb: Any, table: st
 
 def test_set_list_index_beyond_the_end_appends(ddb: Any, table: str) -> None:
     put(ddb, table, l={"L": [N(0), N(1)]})
-    response = update(
-        ddb, table, "SET l[10] = :v", {":v": S("x")}, ReturnValues="UPDATED_NEW"
-    )
+    response = update(ddb, table, "SET l[10] = :v", {":v": S("x")}, ReturnValues="UPDATED_NEW")
     assert get(ddb, table) == {**KEY, "l": {"L": [N(0), N(1), S("x")]}}
     assert response["Attributes"] == {"l": {"L": [S("x")]}}
 
 
 def test_set_through_a_missing_parent(ddb: Any, table: str) -> None:
     put(ddb, table, m={"M": {}}, s=S("x"), l={"L": []})
-    for expression in ("SET nope.x = :v", "SET m.a.b = :v", "SET s.x = :v", "SET m[0] = :v",
-                       "SET nope[0] = :v", "SET l.x = :v"):
+    for expression in (
+        "SET nope.x = :v",
+        "SET m.a.b = :v",
+        "SET s.x = :v",
+        "SET m[0] = :v",
+        "SET nope[0] = :v",
+        "SET l.x = :v",
+    ):
         assert error_of(ddb, table, expression, {":v": N(1)}) == validation(INVALID_PATH), (
             expression
         )
@@ -371,12 +371,8 @@ def test_delete_wrong_operand_type(ddb: Any, table: str, value: Any, type_name: 
 def test_add_to_an_attribute_of_another_type(ddb: Any, table: str) -> None:
     put(ddb, table, s=S("x"), ss={"SS": ["a"]}, n=N(1))
     assert error_of(ddb, table, "ADD s :one", {":one": N(1)}) == validation(INCORRECT_TYPE)
-    assert error_of(ddb, table, "ADD ss :ns", {":ns": {"NS": ["1"]}}) == validation(
-        INCORRECT_TYPE
-    )
-    assert error_of(ddb, table, "ADD n :ss", {":ss": {"SS": ["a"]}}) == validation(
-        INCORRECT_TYPE
-    )
+    assert error_of(ddb, table, "ADD ss :ns", {":ns": {"NS": ["1"]}}) == validation(INCORRECT_TYPE)
+    assert error_of(ddb, table, "ADD n :ss", {":ss": {"SS": ["a"]}}) == validation(INCORRECT_TYPE)
     assert error_of(ddb, table, "DELETE ss :ns", {":ns": {"NS": ["1"]}}) == validation(
         INCORRECT_TYPE
     )
@@ -621,8 +617,7 @@ def test_placeholders_without_expression(ddb: Any, table: str) -> None:
         ("SET a = nope(a)", "Invalid function name; function: nope"),
         (
             "SET a = if_not_exists(:v, :v)",
-            "Operator or function requires a document path; operator or function: "
-            "if_not_exists",
+            "Operator or function requires a document path; operator or function: if_not_exists",
         ),
         (
             "SET a = if_not_exists(a)",
@@ -722,7 +717,10 @@ def test_return_values_updated_nested(ddb: Any, table: str, doc: dict[str, Any])
         "l": {"L": [N(1)]},
     }
     new = update(
-        ddb, table, "SET m.x = :w, m.z.deep = :w, l[2] = :w", {":w": N(7)},
+        ddb,
+        table,
+        "SET m.x = :w, m.z.deep = :w, l[2] = :w",
+        {":w": N(7)},
         ReturnValues="UPDATED_NEW",
     )
     assert new["Attributes"] == {
@@ -734,8 +732,9 @@ def test_return_values_updated_nested(ddb: Any, table: str, doc: dict[str, Any])
 def test_return_values_updated_new_after_list_removals(
     ddb: Any, table: str, doc: dict[str, Any]
 ) -> None:
-    new = update(ddb, table, "SET l[2] = :v REMOVE l[0]", {":v": S("x")},
-                 ReturnValues="UPDATED_NEW")
+    new = update(
+        ddb, table, "SET l[2] = :v REMOVE l[0]", {":v": S("x")}, ReturnValues="UPDATED_NEW"
+    )
     assert get(ddb, table)["l"] == {"L": [N(1), S("x")]}  # type: ignore[index]
     assert new["Attributes"] == {"l": {"L": [S("x")]}}
 

@@ -77,9 +77,7 @@ def test_add_creating_the_item_is_an_insert(ddb: Any, streams: Any, table: str) 
     assert record["dynamodb"]["NewImage"] == {**KEY, "c": {"N": "0"}}
 
 
-def test_update_without_expression_on_a_missing_item(
-    ddb: Any, streams: Any, table: str
-) -> None:
+def test_update_without_expression_on_a_missing_item(ddb: Any, streams: Any, table: str) -> None:
     update(ddb, table, None)
     [record] = read_stream(ddb, streams, table)
     assert record["eventName"] == "INSERT"
@@ -88,18 +86,14 @@ def test_update_without_expression_on_a_missing_item(
     assert events(ddb, streams, table) == ["INSERT"]
 
 
-def test_remove_only_on_a_missing_item_writes_nothing(
-    ddb: Any, streams: Any, table: str
-) -> None:
+def test_remove_only_on_a_missing_item_writes_nothing(ddb: Any, streams: Any, table: str) -> None:
     update(ddb, table, "REMOVE a, b.c")
     ddb.update_item(TableName=table, Key=KEY, AttributeUpdates={"a": {"Action": "DELETE"}})
     assert events(ddb, streams, table) == []
     assert "Item" not in ddb.get_item(TableName=table, Key=KEY)
 
 
-def test_a_change_is_one_modify_with_both_images(
-    ddb: Any, streams: Any, existing: str
-) -> None:
+def test_a_change_is_one_modify_with_both_images(ddb: Any, streams: Any, existing: str) -> None:
     update(ddb, existing, "SET m.a = m.a + :one REMOVE s", one={"N": "1"})
     records = read_stream(ddb, streams, existing)
     assert [r["eventName"] for r in records] == ["INSERT", "MODIFY"]
@@ -170,9 +164,7 @@ def test_removing_every_attribute_is_a_modify_to_the_key(
     assert records[1]["dynamodb"]["NewImage"] == KEY
 
 
-def test_deleting_the_last_set_element_is_a_modify(
-    ddb: Any, streams: Any, existing: str
-) -> None:
+def test_deleting_the_last_set_element_is_a_modify(ddb: Any, streams: Any, existing: str) -> None:
     update(ddb, existing, "DELETE ss :v", v={"SS": ["a", "b"]})
     records = read_stream(ddb, streams, existing)
     assert [r["eventName"] for r in records] == ["INSERT", "MODIFY"]
@@ -211,9 +203,7 @@ def test_failed_conditions_write_no_record(ddb: Any, streams: Any, existing: str
     assert events(ddb, streams, existing) == ["INSERT"]
 
 
-def test_conditional_put_that_fails_writes_no_record(
-    ddb: Any, streams: Any, table: str
-) -> None:
+def test_conditional_put_that_fails_writes_no_record(ddb: Any, streams: Any, table: str) -> None:
     with pytest.raises(ddb.exceptions.ConditionalCheckFailedException):
         ddb.put_item(TableName=table, Item=ITEM, ConditionExpression="attribute_exists(pk)")
     assert events(ddb, streams, table) == []
