@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -16,6 +17,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config as BotoConfig
+from botocore.exceptions import ClientError
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
@@ -158,3 +160,40 @@ def raw_call(
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()
+
+
+def read_stream(streams: Any, arn: str) -> list[dict[str, Any]]:
+    """Every record of every shard, from TRIM_HORIZON until a page comes back empty."""
+    records: list[dict[str, Any]] = []
+    shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    for shard in shards:
+        iterator = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while iterator:
+            page = streams.get_records(ShardIterator=iterator)
+            if not page["Records"]:
+                break
+            records.extend(page["Records"])
+            iterator = page.get("NextShardIterator")
+    return records
+
+
+def read_table_stream(ddb: Any, streams: Any, table: str) -> list[dict[str, Any]]:
+    """Every record of the table's latest stream."""
+    arn = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    return read_stream(streams, arn)
+
+
+def error_of(call: Callable[..., Any], **kwargs: Any) -> dict[str, str]:
+    """The `Error` member of the ClientError a boto3 call raises (it must raise)."""
+    with pytest.raises(ClientError) as info:
+        call(**kwargs)
+    error: dict[str, str] = info.value.response["Error"]
+    return error
+
+
+def raw_dynamodb(endpoint: str, operation: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """A DynamoDB call over plain HTTP: (status, parsed JSON body)."""
+    status, _, payload = raw_call(endpoint, "DynamoDB_20120810." + operation, json.dumps(body))
+    return status, json.loads(payload)

@@ -3,48 +3,19 @@ records batch writes produce (issue 6 items 4 and 6; SPEC 3.4, 5.4)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
-from conftest import REGION, raw_call
+from conftest import REGION, error_of, read_table_stream
+from conftest import raw_dynamodb as raw
 
 TARGET = "DynamoDB_20120810."
 DUPLICATES = {
     "Code": "ValidationException",
     "Message": "Provided list of item keys contains duplicates",
 }
-
-
-def error_of(call: Callable[..., Any], **kwargs: Any) -> dict[str, str]:
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    error: dict[str, str] = info.value.response["Error"]
-    return error
-
-
-def raw(endpoint: str, operation: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    status, _, payload = raw_call(endpoint, TARGET + operation, json.dumps(body))
-    return status, json.loads(payload)
-
-
-def read_stream(ddb: Any, streams: Any, table: str) -> list[dict[str, Any]]:
-    arn = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
-    records: list[dict[str, Any]] = []
-    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        iterator = streams.get_shard_iterator(
-            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        while iterator:
-            page = streams.get_records(ShardIterator=iterator)
-            if not page["Records"]:
-                break
-            records.extend(page["Records"])
-            iterator = page.get("NextShardIterator")
-    return records
 
 
 def events(records: list[dict[str, Any]]) -> list[tuple[str, str]]:
@@ -278,7 +249,7 @@ def test_batch_write_stream_records(ddb: Any, streams: Any, make_table: Callable
     ddb.put_item(TableName=table, Item={"pk": {"S": "same"}, "v": {"N": "1"}})
     ddb.put_item(TableName=table, Item={"pk": {"S": "changed"}, "v": {"N": "1"}})
     ddb.put_item(TableName=table, Item={"pk": {"S": "gone"}, "v": {"N": "1"}})
-    before = len(read_stream(ddb, streams, table))
+    before = len(read_table_stream(ddb, streams, table))
     ddb.batch_write_item(
         RequestItems={
             table: [
@@ -290,7 +261,7 @@ def test_batch_write_stream_records(ddb: Any, streams: Any, make_table: Callable
             ]
         }
     )
-    records = read_stream(ddb, streams, table)[before:]
+    records = read_table_stream(ddb, streams, table)[before:]
     assert sorted(events(records)) == [
         ("INSERT", "fresh"),
         ("MODIFY", "changed"),
@@ -312,4 +283,4 @@ def test_batch_write_stream_records(ddb: Any, streams: Any, make_table: Callable
             ]
         },
     )
-    assert len(read_stream(ddb, streams, table)) == before + 3
+    assert len(read_table_stream(ddb, streams, table)) == before + 3

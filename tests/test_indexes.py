@@ -10,17 +10,9 @@ from typing import Any
 import boto3
 import pytest
 from boto3.dynamodb.conditions import Key
-from botocore.exceptions import ClientError
-from conftest import REGION
+from conftest import REGION, error_of
 
 INVALID = "One or more parameter values were invalid: "
-
-
-def error_of(call: Callable[..., Any], **kwargs: Any) -> dict[str, str]:
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    error: dict[str, str] = info.value.response["Error"]
-    return error
 
 
 def validation(message: str) -> dict[str, str]:

@@ -4,7 +4,6 @@ normalisation, key checks, the item-size limit and AWS's messages (SPEC 5.1-5.4,
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -13,7 +12,7 @@ import boto3
 import pytest
 from boto3.dynamodb.types import Binary
 from botocore.exceptions import ClientError
-from conftest import raw_call
+from conftest import raw_dynamodb as raw
 
 INVALID = "One or more parameter values were invalid: "
 KEY_SCHEMA = "The provided key element does not match the schema"
@@ -31,11 +30,6 @@ def error_of(call: Callable[..., Any], **kwargs: Any) -> dict[str, str]:
 
 def validation(message: str) -> dict[str, str]:
     return {"Code": "ValidationException", "Message": message}
-
-
-def raw(endpoint: str, operation: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    status, _, payload = raw_call(endpoint, TARGET + operation, json.dumps(body))
-    return status, json.loads(payload)
 
 
 @pytest.fixture

@@ -13,22 +13,10 @@ from typing import Any
 import boto3
 import pytest
 from boto3.dynamodb.conditions import Attr, Key
-from botocore.exceptions import ClientError
-from conftest import REGION, raw_call
+from conftest import REGION, error_of, raw_call
+from conftest import raw_dynamodb as raw
 
 TARGET = "DynamoDB_20120810."
-
-
-def error_of(call: Callable[..., Any], **kwargs: Any) -> dict[str, str]:
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    error: dict[str, str] = info.value.response["Error"]
-    return error
-
-
-def raw(endpoint: str, operation: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    status, _, payload = raw_call(endpoint, TARGET + operation, json.dumps(body))
-    return status, json.loads(payload)
 
 
 def resource_table(endpoint: str, name: str) -> Any:

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import make_client, raw_call
+from conftest import make_client, raw_call, read_stream
 
 STREAMS_TARGET = "DynamoDBStreams_20120810."
 VIEW_TYPES = ("KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES")
@@ -37,23 +37,6 @@ EXPECTED_IMAGES = {
 
 def stream_arn(ddb: Any, table: str) -> str:
     return str(ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"])
-
-
-def read_stream(streams: Any, arn: str) -> list[dict[str, Any]]:
-    """Every record of every shard, from TRIM_HORIZON until a page comes back empty."""
-    records: list[dict[str, Any]] = []
-    shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
-    for shard in shards:
-        iterator = streams.get_shard_iterator(
-            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        while iterator:
-            page = streams.get_records(ShardIterator=iterator)
-            if not page["Records"]:
-                break
-            records.extend(page["Records"])
-            iterator = page.get("NextShardIterator")
-    return records
 
 
 def raw_records(endpoint: str, arn: str) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from conftest import REGION, make_client, raw_call, start_server
+from conftest import REGION, error_of, make_client, raw_call, read_table_stream, start_server
 
 TARGET = "DynamoDB_20120810."
 SAME_ITEM = {
@@ -28,29 +28,6 @@ def cancellation(call: Callable[..., Any], **kwargs: Any) -> tuple[str, list[dic
     response = info.value.response
     assert response["Error"]["Code"] == "TransactionCanceledException"
     return response["Error"]["Message"], response["CancellationReasons"]
-
-
-def error_of(call: Callable[..., Any], **kwargs: Any) -> dict[str, str]:
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    error: dict[str, str] = info.value.response["Error"]
-    return error
-
-
-def read_stream(ddb: Any, streams: Any, table: str) -> list[dict[str, Any]]:
-    arn = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
-    records: list[dict[str, Any]] = []
-    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        iterator = streams.get_shard_iterator(
-            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        while iterator:
-            page = streams.get_records(ShardIterator=iterator)
-            if not page["Records"]:
-                break
-            records.extend(page["Records"])
-            iterator = page.get("NextShardIterator")
-    return records
 
 
 def put(table: str, pk: str, **attributes: Any) -> dict[str, Any]:
@@ -78,7 +55,7 @@ def item(ddb: Any, table: str, pk: str) -> dict[str, Any] | None:
 
 
 def test_all_actions_commit_together(ddb: Any, streams: Any, table: str) -> None:
-    before = len(read_stream(ddb, streams, table))
+    before = len(read_table_stream(ddb, streams, table))
     result = ddb.transact_write_items(
         TransactItems=[
             put(table, "c", n={"N": "3"}),
@@ -106,7 +83,7 @@ def test_all_actions_commit_together(ddb: Any, streams: Any, table: str) -> None
     assert item(ddb, table, "b") is None
     assert item(ddb, table, "c") == {"pk": {"S": "c"}, "n": {"N": "3"}}
     assert item(ddb, table, "zzz") is None
-    records = read_stream(ddb, streams, table)[before:]
+    records = read_table_stream(ddb, streams, table)[before:]
     assert sorted((r["eventName"], r["dynamodb"]["Keys"]["pk"]["S"]) for r in records) == [
         ("INSERT", "c"),
         ("MODIFY", "a"),
@@ -115,7 +92,7 @@ def test_all_actions_commit_together(ddb: Any, streams: Any, table: str) -> None
 
 
 def test_cancelled_transaction_writes_nothing(ddb: Any, streams: Any, table: str) -> None:
-    before = read_stream(ddb, streams, table)
+    before = read_table_stream(ddb, streams, table)
     message, reasons = cancellation(
         ddb.transact_write_items,
         TransactItems=[
@@ -139,7 +116,7 @@ def test_cancelled_transaction_writes_nothing(ddb: Any, streams: Any, table: str
     assert reasons == [{"Code": "None"}, {"Code": "None"}, FAILED]
     assert item(ddb, table, "new") is None
     assert item(ddb, table, "b") == {"pk": {"S": "b"}, "n": {"N": "2"}}
-    assert read_stream(ddb, streams, table) == before
+    assert read_table_stream(ddb, streams, table) == before
 
 
 def test_cancellation_reasons_positional_with_all_old(ddb: Any, table: str) -> None:
@@ -295,7 +272,7 @@ def test_hundred_actions_across_tables(
 def test_update_only_removing_on_missing_item_and_no_op_records(
     ddb: Any, streams: Any, table: str
 ) -> None:
-    before = len(read_stream(ddb, streams, table))
+    before = len(read_table_stream(ddb, streams, table))
     ddb.transact_write_items(
         TransactItems=[
             {
@@ -328,7 +305,7 @@ def test_update_only_removing_on_missing_item_and_no_op_records(
     assert item(ddb, table, "ghost") is None
     created = {**key("created"), "n": {"N": "2"}}
     assert item(ddb, table, "created") == created
-    records = read_stream(ddb, streams, table)[before:]
+    records = read_table_stream(ddb, streams, table)[before:]
     assert [(r["eventName"], r["dynamodb"]["Keys"]) for r in records] == [
         ("INSERT", key("created"))
     ]
@@ -420,7 +397,7 @@ def test_client_request_token_idempotency(private_server: str) -> None:
     assert first["ResponseMetadata"]["HTTPStatusCode"] == 200
     assert second["ResponseMetadata"]["HTTPStatusCode"] == 200
     assert counter() == "1"
-    assert len(read_stream(ddb, streams, "idem")) == 1
+    assert len(read_table_stream(ddb, streams, "idem")) == 1
     mismatch = error_of(
         ddb.transact_write_items,
         TransactItems=[put("idem", "other")],
@@ -443,7 +420,7 @@ def test_client_request_token_idempotency(private_server: str) -> None:
     advance_clock(private_server, 601)
     ddb.transact_write_items(TransactItems=[put("idem", "other")], ClientRequestToken="token-1")
     assert ddb.get_item(TableName="idem", Key=key("other"))["Item"] == key("other")
-    assert len(read_stream(ddb, streams, "idem")) == 4
+    assert len(read_table_stream(ddb, streams, "idem")) == 4
 
 
 # -- TransactGetItems ------------------------------------------------------------------------

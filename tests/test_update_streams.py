@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from conftest import read_table_stream
 
 KEY = {"pk": {"S": "k"}}
 ITEM = {
@@ -19,24 +20,8 @@ ITEM = {
 }
 
 
-def read_stream(ddb: Any, streams: Any, table: str) -> list[dict[str, Any]]:
-    arn = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
-    records: list[dict[str, Any]] = []
-    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        iterator = streams.get_shard_iterator(
-            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        while iterator:
-            page = streams.get_records(ShardIterator=iterator)
-            if not page["Records"]:
-                break
-            records.extend(page["Records"])
-            iterator = page.get("NextShardIterator")
-    return records
-
-
 def events(ddb: Any, streams: Any, table: str) -> list[str]:
-    return [r["eventName"] for r in read_stream(ddb, streams, table)]
+    return [r["eventName"] for r in read_table_stream(ddb, streams, table)]
 
 
 @pytest.fixture
@@ -63,7 +48,7 @@ def update(ddb: Any, table: str, expression: str | None, **values: Any) -> None:
 
 def test_update_creating_the_item_is_an_insert(ddb: Any, streams: Any, table: str) -> None:
     update(ddb, table, "SET a = :v", v={"N": "1"})
-    [record] = read_stream(ddb, streams, table)
+    [record] = read_table_stream(ddb, streams, table)
     assert record["eventName"] == "INSERT"
     assert record["dynamodb"]["Keys"] == KEY
     assert record["dynamodb"]["NewImage"] == {**KEY, "a": {"N": "1"}}
@@ -72,14 +57,14 @@ def test_update_creating_the_item_is_an_insert(ddb: Any, streams: Any, table: st
 
 def test_add_creating_the_item_is_an_insert(ddb: Any, streams: Any, table: str) -> None:
     update(ddb, table, "ADD c :v", v={"N": "0"})
-    [record] = read_stream(ddb, streams, table)
+    [record] = read_table_stream(ddb, streams, table)
     assert record["eventName"] == "INSERT"
     assert record["dynamodb"]["NewImage"] == {**KEY, "c": {"N": "0"}}
 
 
 def test_update_without_expression_on_a_missing_item(ddb: Any, streams: Any, table: str) -> None:
     update(ddb, table, None)
-    [record] = read_stream(ddb, streams, table)
+    [record] = read_table_stream(ddb, streams, table)
     assert record["eventName"] == "INSERT"
     assert record["dynamodb"]["NewImage"] == KEY
     update(ddb, table, None)  # the item exists now: nothing changes
@@ -95,7 +80,7 @@ def test_remove_only_on_a_missing_item_writes_nothing(ddb: Any, streams: Any, ta
 
 def test_a_change_is_one_modify_with_both_images(ddb: Any, streams: Any, existing: str) -> None:
     update(ddb, existing, "SET m.a = m.a + :one REMOVE s", one={"N": "1"})
-    records = read_stream(ddb, streams, existing)
+    records = read_table_stream(ddb, streams, existing)
     assert [r["eventName"] for r in records] == ["INSERT", "MODIFY"]
     new_image = {**ITEM, "m": {"M": {"a": {"N": "2"}, "l": ITEM["m"]["M"]["l"]}}}
     del new_image["s"]
@@ -159,14 +144,14 @@ def test_removing_every_attribute_is_a_modify_to_the_key(
     ddb: Any, streams: Any, existing: str
 ) -> None:
     update(ddb, existing, "REMOVE n, s, ss, m")
-    records = read_stream(ddb, streams, existing)
+    records = read_table_stream(ddb, streams, existing)
     assert [r["eventName"] for r in records] == ["INSERT", "MODIFY"]
     assert records[1]["dynamodb"]["NewImage"] == KEY
 
 
 def test_deleting_the_last_set_element_is_a_modify(ddb: Any, streams: Any, existing: str) -> None:
     update(ddb, existing, "DELETE ss :v", v={"SS": ["a", "b"]})
-    records = read_stream(ddb, streams, existing)
+    records = read_table_stream(ddb, streams, existing)
     assert [r["eventName"] for r in records] == ["INSERT", "MODIFY"]
     assert "ss" not in records[1]["dynamodb"]["NewImage"]
 
@@ -245,7 +230,7 @@ def test_update_records_per_view_type(
     update(ddb, table, "SET a = :v", v={"N": "1"})
     update(ddb, table, "SET a = a + :v", v={"N": "1"})
     update(ddb, table, "SET a = :v", v={"N": "2"})  # no change
-    records = read_stream(ddb, streams, table)
+    records = read_table_stream(ddb, streams, table)
     assert [r["eventName"] for r in records] == ["INSERT", "MODIFY"]
     for record, images in zip(records, (insert_images, modify_images), strict=True):
         assert {k for k in record["dynamodb"] if k.endswith("Image")} == images

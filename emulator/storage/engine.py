@@ -79,6 +79,23 @@ CREATE TABLE IF NOT EXISTS records (
 """
 
 
+def _add_range_bounds(
+    clauses: list[str],
+    params: list[Any],
+    lower: bytes | None,
+    upper: bytes | None,
+    lower_inclusive: bool,
+    upper_inclusive: bool,
+) -> None:
+    """SQL conditions keeping `range_key` inside the (encoded) sort-key bounds."""
+    if lower is not None:
+        clauses.append("range_key >= ?" if lower_inclusive else "range_key > ?")
+        params.append(lower)
+    if upper is not None:
+        clauses.append("range_key <= ?" if upper_inclusive else "range_key < ?")
+        params.append(upper)
+
+
 @dataclass(slots=True)
 class TableRow:
     """A table as stored: its id (never reused) and its description document.
@@ -353,12 +370,7 @@ class Engine:
         """
         clauses = ["table_id = ?", "hash_key = ?"]
         params: list[Any] = [table_id, hash_key]
-        if lower is not None:
-            clauses.append("range_key >= ?" if lower_inclusive else "range_key > ?")
-            params.append(lower)
-        if upper is not None:
-            clauses.append("range_key <= ?" if upper_inclusive else "range_key < ?")
-            params.append(upper)
+        _add_range_bounds(clauses, params, lower, upper, lower_inclusive, upper_inclusive)
         if after is not None:
             clauses.append("range_key > ?" if forward else "range_key < ?")
             params.append(after)
@@ -447,12 +459,7 @@ class Engine:
         """
         clauses = ["index_id = ?", "hash_key = ?"]
         params: list[Any] = [index_id, hash_key]
-        if lower is not None:
-            clauses.append("range_key >= ?" if lower_inclusive else "range_key > ?")
-            params.append(lower)
-        if upper is not None:
-            clauses.append("range_key <= ?" if upper_inclusive else "range_key < ?")
-            params.append(upper)
+        _add_range_bounds(clauses, params, lower, upper, lower_inclusive, upper_inclusive)
         if after is not None:
             clauses.append(
                 "(range_key, table_key) > (?, ?)" if forward else "(range_key, table_key) < (?, ?)"
