@@ -359,6 +359,9 @@ KNOWN_MOTO_CRASHES = (
     # REMOVE a.x where a is a list or a set: AWS raises a ValidationException
     ("pop expected at most 1 argument", "REMOVE of a map member below a list"),
     ("pop not supported for DynamoType", "REMOVE of a map member below a set"),
+    # size(l[0]) and other functions of an indexed path: moto's condition parser refuses
+    # them; AWS accepts document paths with list indexes in every function
+    ("ValueError: Invalid filter expression", "a function of a list-element path"),
 )
 
 
@@ -388,9 +391,18 @@ def updated_names_agree(ours: dict[str, Any], theirs: dict[str, Any]) -> bool:
     a diff structure) for nested updates, and sends ``Attributes: {}`` for nothing.
     AWS returns every updated path, nesting kept, and never the key (SPEC 5.5; the
     emulator's exact sets are pinned in test_update_item.py). What both must share: every
-    non-key attribute moto reports as changed is one the emulator reports as updated."""
+    non-key attribute moto reports as changed is one the emulator reports as updated.
+
+    Also excused: moto reports a whole empty list or map as the old value of an element
+    that was appended to it (`SET n[0] = :v` on `n = []`); AWS projects the updated path
+    `n[0]` on the old item, where it does not exist, so it returns nothing for it."""
     mine = set(ours.get("attributes") or {})
-    changed = set(theirs.get("attributes") or {}) - {"pk"}
+    empty_containers = (("L", ()), ("M", ()))
+    changed = {
+        name
+        for name, value in (theirs.get("attributes") or {}).items()
+        if name != "pk" and value not in empty_containers
+    }
     return changed <= mine
 
 
@@ -473,6 +485,9 @@ def test_emulator_matches_moto(ddb: Any, make_table: Callable[..., str]) -> None
             max_examples=int(os.environ.get("DIFF_EXAMPLES", "500")),
             deadline=None,
             database=None,
+            # The same 500 random sequences on every run: CI must not turn red because a
+            # new seed found one more moto crash. DIFF_SEED=random explores new ones.
+            derandomize=os.environ.get("DIFF_SEED") != "random",
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
         )
         @given(st.lists(operation(), min_size=1, max_size=6))
