@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 
@@ -134,6 +133,23 @@ class ShardRow:
     trimmed_sequence: int | None = None
 
 
+class _Transaction:
+    """The context manager behind `Engine.transaction()`: a plain class, because this
+    runs twice per write and a generator-based one costs noticeably more."""
+
+    __slots__ = ("_engine",)
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def __enter__(self) -> None:
+        self._engine._begin()
+
+    def __exit__(self, exc_type: object, exc: object, traceback: object) -> Literal[False]:
+        self._engine._end(exc_type is not None)
+        return False
+
+
 @dataclass(slots=True)
 class Engine:
     """One SQLite connection used from the event loop's thread only.
@@ -149,8 +165,11 @@ class Engine:
     _depth: int = field(init=False, default=0)
     _tables_dirty: bool = field(init=False, default=False)
     _rollback_hooks: list[Callable[[], None]] = field(init=False, default_factory=list)
+    _saved_sequence: int = field(init=False, default=0)
+    _transaction: _Transaction = field(init=False)
 
     def __post_init__(self) -> None:
+        self._transaction = _Transaction(self)
         self.connection = sqlite3.connect(
             self.path, isolation_level=None, check_same_thread=False, cached_statements=256
         )
@@ -181,35 +200,36 @@ class Engine:
     def close(self) -> None:
         self.connection.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """One write transaction; nested uses join the outer one."""
+    def transaction(self) -> _Transaction:
+        """One write transaction (`with engine.transaction():`); nested uses join the
+        outer one."""
+        return self._transaction
+
+    def _begin(self) -> None:
         if self._depth:
             self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
             return
-        saved_sequence = self._next_sequence
+        self._saved_sequence = self._next_sequence
         self.connection.execute("BEGIN IMMEDIATE")
         self._depth = 1
         self._tables_dirty = False
-        try:
-            yield
-        except BaseException:
-            self._depth = 0
-            self.connection.execute("ROLLBACK")
-            self._next_sequence = saved_sequence
-            if self._tables_dirty:
-                # Only metadata changes leave in-memory state to undo (a failed condition
-                # check, the common rollback, changed nothing).
-                self._reload_caches()
-                for hook in self._rollback_hooks:
-                    hook()
-            raise
+
+    def _end(self, failed: bool) -> None:
+        if self._depth > 1:
+            self._depth -= 1
+            return
         self._depth = 0
-        self.connection.execute("COMMIT")
+        if not failed:
+            self.connection.execute("COMMIT")
+            return
+        self.connection.execute("ROLLBACK")
+        self._next_sequence = self._saved_sequence
+        if self._tables_dirty:
+            # Only metadata changes leave in-memory state to undo (a failed condition
+            # check, the common rollback, changed nothing).
+            self._reload_caches()
+            for hook in self._rollback_hooks:
+                hook()
 
     def on_metadata_rollback(self, hook: Callable[[], None]) -> None:
         """Call `hook` after a rollback that undid table or stream metadata."""
