@@ -127,19 +127,19 @@ def prepare_expressions(
         members.append(filter_member)
     if key_condition:
         members.append("KeyConditionExpression")
-    cache_key = None
-    if not (projection or filter_member or key_condition):
-        # Writes: the whole preparation is cached (see _cached_writes).
-        cache_key = _write_cache_key(request, members, key_names)
-        cached = _WRITE_CACHE.get(cache_key) if cache_key is not None else None
-        if cached is not None:
-            return cached
     if (
         "ExpressionAttributeNames" not in request
         and "ExpressionAttributeValues" not in request
         and not any(member in request for member in members)
     ):
         return _NO_EXPRESSIONS  # the common case of a plain write, on the hot path
+    cache_key = None
+    if not (projection or filter_member or key_condition):
+        # Writes: the whole preparation is cached (see _WRITE_CACHE).
+        cache_key = _write_cache_key(request, members, key_names)
+        cached = _WRITE_CACHE.get(cache_key) if cache_key is not None else None
+        if cached is not None:
+            return cached
     uses_expressions = _check_mixing(request, members)
     raw_names = request.get("ExpressionAttributeNames")
     raw_values = request.get("ExpressionAttributeValues")

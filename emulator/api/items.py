@@ -20,6 +20,7 @@ from emulator.api.writes import (
     check_index_keys,
     check_item_size,
     load_sized_item,
+    put_tracked_item,
     storage_key,
     tracks_changes,
     write_item,
@@ -107,7 +108,11 @@ def put_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str
     key = key_of(schema, item)
     hash_key, range_key = storage_key(schema, key)
     wants_capacity = request.get("ReturnConsumedCapacity", "NONE") != "NONE"
-    needs_old = return_values != "NONE" or wants_capacity or has_condition or tracks_changes(row)
+    needs_old = return_values != "NONE" or wants_capacity or has_condition
+    if not needs_old and tracks_changes(row):
+        with backend.engine.transaction():
+            put_tracked_item(backend, row, region, key, hash_key, range_key, item, size)
+        return {}
     with backend.engine.transaction():
         old_item, old_size = (
             load_sized_item(backend, row, hash_key, range_key) if needs_old else (None, 0)

@@ -131,10 +131,78 @@ def write_item(
     else:
         if size is None:
             size = item_size(new_item)
-        ttl = row.description.get(TTL)
-        expires = expiry_of(new_item, ttl["AttributeName"]) if ttl and ttl["Enabled"] else None
         blob = orjson.dumps(new_item)
-        engine.put_item(row.table_id, hash_key, range_key, size, blob, expires)
+        engine.put_item(row.table_id, hash_key, range_key, size, blob, _expiry(row, new_item))
+    _propagate(
+        backend,
+        row,
+        region,
+        key,
+        hash_key,
+        range_key,
+        old_item,
+        new_item,
+        size,
+        old_size,
+        blob,
+        user_identity,
+    )
+
+
+def put_tracked_item(
+    backend: Backend,
+    row: TableRow,
+    region: str,
+    key: Item,
+    hash_key: bytes,
+    range_key: bytes,
+    item: Item,
+    size: int,
+) -> None:
+    """PutItem on a table with a stream or indexes, when nothing but the change itself
+    needs the old item: the insert is tried first, so a new item costs one statement,
+    and only an item that exists is read (for its MODIFY record and index entries)."""
+    blob = orjson.dumps(item)
+    if backend.engine.insert_item(
+        row.table_id, hash_key, range_key, size, blob, _expiry(row, item)
+    ):
+        _propagate(backend, row, region, key, hash_key, range_key, None, item, size, 0, blob, None)
+        return
+    old_item, old_size = load_sized_item(backend, row, hash_key, range_key)
+    write_item(
+        backend,
+        row,
+        region,
+        key,
+        hash_key,
+        range_key,
+        old_item,
+        item,
+        size=size,
+        old_size=old_size,
+    )
+
+
+def _expiry(row: TableRow, item: Item) -> float | None:
+    ttl = row.description.get(TTL)
+    return expiry_of(item, ttl["AttributeName"]) if ttl and ttl["Enabled"] else None
+
+
+def _propagate(
+    backend: Backend,
+    row: TableRow,
+    region: str,
+    key: Item,
+    hash_key: bytes,
+    range_key: bytes,
+    old_item: Item | None,
+    new_item: Item | None,
+    size: int | None,
+    old_size: int | None,
+    blob: bytes | None,
+    user_identity: dict[str, Any] | None,
+) -> None:
+    """What follows a stored change: index entries and the stream record."""
     indexes = table_indexes(row)
     if indexes:
         update_index_entries(backend, indexes, hash_key, range_key, old_item, new_item)

@@ -339,6 +339,23 @@ class Engine:
             (table_id, hash_key, range_key, size, item, expires),
         )
 
+    def insert_item(
+        self,
+        table_id: int,
+        hash_key: bytes,
+        range_key: bytes,
+        size: int,
+        item: bytes,
+        expires: float | None = None,
+    ) -> bool:
+        """Store an item unless one with this key exists; whether it was stored."""
+        cursor = self.connection.execute(
+            "INSERT OR IGNORE INTO items (table_id, hash_key, range_key, size, item, expires) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (table_id, hash_key, range_key, size, item, expires),
+        )
+        return cursor.rowcount == 1
+
     def set_expiry(self, table_id: int, expiries: list[tuple[float | None, bytes, bytes]]) -> None:
         self.connection.executemany(
             "UPDATE items SET expires = ? WHERE table_id = ? AND hash_key = ? AND range_key = ?",

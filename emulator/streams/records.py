@@ -5,7 +5,9 @@ A record is encoded once, at write time; GetRecords then splices stored bytes to
 
 from __future__ import annotations
 
+import functools
 import os
+from binascii import hexlify
 
 import orjson
 
@@ -16,6 +18,23 @@ EVENT_SOURCE = "aws:dynamodb"
 TTL_IDENTITY = {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}
 
 _NEW_IMAGE_VIEWS = frozenset({"NEW_IMAGE", "NEW_AND_OLD_IMAGES"})
+_VIEW_TYPES = ("KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES")
+# Constant pieces of the wire form, encoded once: a record is built on every write.
+_EVENT_NAMES = {
+    name: b'","eventName":"%s","eventVersion":"%s","eventSource":"%s","awsRegion":'
+    % (name.encode(), EVENT_VERSION.encode(), EVENT_SOURCE.encode())
+    for name in ("INSERT", "MODIFY", "REMOVE")
+}
+_VIEW_TYPE_ENDINGS = {
+    view_type: b',"StreamViewType":"%s"}' % view_type.encode() for view_type in _VIEW_TYPES
+}
+
+
+@functools.cache
+def _region_bytes(region: str) -> bytes:
+    return orjson.dumps(region)
+
+
 _OLD_IMAGE_VIEWS = frozenset({"OLD_IMAGE", "NEW_AND_OLD_IMAGES"})
 
 
@@ -63,17 +82,11 @@ def build_record(
     size = item_size(keys)
     parts = [
         b'{"eventID":"',
-        os.urandom(16).hex().encode(),
-        b'","eventName":"',
-        event.encode(),
-        b'","eventVersion":"'
-        + EVENT_VERSION.encode()
-        + b'","eventSource":"'
-        + EVENT_SOURCE.encode()
-        + b'","awsRegion":',
-        orjson.dumps(region),
+        hexlify(os.urandom(16)),
+        _EVENT_NAMES[event],
+        _region_bytes(region),
         b',"dynamodb":{"ApproximateCreationDateTime":',
-        str(int(created)).encode(),
+        b"%d" % created,
         b',"Keys":',
         orjson.dumps(keys),
     ]
@@ -85,13 +98,8 @@ def build_record(
         parts.append(b',"OldImage":')
         parts.append(orjson.dumps(old_item))
         size += item_size(old_item) if old_size is None else old_size
-    parts.append(b',"SequenceNumber":"')
-    parts.append(encode_sequence_number(sequence).encode())
-    parts.append(b'","SizeBytes":')
-    parts.append(str(size).encode())
-    parts.append(b',"StreamViewType":"')
-    parts.append(view_type.encode())
-    parts.append(b'"}')
+    parts.append(b',"SequenceNumber":"%d","SizeBytes":%d' % (SEQUENCE_BASE + sequence, size))
+    parts.append(_VIEW_TYPE_ENDINGS[view_type])
     if user_identity is not None:
         parts.append(b',"userIdentity":')
         parts.append(orjson.dumps(user_identity))
