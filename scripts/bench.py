@@ -566,15 +566,39 @@ async def measure(args: argparse.Namespace, ceiling: Server, emu: Server | None)
                 text += "  (rounds: " + " ".join(f"{v:.2f}" for v in each) + ")"
             return text
 
+        def cpu_ratios(a: str, b: str, c: int) -> str | None:
+            # Requests per server CPU-second, a over b: the throughput ratio of a saturated
+            # server, and much steadier than req/s on a machine whose speed wanders.
+            def per_request(r: Result) -> float | None:
+                if r.server_cpu is None or not r.requests:
+                    return None
+                return r.server_cpu * r.seconds / r.requests
+
+            pairs = [
+                (per_request(x), per_request(y))
+                for x, y in zip(results[a, c], results[b, c], strict=True)
+            ]
+            each = [y / x for x, y in pairs if x and y]
+            if not each:
+                return None
+            text = f"{statistics.median(each):.2f}"
+            if len(each) > 1:
+                text += "  (rounds: " + " ".join(f"{v:.2f}" for v in each) + ")"
+            return text
+
+        def report(title: str, a: str, b: str, c: int, indent: str = "") -> None:
+            print(f"{indent}{title}: {ratios(a, b, c)}")
+            by_cpu = cpu_ratios(a, b, c)
+            if by_cpu is not None:
+                print(f"{indent}  per server CPU-second: {by_cpu}")
+
         if emu is not None:
             print("\nemulator / ceiling (req/s):")
             for c in levels:
-                print(f"  concurrency {c:>2}: {ratios('emulator', 'ceiling', c)}")
+                report(f"concurrency {c:>2}", "emulator", "ceiling", c, indent="  ")
         if ("emulator+stream", 8) in results:
-            print(
-                "\nstreams / no-stream at concurrency 8 (req/s): "
-                + ratios("emulator+stream", "emulator", 8)
-            )
+            print()
+            report("streams / no-stream at concurrency 8 (req/s)", "emulator+stream", "emulator", 8)
         errors = sum(r.errors for rs in results.values() for r in rs)
         if errors:
             print(f"\nWARNING: {errors} requests did not answer 200")

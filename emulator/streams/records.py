@@ -6,8 +6,7 @@ A record is encoded once, at write time; GetRecords then splices stored bytes to
 from __future__ import annotations
 
 import functools
-import os
-from binascii import hexlify
+from random import getrandbits
 
 import orjson
 
@@ -81,8 +80,7 @@ def build_record(
     """
     size = item_size(keys)
     parts = [
-        b'{"eventID":"',
-        hexlify(os.urandom(16)),
+        b'{"eventID":"%032x' % getrandbits(128),
         _EVENT_NAMES[event],
         _region_bytes(region),
         b',"dynamodb":{"ApproximateCreationDateTime":',
