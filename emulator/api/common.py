@@ -66,6 +66,9 @@ def table_name_of(value: str, region: str, backend: Backend) -> str:
 
 def find_table(backend: Backend, region: str, name_or_arn: str) -> TableRow:
     """The table of a data-plane call (AWS's short not-found message)."""
+    row = backend.engine.get_table(region, name_or_arn)
+    if row is not None:
+        return row  # an existing table's name is valid: skip the name checks
     name = table_name_of(name_or_arn, region, backend)
     row = backend.engine.get_table(region, name)
     if row is None:

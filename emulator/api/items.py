@@ -22,6 +22,7 @@ from emulator.api.writes import (
     load_sized_item,
     put_tracked_item,
     storage_key,
+    store_item,
     tracks_changes,
     write_item,
 )
@@ -109,9 +110,12 @@ def put_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str
     hash_key, range_key = storage_key(schema, key)
     wants_capacity = request.get("ReturnConsumedCapacity", "NONE") != "NONE"
     needs_old = return_values != "NONE" or wants_capacity or has_condition
-    if not needs_old and tracks_changes(row):
-        with backend.engine.transaction():
-            put_tracked_item(backend, row, region, key, hash_key, range_key, item, size)
+    if not needs_old:
+        if tracks_changes(row):
+            with backend.engine.transaction():
+                put_tracked_item(backend, row, region, key, hash_key, range_key, item, size)
+        else:
+            store_item(backend, row, hash_key, range_key, item, size)
         return {}
     with backend.engine.transaction():
         old_item, old_size = (

@@ -149,6 +149,16 @@ def write_item(
     )
 
 
+def store_item(
+    backend: Backend, row: TableRow, hash_key: bytes, range_key: bytes, item: Item, size: int
+) -> None:
+    """PutItem's whole write on a table without stream or indexes, when nobody needs the
+    old item: one statement, atomic on its own (SQLite's implicit transaction)."""
+    backend.engine.put_item(
+        row.table_id, hash_key, range_key, size, orjson.dumps(item), _expiry(row, item)
+    )
+
+
 def put_tracked_item(
     backend: Backend,
     row: TableRow,
