@@ -226,7 +226,7 @@ def _propagate(
             old_item,
             new_item,
             user_identity,
-            new_size=size,
-            old_size=old_size,
-            new_blob=blob,
+            size,
+            old_size,
+            blob,
         )

@@ -59,7 +59,6 @@ SEQUENCE_BASE = 10**20
 
 
 def build_record(
-    *,
     event: str,
     view_type: str,
     region: str,
@@ -74,6 +73,8 @@ def build_record(
     new_blob: bytes | None = None,
 ) -> bytes:
     """The GetRecords wire form of one record; images per view type, omitted not empty.
+
+    Runs on every write to a stream-enabled table: callers pass arguments by position.
 
     Assembled from byte pieces: the new image is usually already encoded (it is the
     stored item), so it is spliced in rather than encoded a second time.

@@ -214,13 +214,17 @@ class StreamManager:
         old_item: Item | None,
         new_item: Item | None,
         user_identity: dict[str, str] | None = None,
-        *,
         new_size: int | None = None,
         old_size: int | None = None,
         new_blob: bytes | None = None,
     ) -> None:
-        """Append the record a write produces (none for a no-op), in the caller's transaction."""
-        event = event_name(old_item, new_item)
+        """Append the record a write produces (none for a no-op), in the caller's
+        transaction. Runs on every write to a stream table: arguments go by position."""
+        event = (
+            "INSERT"
+            if old_item is None and new_item is not None
+            else event_name(old_item, new_item)
+        )
         if event is None:
             return
         shards = self._open_shards.get(stream_id)
@@ -230,21 +234,20 @@ class StreamManager:
         # (one, or two after a split, listed in its place) split exactly its slice, so an
         # item's records stay in one line of descent and lineage order is per-item order.
         shard = shards[0] if len(shards) == 1 else shards[zlib.crc32(hash_key) * len(shards) >> 32]
-        row = self._streams[stream_id]
         sequence = self.engine.next_sequence()
         created = self.clock.now()
         record = build_record(
-            event=event,
-            view_type=row.description["StreamViewType"],
-            region=region,
-            keys=keys,
-            old_item=old_item,
-            new_item=new_item,
-            sequence=sequence,
-            created=created,
-            user_identity=user_identity,
-            new_size=new_size,
-            old_size=old_size,
-            new_blob=new_blob,
+            event,
+            self._streams[stream_id].description["StreamViewType"],
+            region,
+            keys,
+            old_item,
+            new_item,
+            sequence,
+            created,
+            user_identity,
+            new_size,
+            old_size,
+            new_blob,
         )
         self.engine.append_record(shard.shard_pk, sequence, created, record)
