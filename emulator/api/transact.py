@@ -41,14 +41,6 @@ _ACTIONS = ("ConditionCheck", "Put", "Delete", "Update")
 _SAME_ITEM = "Transaction request cannot include multiple operations on one item"
 
 
-class _ActionInvalid(Exception):
-    """A per-action validation problem: AWS reports it as a cancellation reason."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
 @dataclass(slots=True)
 class _Action:
     kind: str

@@ -660,12 +660,6 @@ class Engine:
         ).fetchone()
         return None if row[0] is None else int(row[0])
 
-    def first_record_sequence(self, shard_pk: int) -> int | None:
-        row = self.connection.execute(
-            "SELECT min(sequence) FROM records WHERE shard_pk = ?", (shard_pk,)
-        ).fetchone()
-        return None if row[0] is None else int(row[0])
-
     def trim_shard(self, shard: ShardRow, created_before: float, batch: int) -> int:
         """Delete up to `batch` of the shard's oldest records created before the cutoff.
 
