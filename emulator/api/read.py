@@ -27,7 +27,7 @@ from emulator.api.writes import storage_key, table_key_bytes
 from emulator.errors import ValidationException
 from emulator.model import legacy
 from emulator.model.expressions import FILTER, apply_projection, evaluate_condition
-from emulator.model.expressions.context import _walk
+from emulator.model.expressions.context import walk_nodes
 from emulator.model.expressions.key_condition import ResolvedKeyCondition
 from emulator.model.expressions.nodes import Path
 from emulator.model.indexes import IndexSchema
@@ -253,7 +253,7 @@ def _check_filter_keys(
     """A Query filter may not use the key attributes of the table or index it reads."""
     keys = schema.names
     if prepared.filter is not None:
-        for node in _walk(prepared.filter):
+        for node in walk_nodes(prepared.filter):
             if isinstance(node, Path):
                 head = prepared.ctx.resolve_path(node, FILTER)[0]
                 if head in keys:

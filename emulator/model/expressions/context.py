@@ -130,12 +130,12 @@ class ExpressionContext:
         """Resolve every placeholder of a condition, then run value-dependent checks."""
         if self.kind_of(node) == kind:
             return
-        for child in _walk(node):
+        for child in walk_nodes(node):
             if isinstance(child, Path):
                 self.resolve_path(child, kind)
             elif isinstance(child, ValueRef):
                 self.value(child.name, kind)
-        for child in _walk(node):
+        for child in walk_nodes(node):
             self._check_condition_node(child, kind)
         self._remember(node, kind)
 
@@ -313,34 +313,34 @@ def check_key_updates(ctx: ExpressionContext, ast: UpdateAst, key_names: Iterabl
         )
 
 
-def _walk(node: Any) -> Iterable[Node]:
+def walk_nodes(node: Any) -> Iterable[Node]:
     """All nodes of a condition or operand tree, parents before children, text order."""
     yield node
     if isinstance(node, (And, Or)):
-        yield from _walk(node.left)
-        yield from _walk(node.right)
+        yield from walk_nodes(node.left)
+        yield from walk_nodes(node.right)
     elif isinstance(node, Not):
-        yield from _walk(node.operand)
+        yield from walk_nodes(node.operand)
     elif isinstance(node, (Comparison, Arithmetic)):
-        yield from _walk(node.left)
-        yield from _walk(node.right)
+        yield from walk_nodes(node.left)
+        yield from walk_nodes(node.right)
     elif isinstance(node, Between):
-        yield from _walk(node.operand)
-        yield from _walk(node.low)
-        yield from _walk(node.high)
+        yield from walk_nodes(node.operand)
+        yield from walk_nodes(node.low)
+        yield from walk_nodes(node.high)
     elif isinstance(node, In):
-        yield from _walk(node.operand)
+        yield from walk_nodes(node.operand)
         for choice in node.choices:
-            yield from _walk(choice)
+            yield from walk_nodes(choice)
     elif isinstance(node, Function):
         for arg in node.args:
-            yield from _walk(arg)
+            yield from walk_nodes(arg)
 
 
 def _walk_update(ast: UpdateAst) -> Iterable[Node]:
     for set_action in ast.sets:
         yield set_action.path
-        yield from _walk(set_action.value)
+        yield from walk_nodes(set_action.value)
     for remove in ast.removes:
         yield remove.path
     for add in ast.adds:
