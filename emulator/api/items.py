@@ -25,6 +25,7 @@ from emulator.api.writes import (
     store_item,
     tracks_changes,
     write_item,
+    write_scope,
 )
 from emulator.errors import ConditionalCheckFailedException, ValidationException
 from emulator.model import legacy
@@ -117,10 +118,8 @@ def put_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str
         else:
             store_item(backend, row, hash_key, range_key, item, size)
         return {}
-    with backend.engine.transaction():
-        old_item, old_size = (
-            load_sized_item(backend, row, hash_key, range_key) if needs_old else (None, 0)
-        )
+    with write_scope(backend, row):
+        old_item, old_size = load_sized_item(backend, row, hash_key, range_key)
         check_condition(request, prepared, old_item)
         write_item(
             backend,
@@ -178,7 +177,7 @@ def delete_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[
     return_values = _check_return_values(request, _PUT_RETURN_VALUES)
     prepared = _conditional_expressions(request)
     hash_key, range_key = storage_key(schema, key)
-    with backend.engine.transaction():
+    with write_scope(backend, row):
         old_item, old_size = load_sized_item(backend, row, hash_key, range_key)
         check_condition(request, prepared, old_item)
         write_item(
@@ -202,7 +201,7 @@ def update_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[
     hash_key, range_key = storage_key(schema, key)
     updated_old: Item = {}
     updated_new: Item = {}
-    with backend.engine.transaction():
+    with write_scope(backend, row):
         old_item, old_size = load_sized_item(backend, row, hash_key, range_key)
         check_condition(request, prepared, old_item)
         new_item: Item | None

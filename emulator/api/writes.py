@@ -3,6 +3,7 @@ in the caller's transaction."""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import orjson
@@ -57,6 +58,14 @@ def expiry_of(item: Item, attribute: str) -> float | None:
         return None
     number = value.get("N")
     return None if number is None else float(number)
+
+
+def write_scope(backend: Backend, row: TableRow) -> AbstractContextManager[None]:
+    """The transaction around a single-item write: an explicit one when the write spans
+    several statements (index entries, a stream record); otherwise the item's one write
+    statement is its own transaction, and the read before it cannot interleave with
+    another request (every request runs on the one event loop thread)."""
+    return backend.engine.transaction() if tracks_changes(row) else nullcontext()
 
 
 def tracks_changes(row: TableRow) -> bool:
