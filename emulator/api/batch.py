@@ -18,9 +18,8 @@ from emulator.api.expressions import prepare_expressions
 from emulator.api.writes import (
     check_index_keys,
     check_item_size,
-    load_sized_item,
+    replace_item,
     storage_key,
-    write_item,
 )
 from emulator.errors import ValidationException
 from emulator.model import legacy
@@ -131,18 +130,15 @@ def batch_write_item(backend: Backend, region: str, request: dict[str, Any]) -> 
     units: dict[str, float] = {}
     with backend.engine.transaction():
         for row, key, (hash_key, range_key), new_item, size in planned:
-            old_item, old_size = load_sized_item(backend, row, hash_key, range_key)
-            write_item(
+            old_size = replace_item(
                 backend,
                 row,
                 region,
                 key,
                 hash_key,
                 range_key,
-                old_item,
                 new_item,
-                size=size if new_item is not None else None,
-                old_size=old_size,
+                size if new_item is not None else None,
             )
             units[row.name] = units.get(row.name, 0.0) + write_units(max(size, old_size))
     result: dict[str, Any] = {"UnprocessedItems": {}}

@@ -187,6 +187,21 @@ def put_tracked_item(
     ):
         _propagate(backend, row, region, key, hash_key, range_key, None, item, size, 0, blob, None)
         return
+    replace_item(backend, row, region, key, hash_key, range_key, item, size)
+
+
+def replace_item(
+    backend: Backend,
+    row: TableRow,
+    region: str,
+    key: Item,
+    hash_key: bytes,
+    range_key: bytes,
+    new_item: Item | None,
+    size: int | None,
+) -> int:
+    """Read the current item, then write `new_item` (None deletes) with its index entries
+    and stream record; returns the old item's size (capacity is charged on it)."""
     old_item, old_size = load_sized_item(backend, row, hash_key, range_key)
     write_item(
         backend,
@@ -196,10 +211,11 @@ def put_tracked_item(
         hash_key,
         range_key,
         old_item,
-        item,
+        new_item,
         size=size,
         old_size=old_size,
     )
+    return old_size
 
 
 def _expiry(row: TableRow, item: Item) -> float | None:
