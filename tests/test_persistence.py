@@ -3,6 +3,7 @@ process; without it a restart starts empty."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -179,3 +180,45 @@ def test_in_memory_restart_is_empty() -> None:
         assert make_client(second.url, "dynamodbstreams").list_streams()["Streams"] == []
     finally:
         second.stop()
+
+
+def test_records_of_an_earlier_layout_are_migrated(tmp_path: Path) -> None:
+    """A data directory whose stream records are in the earlier `records` table (one row
+    per (shard_pk, sequence)) opens with every record readable, and numbering goes on."""
+    first = start_server("--data-dir", str(tmp_path))
+    try:
+        _populate(first)
+        before = _snapshot(first)
+    finally:
+        first.stop()
+    database = sqlite3.connect(tmp_path / "emulator.sqlite3")
+    with database:
+        database.execute(
+            "CREATE TABLE records (shard_pk INTEGER NOT NULL, sequence INTEGER NOT NULL, "
+            "created REAL NOT NULL, record BLOB NOT NULL, PRIMARY KEY (shard_pk, sequence)) "
+            "WITHOUT ROWID"
+        )
+        database.execute(
+            "INSERT INTO records SELECT record_key >> 40, record_key & 1099511627775, "
+            "created, record FROM stream_records"
+        )
+        database.execute("DELETE FROM stream_records")
+    database.close()
+
+    second = start_server("--data-dir", str(tmp_path))
+    try:
+        assert _snapshot(second) == before
+        make_client(second.url).put_item(TableName="streamed", Item={"pk": {"S": "s3"}})
+        streams = make_client(second.url, "dynamodbstreams")
+        records = _stream_records(streams, before["tables"]["streamed"]["LatestStreamArn"])
+        assert records[:4] == before["records"]
+        assert [r["eventName"] for r in records[4:]] == ["INSERT"]
+        assert int(records[4]["dynamodb"]["SequenceNumber"]) > int(
+            records[3]["dynamodb"]["SequenceNumber"]
+        )
+    finally:
+        second.stop()
+    database = sqlite3.connect(tmp_path / "emulator.sqlite3")
+    tables = {name for (name,) in database.execute("SELECT name FROM sqlite_master")}
+    database.close()
+    assert "records" not in tables

@@ -113,8 +113,7 @@ def put_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str
     needs_old = return_values != "NONE" or wants_capacity or has_condition
     if not needs_old:
         if tracks_changes(row):
-            with backend.engine.transaction():
-                put_tracked_item(backend, row, region, key, hash_key, range_key, item, size)
+            put_tracked_item(backend, row, region, key, hash_key, range_key, item, size)
         else:
             store_item(backend, row, hash_key, range_key, item, size)
         return {}

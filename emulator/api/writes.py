@@ -179,15 +179,29 @@ def put_tracked_item(
     size: int,
 ) -> None:
     """PutItem on a table with a stream or indexes, when nothing but the change itself
-    needs the old item: the insert is tried first, so a new item costs one statement,
-    and only an item that exists is read (for its MODIFY record and index entries)."""
+    needs the old item: the insert is tried first, so a new item costs one statement
+    (with its INSERT record on a stream table without indexes), and only an item that
+    exists is read (for its MODIFY record and index entries)."""
+    engine = backend.engine
     blob = orjson.dumps(item)
-    if backend.engine.insert_item(
-        row.table_id, hash_key, range_key, size, blob, _expiry(row, item)
-    ):
-        _propagate(backend, row, region, key, hash_key, range_key, None, item, size, 0, blob, None)
+    expires = _expiry(row, item)
+    stream_id = row.description.get(STREAM_ID)
+    if stream_id is not None and not table_indexes(row):
+        record = backend.streams.insert_record(stream_id, region, hash_key, key, item, size, blob)
+        if record is not None and engine.insert_item_with_record(
+            row.table_id, hash_key, range_key, size, blob, expires, *record
+        ):
+            return
+        with engine.transaction():
+            replace_item(backend, row, region, key, hash_key, range_key, item, size)
         return
-    replace_item(backend, row, region, key, hash_key, range_key, item, size)
+    with engine.transaction():
+        if engine.insert_item(row.table_id, hash_key, range_key, size, blob, expires):
+            _propagate(
+                backend, row, region, key, hash_key, range_key, None, item, size, 0, blob, None
+            )
+            return
+        replace_item(backend, row, region, key, hash_key, range_key, item, size)
 
 
 def replace_item(

@@ -205,6 +205,53 @@ class StreamManager:
 
     # -- records ------------------------------------------------------------------------
 
+    def _shard_for(self, stream_id: int, hash_key: bytes) -> ShardRow | None:
+        """The open shard an item's records go to (None once the stream is closed).
+
+        The hash picks a slice of the key space, not a residue: a parent's children (one,
+        or two after a split, listed in its place) split exactly its slice, so an item's
+        records stay in one line of descent and lineage order is per-item order.
+        """
+        shards = self._open_shards.get(stream_id)
+        if not shards:
+            return None
+        if len(shards) == 1:
+            return shards[0]
+        return shards[zlib.crc32(hash_key) * len(shards) >> 32]
+
+    def insert_record(
+        self,
+        stream_id: int,
+        region: str,
+        hash_key: bytes,
+        keys: Item,
+        item: Item,
+        size: int,
+        blob: bytes,
+    ) -> tuple[int, int, float, bytes] | None:
+        """The INSERT record of a new item, as (shard_pk, sequence, created, record) for
+        the engine to store in the same statement as the item; None without open shard."""
+        shard = self._shard_for(stream_id, hash_key)
+        if shard is None:
+            return None
+        sequence = self.engine.next_sequence()
+        created = self.clock.now()
+        record = build_record(
+            "INSERT",
+            self._streams[stream_id].description["StreamViewType"],
+            region,
+            keys,
+            None,
+            item,
+            sequence,
+            created,
+            None,
+            size,
+            None,
+            blob,
+        )
+        return shard.shard_pk, sequence, created, record
+
     def record_change(
         self,
         stream_id: int,
@@ -227,13 +274,9 @@ class StreamManager:
         )
         if event is None:
             return
-        shards = self._open_shards.get(stream_id)
-        if not shards:
+        shard = self._shard_for(stream_id, hash_key)
+        if shard is None:
             return
-        # The hash picks a slice of the key space, not a residue: a parent's children
-        # (one, or two after a split, listed in its place) split exactly its slice, so an
-        # item's records stay in one line of descent and lineage order is per-item order.
-        shard = shards[0] if len(shards) == 1 else shards[zlib.crc32(hash_key) * len(shards) >> 32]
         sequence = self.engine.next_sequence()
         created = self.clock.now()
         record = build_record(
