@@ -7,8 +7,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from emulator.errors import ValidationException
 from emulator.model.expressions import (
     CONDITION,
@@ -137,9 +135,14 @@ def prepare_expressions(
     if not (projection or filter_member or key_condition):
         # Writes: the whole preparation is cached (see _WRITE_CACHE).
         cache_key = _write_cache_key(request, members, key_names)
-        cached = _WRITE_CACHE.get(cache_key) if cache_key is not None else None
-        if cached is not None:
-            return cached
+        if cache_key is not None:
+            cached = _WRITE_CACHE.get(cache_key)
+            if (
+                cached is not None
+                and cached[0] == request.get("ExpressionAttributeNames")
+                and cached[1] == request.get("ExpressionAttributeValues")
+            ):
+                return cached[2]
     uses_expressions = _check_mixing(request, members)
     raw_names = request.get("ExpressionAttributeNames")
     raw_values = request.get("ExpressionAttributeValues")
@@ -178,16 +181,18 @@ def prepare_expressions(
     if cache_key is not None:
         if len(_WRITE_CACHE) >= _WRITE_CACHE_SIZE:
             _WRITE_CACHE.clear()
-        _WRITE_CACHE[cache_key] = prepared
+        _WRITE_CACHE[cache_key] = (raw_names, raw_values, prepared)
     return prepared
 
 
-#: Prepared Condition/UpdateExpressions of writes, by everything the preparation reads.
-#: Parsing is cached by text already; this also skips resolving placeholders and the
-#: static checks for requests that repeat their expressions *and* their values (a
-#: counter's ``SET a = a + :one``). Only successful preparations are stored; a cached
-#: context is only read afterwards (its used-placeholder sets are already complete).
-_WRITE_CACHE: dict[tuple[Any, ...], RequestExpressions] = {}
+#: Prepared Condition/UpdateExpressions of writes, by expression texts, with the
+#: placeholders they were prepared with (a hit must have equal ones: comparing two small
+#: dicts costs less than encoding them into the key). Parsing is cached by text already;
+#: this also skips resolving placeholders and the static checks for requests that repeat
+#: their expressions *and* their values (a counter's ``SET a = a + :one``). Only
+#: successful preparations are stored; a cached context is only read afterwards (its
+#: used-placeholder sets are already complete).
+_WRITE_CACHE: dict[tuple[Any, ...], tuple[Any, Any, RequestExpressions]] = {}
 _WRITE_CACHE_SIZE = 1024
 _LEGACY_SET = frozenset(_LEGACY_MEMBERS)
 
@@ -195,13 +200,7 @@ _LEGACY_SET = frozenset(_LEGACY_MEMBERS)
 def _write_cache_key(
     request: dict[str, Any], members: list[str], key_names: Iterable[str]
 ) -> tuple[Any, ...] | None:
-    texts = tuple(request.get(member) for member in members)
+    texts = tuple([request.get(member) for member in members])
     if not any(texts) or not _LEGACY_SET.isdisjoint(request):
         return None  # nothing to cache, or (maybe) the mixing error to raise
-    try:
-        placeholders = orjson.dumps(
-            (request.get("ExpressionAttributeNames"), request.get("ExpressionAttributeValues"))
-        )
-    except (TypeError, orjson.JSONEncodeError):
-        return None
-    return (tuple(members), texts, placeholders, tuple(key_names))
+    return (tuple(members), texts, tuple(key_names))

@@ -18,7 +18,7 @@ type tags are needed, and every encoding decodes back to the normalised wire tex
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.errors import ValidationException
@@ -58,13 +58,21 @@ class KeySchema:
     hash_type: str
     range_name: str | None = None
     range_type: str | None = None
+    #: Key attribute names, hash first.
+    names: tuple[str, ...] = field(init=False, compare=False, repr=False)
+    #: (name, byte limit) of each key attribute when all are strings, else None: such a
+    #: key needs no normalising, so :func:`validate_key` can check it in place.
+    string_limits: tuple[tuple[str, int], ...] | None = field(init=False, compare=False, repr=False)
 
-    @property
-    def names(self) -> tuple[str, ...]:
-        """Key attribute names, hash first."""
-        if self.range_name is None:
-            return (self.hash_name,)
-        return (self.hash_name, self.range_name)
+    def __post_init__(self) -> None:
+        names = (self.hash_name,) if self.range_name is None else (self.hash_name, self.range_name)
+        object.__setattr__(self, "names", names)
+        limits: tuple[tuple[str, int], ...] | None = None
+        if self.hash_type == "S" and self.range_type in (None, "S"):
+            limits = ((self.hash_name, HASH_KEY_MAX_BYTES),)
+            if self.range_name is not None:
+                limits += ((self.range_name, RANGE_KEY_MAX_BYTES),)
+        object.__setattr__(self, "string_limits", limits)
 
     def type_of(self, name: str) -> str | None:
         """Declared type of key attribute ``name``; None when it is not a key attribute."""
@@ -159,6 +167,18 @@ def validate_key(schema: KeySchema, key: Any) -> Item:
     It must hold exactly the key attributes, each of the declared type; otherwise AWS
     answers one generic message. Returns the key with its number normalised.
     """
+    limits = schema.string_limits
+    if limits is not None and type(key) is dict and len(key) == len(limits):
+        # The common case, string keys in ASCII: valid as they are.
+        for name, limit in limits:
+            av = key.get(name)
+            if type(av) is not dict or len(av) != 1:
+                break
+            value = av.get("S")
+            if type(value) is not str or not 0 < len(value) <= limit or not value.isascii():
+                break
+        else:
+            return key
     if type(key) is not dict:
         raise ValidationException(_MSG_KEY_SCHEMA)
     normalized = {name: validate_value(av) for name, av in key.items()}

@@ -8,8 +8,8 @@ AWS reports unused placeholders only for the request as a whole.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from emulator.errors import ValidationException
 from emulator.model.expressions import messages as msg
@@ -31,6 +31,9 @@ from emulator.model.expressions.nodes import (
 )
 from emulator.model.expressions.paths import DocPath, paths_overlap_or_conflict
 from emulator.model.values import AttributeValue, compare_scalars
+
+_Node = TypeVar("_Node")
+_T = TypeVar("_T")
 
 #: attribute_type's valid type names, in the order AWS lists them.
 VALID_TYPES = ("B", "NULL", "SS", "BOOL", "L", "BS", "N", "NS", "S", "M")
@@ -59,6 +62,8 @@ class ExpressionContext:
         self._resolved: dict[int, tuple[Path, DocPath]] = {}
         # (id(ast), key names) whose key-attribute check passed; the ast is held.
         self._key_checked: dict[tuple[int, tuple[str, ...]], UpdateAst] = {}
+        # id(node) -> (node, what `derived` built from it).
+        self._derived: dict[int, tuple[object, Any]] = {}
 
     # ---------------------------------------------------------------- resolution
 
@@ -114,6 +119,16 @@ class ExpressionContext:
                 "Value provided in ExpressionAttributeValues unused in expressions: "
                 "keys: {" + ", ".join(unused_values) + "}"
             )
+
+    def derived(self, node: _Node, build: Callable[[_Node, ExpressionContext], _T]) -> _T:
+        """`build(node, self)`, computed once per node: what an AST compiles to under
+        these placeholders (the context of a cached write is reused across requests)."""
+        entry = self._derived.get(id(node))
+        if entry is not None and entry[0] is node:
+            return entry[1]
+        result = build(node, self)
+        self._derived[id(node)] = (node, result)
+        return result
 
     def kind_of(self, node: object) -> str | None:
         """The kind an AST was prepared as, or None if it was not prepared here."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import decimal
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,7 +41,7 @@ _EXACT = decimal.Context(prec=400, Emin=-999999, Emax=999999)
 _INTEGER = re.compile(r"-?[1-9][0-9]{0,37}|0")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class UpdateResult:
     """The new item and which paths the update touched (for ReturnValues)."""
 
@@ -73,8 +73,11 @@ def apply_update(
     update may not touch.
     """
     ctx.prepare_update(ast, key_names)
-    kind = msg.UPDATE
     original: Item = item or {}
+    plan = ctx.derived(ast, _top_level_plan)
+    if plan is not None:
+        return _apply_top_level_sets(plan, original)
+    kind = msg.UPDATE
     # Copy on write: a top-level attribute is deep-copied before its first nested change.
     new_item: Item = dict(original)
     owned: set[str] = set()
@@ -133,6 +136,78 @@ def apply_update(
     )
 
 
+# ------------------------------------------------------------------------- compiled
+
+#: An operand compiled against one context: the item before the update -> the value,
+#: and whether that value is freshly built (no copy needed before storing it).
+Evaluator = Callable[[Item], AttributeValue]
+
+
+@dataclass(slots=True)
+class _TopLevelPlan:
+    """An update made only of SETs of top-level attributes (``SET a = a + :one``): the
+    most common shape, applied without any path walking."""
+
+    targets: tuple[tuple[str, Evaluator, bool], ...]
+    paths: tuple[DocPath, ...]
+
+
+def _top_level_plan(ast: UpdateAst, ctx: ExpressionContext) -> _TopLevelPlan | None:
+    if ast.removes or ast.adds or ast.deletes:
+        return None
+    targets = []
+    for action in ast.sets:
+        path = ctx.resolve_path(action.path, msg.UPDATE)
+        if len(path) != 1:
+            return None
+        evaluate, fresh = _compile(action.value, ctx)
+        targets.append((str(path[0]), evaluate, fresh))
+    return _TopLevelPlan(tuple(targets), tuple((name,) for name, _, _ in targets))
+
+
+def _apply_top_level_sets(plan: _TopLevelPlan, original: Item) -> UpdateResult:
+    """What the general path does for such an update: every value is evaluated against
+    the original item first, then assigned (a copy, unless freshly built)."""
+    values = [(name, evaluate(original), fresh) for name, evaluate, fresh in plan.targets]
+    new_item = dict(original)
+    for name, value, fresh in values:
+        new_item[name] = value if fresh else _copy(value)
+    return UpdateResult(new_item, plan.paths, plan.paths, False)
+
+
+def _compile(node: Operand, ctx: ExpressionContext) -> tuple[Evaluator, bool]:
+    """An evaluator with the same results and errors as :func:`_evaluate`."""
+    if isinstance(node, Arithmetic):
+        left, _ = _compile(node.left, ctx)
+        right, _ = _compile(node.right, ctx)
+        op = node.op
+
+        def arithmetic(item: Item) -> AttributeValue:
+            a = left(item)
+            b = right(item)
+            if "N" not in a or "N" not in b:
+                raise ValidationException(msg.INCORRECT_DATA_TYPE)
+            return {"N": _arithmetic(op, a["N"], b["N"])}
+
+        return arithmetic, True
+    if isinstance(node, ValueRef):
+        value = ctx.value(node.name, msg.UPDATE)
+        return (lambda item: value), False
+    if isinstance(node, Path):
+        path = ctx.resolve_path(node, msg.UPDATE)
+        if len(path) == 1 and isinstance(path[0], str):
+            name = path[0]
+
+            def attribute(item: Item) -> AttributeValue:
+                found = item.get(name)
+                if found is None:
+                    raise ValidationException(msg.MISSING_OPERAND)
+                return found
+
+            return attribute, False
+    return (lambda item: _evaluate(node, item, ctx)), False
+
+
 # ------------------------------------------------------------------------- operands
 
 
@@ -170,7 +245,9 @@ def _arithmetic(op: str, left: str, right: str) -> str:
     """``left op right`` of two stored (canonical) numbers, exactly, as canonical text."""
     if _INTEGER.fullmatch(left) and _INTEGER.fullmatch(right):
         total = int(left) + int(right) if op == "+" else int(left) - int(right)
-        return normalize_number(str(total))  # checks the 38 digits / range limits
+        text = str(total)
+        # Up to 38 characters is at most 38 digits: canonical and in range as it is.
+        return text if len(text) <= 38 else normalize_number(text)
     a, b = number_value(left), number_value(right)
     result = _EXACT.add(a, b) if op == "+" else _EXACT.subtract(a, b)
     return normalize_number(str(result))
