@@ -246,3 +246,57 @@ def test_hash_only_keys_use_an_empty_range_key(engine: Engine) -> None:
     assert engine.range_read(3, encoded("B", b"\x00")) == [(b"", 5, b'{"a": 1}')]
     assert engine.get_item_and_size(3, encoded("B", b"\xff"), b"") == (b'{"a": 2}', 6)
     assert engine.table_usage(3) == (2, 11)
+
+
+# --------------------------------------------------------------------------- item cache
+
+
+def _fresh_read(engine: Engine, key: tuple[int, bytes, bytes]) -> tuple[bytes, int] | None:
+    """What SQLite itself holds, bypassing the engine's item cache."""
+    row = engine.connection.execute(
+        "SELECT item, size FROM items WHERE table_id = ? AND hash_key = ? AND range_key = ?", key
+    ).fetchone()
+    return None if row is None else (bytes(row[0]), int(row[1]))
+
+
+def test_item_cache_follows_every_change_and_forgets_on_rollback() -> None:
+    """Reads served from the engine's cache of hot items always equal what is stored:
+    after a replace, a delete, a rolled-back transaction and a table deletion."""
+    engine = Engine.open(None)
+    row = engine.create_table("us-east-1", "cached", {})
+    key = (row.table_id, b"hot", b"")
+
+    def read() -> tuple[bytes, int] | None:
+        found = engine.get_item_and_size(*key)
+        assert found == _fresh_read(engine, key)
+        return found
+
+    engine.put_item(*key, 3, b'{"v":1}')
+    assert read() == (b'{"v":1}', 3)  # now cached
+    engine.put_item(*key, 4, b'{"v":22}')
+    assert read() == (b'{"v":22}', 4)
+    assert engine.get_item(*key) == b'{"v":22}'
+
+    with pytest.raises(RuntimeError), engine.transaction():
+        engine.put_item(*key, 5, b'{"v":333}')
+        assert read() == (b'{"v":333}', 5)
+        raise RuntimeError("roll back")
+    assert read() == (b'{"v":22}', 4)
+
+    engine.delete_item(*key)
+    assert read() is None
+    assert engine.insert_item(*key, 3, b'{"v":1}')
+    assert read() == (b'{"v":1}', 3)
+    engine.delete_table(row)
+    assert read() is None
+
+
+def test_item_cache_keeps_large_items_out() -> None:
+    engine = Engine.open(None)
+    row = engine.create_table("us-east-1", "large", {})
+    key = (row.table_id, b"big", b"")
+    blob = b'{"v":"' + b"x" * 10_000 + b'"}'
+    engine.put_item(*key, len(blob), blob)
+    assert engine.get_item_and_size(*key) == (blob, len(blob))
+    engine.connection.execute("DELETE FROM items")  # behind the engine's back
+    assert engine.get_item_and_size(*key) is None  # so it was read from SQLite

@@ -24,6 +24,10 @@ sqlite3.register_adapter(bytes, bytes)
 # {}.get(None) is None, which binds as NULL; a C callable, so adapting costs no frame.
 sqlite3.register_adapter(type(None), cast(Callable[[None], None], {}.get))
 
+#: The item cache (Engine._items): how many items, each at most this large.
+_CACHED_ITEMS = 1024
+_CACHED_ITEM_BYTES = 4096
+
 #: A record's key is its shard's pk above its sequence number's 40 bits (a trillion
 #: records: more than an emulator ever writes), so one shard is one key range.
 SEQUENCE_BITS = 40
@@ -191,7 +195,8 @@ class Engine:
     """One SQLite connection used from the event loop's thread only.
 
     Table and stream descriptions are cached in memory (they are small and read on every
-    request); items and records are always read from SQLite.
+    request). Recently written or read small items are too (see `_items`); everything
+    else is read from SQLite.
     """
 
     path: str
@@ -203,6 +208,13 @@ class Engine:
     _rollback_hooks: list[Callable[[], None]] = field(init=False, default_factory=list)
     _saved_sequence: int = field(init=False, default=0)
     _transaction: _Transaction = field(init=False)
+    #: (table_id, hash_key, range_key) -> (item, size) of items as stored right now: a
+    #: read-modify-write of a hot item (a counter's UpdateItem) then skips its SELECT.
+    #: Every statement changing `items` goes through this class and keeps it exact; a
+    #: rollback empties it.
+    _items: dict[tuple[int, bytes, bytes], tuple[bytes, int]] = field(
+        init=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         self._transaction = _Transaction(self)
@@ -276,6 +288,7 @@ class Engine:
             self.connection.execute("COMMIT")
             return
         self.connection.execute("ROLLBACK")
+        self._items.clear()
         self._next_sequence = self._saved_sequence
         if self._tables_dirty:
             # Only metadata changes leave in-memory state to undo (a failed condition
@@ -348,6 +361,7 @@ class Engine:
         for index_id in index_ids or []:
             self.drop_index(index_id)
         self.connection.execute("DELETE FROM items WHERE table_id = ?", (row.table_id,))
+        self._items.clear()
         self.connection.execute("DELETE FROM tables WHERE table_id = ?", (row.table_id,))
         self._tables_dirty = True
         self._tables.pop((row.region, row.name), None)
@@ -362,19 +376,31 @@ class Engine:
     # -- items --------------------------------------------------------------------------
 
     def get_item(self, table_id: int, hash_key: bytes, range_key: bytes) -> bytes | None:
-        row = self.connection.execute(
-            "SELECT item FROM items WHERE table_id = ? AND hash_key = ? AND range_key = ?",
-            (table_id, hash_key, range_key),
-        ).fetchone()
-        return None if row is None else row[0]
+        found = self.get_item_and_size(table_id, hash_key, range_key)
+        return None if found is None else found[0]
 
     def get_item_and_size(
         self, table_id: int, hash_key: bytes, range_key: bytes
     ) -> tuple[bytes, int] | None:
-        return self.connection.execute(
+        key = (table_id, hash_key, range_key)
+        found = self._items.get(key)
+        if found is not None:
+            return found
+        found = self.connection.execute(
             "SELECT item, size FROM items WHERE table_id = ? AND hash_key = ? AND range_key = ?",
-            (table_id, hash_key, range_key),
+            key,
         ).fetchone()
+        if found is not None:
+            self._remember_item(key, found)
+        return found
+
+    def _remember_item(self, key: tuple[int, bytes, bytes], found: tuple[bytes, int]) -> None:
+        if len(found[0]) > _CACHED_ITEM_BYTES:
+            self._items.pop(key, None)
+            return
+        if len(self._items) >= _CACHED_ITEMS:
+            self._items.clear()
+        self._items[key] = found
 
     def put_item(
         self,
@@ -391,6 +417,9 @@ class Engine:
             "VALUES (?, ?, ?, ?, ?, ?)",
             (table_id, hash_key, range_key, size, item, expires),
         )
+        key = (table_id, hash_key, range_key)
+        if key in self._items:  # a hot item stays cached; a new one is not read yet
+            self._remember_item(key, (item, size))
 
     def insert_item(
         self,
@@ -407,6 +436,7 @@ class Engine:
             "VALUES (?, ?, ?, ?, ?, ?)",
             (table_id, hash_key, range_key, size, item, expires),
         )
+        # Stored: the key was absent, so `_items` has nothing to forget.
         return cursor.rowcount == 1
 
     def insert_item_with_record(
@@ -442,6 +472,7 @@ class Engine:
                 record,
             ),
         )
+        # Stored: the key was absent, so `_items` has nothing to forget.
         return connection.total_changes != before
 
     def set_expiry(self, table_id: int, expiries: list[tuple[float | None, bytes, bytes]]) -> None:
@@ -470,10 +501,11 @@ class Engine:
         )
 
     def delete_item(self, table_id: int, hash_key: bytes, range_key: bytes) -> None:
+        key = (table_id, hash_key, range_key)
         self.connection.execute(
-            "DELETE FROM items WHERE table_id = ? AND hash_key = ? AND range_key = ?",
-            (table_id, hash_key, range_key),
+            "DELETE FROM items WHERE table_id = ? AND hash_key = ? AND range_key = ?", key
         )
+        self._items.pop(key, None)
 
     def range_read(
         self,
@@ -803,3 +835,4 @@ class Engine:
             for name in ("items", "index_items", "tables", "stream_records", "shards", "streams"):
                 self.connection.execute(f"DELETE FROM {name}")
         self._tables.clear()
+        self._items.clear()
