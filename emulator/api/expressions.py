@@ -107,13 +107,25 @@ def prepare_expressions(
     projection: bool = False,
     filter_member: str | None = None,
     key_condition: bool = False,
-    key_names: Iterable[str] = (),
+    key_names: tuple[str, ...] = (),
 ) -> RequestExpressions:
     """Parse and prepare every expression the operation accepts, then check placeholders.
 
     `condition` names the member holding a condition ("ConditionExpression"); AWS
     reports unused placeholders only once all expressions of the request were resolved.
     """
+    cache_key = None
+    if not (projection or filter_member or key_condition):
+        # Writes: the whole preparation is cached (see _WRITE_CACHE).
+        cache_key = _write_cache_key(request, condition, update, key_names)
+        if cache_key is not None:
+            cached = _WRITE_CACHE.get(cache_key)
+            if (
+                cached is not None
+                and cached[0] == request.get("ExpressionAttributeNames")
+                and cached[1] == request.get("ExpressionAttributeValues")
+            ):
+                return cached[2]
     members = []
     if condition:
         members.append(condition)
@@ -131,18 +143,6 @@ def prepare_expressions(
         and not any(member in request for member in members)
     ):
         return _NO_EXPRESSIONS  # the common case of a plain write, on the hot path
-    cache_key = None
-    if not (projection or filter_member or key_condition):
-        # Writes: the whole preparation is cached (see _WRITE_CACHE).
-        cache_key = _write_cache_key(request, members, key_names)
-        if cache_key is not None:
-            cached = _WRITE_CACHE.get(cache_key)
-            if (
-                cached is not None
-                and cached[0] == request.get("ExpressionAttributeNames")
-                and cached[1] == request.get("ExpressionAttributeValues")
-            ):
-                return cached[2]
     uses_expressions = _check_mixing(request, members)
     raw_names = request.get("ExpressionAttributeNames")
     raw_values = request.get("ExpressionAttributeValues")
@@ -198,9 +198,10 @@ _LEGACY_SET = frozenset(_LEGACY_MEMBERS)
 
 
 def _write_cache_key(
-    request: dict[str, Any], members: list[str], key_names: Iterable[str]
+    request: dict[str, Any], condition: str | None, update: bool, key_names: tuple[str, ...]
 ) -> tuple[Any, ...] | None:
-    texts = tuple([request.get(member) for member in members])
-    if not any(texts) or not _LEGACY_SET.isdisjoint(request):
+    condition_text = request.get(condition) if condition else None
+    update_text = request.get("UpdateExpression") if update else None
+    if (condition_text is None and update_text is None) or not _LEGACY_SET.isdisjoint(request):
         return None  # nothing to cache, or (maybe) the mixing error to raise
-    return (tuple(members), texts, tuple(key_names))
+    return (condition, condition_text, update_text, key_names)

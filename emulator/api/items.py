@@ -198,34 +198,12 @@ def update_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[
     if attribute_updates is not None:
         legacy.validate_attribute_updates(attribute_updates, schema.names)
     hash_key, range_key = storage_key(schema, key)
-    updated_old: Item = {}
-    updated_new: Item = {}
     with write_scope(backend, row):
         old_item, old_size = load_sized_item(backend, row, hash_key, range_key)
         check_condition(request, prepared, old_item)
-        new_item: Item | None
-        if prepared.update is not None:
-            if old_item is None and prepared.update.removes_only:
-                new_item = None  # an update that only removes does not create the item
-            else:
-                update = apply_update(
-                    prepared.update, old_item or dict(key), prepared.ctx, schema.names
-                )
-                new_item = update.item
-                if return_values == "UPDATED_OLD":
-                    updated_old = update.updated_old(old_item)
-                elif return_values == "UPDATED_NEW":
-                    updated_new = update.updated_new()
-        elif attribute_updates is not None:
-            new_item, names = legacy.apply_attribute_updates(
-                attribute_updates, old_item, key, schema.names
-            )
-            if old_item is not None:
-                updated_old = {n: old_item[n] for n in names if n in old_item}
-            if new_item is not None:
-                updated_new = {n: new_item[n] for n in names if n in new_item}
-        else:
-            new_item = old_item if old_item is not None else dict(key)
+        new_item, attributes = _updated_item(
+            prepared, attribute_updates, old_item, key, schema.names, return_values
+        )
         size = 0
         if new_item is not None:
             size = check_item_size(new_item, _UPDATE_SIZE_MESSAGE)
@@ -242,16 +220,40 @@ def update_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[
                 size=size,
                 old_size=old_size,
             )
-    result: dict[str, Any] = {}
-    attributes: Item | None = None
     if return_values == "ALL_OLD":
         attributes = old_item
     elif return_values == "ALL_NEW":
         attributes = new_item
-    elif return_values == "UPDATED_OLD":
-        attributes = updated_old
-    elif return_values == "UPDATED_NEW":
-        attributes = updated_new
-    if attributes:
-        result["Attributes"] = attributes
+    result: dict[str, Any] = {"Attributes": attributes} if attributes else {}
     return _with_capacity(result, request, row.name, write_units(max(size, old_size)))
+
+
+def _updated_item(
+    prepared: RequestExpressions,
+    attribute_updates: dict[str, Any] | None,
+    old_item: Item | None,
+    key: Item,
+    key_names: tuple[str, ...],
+    return_values: str,
+) -> tuple[Item | None, Item | None]:
+    """The item after the update (None: nothing to store) and, for UPDATED_OLD /
+    UPDATED_NEW, the attributes to return."""
+    if prepared.update is not None:
+        if old_item is None and prepared.update.removes_only:
+            return None, None  # an update that only removes does not create the item
+        update = apply_update(prepared.update, old_item or dict(key), prepared.ctx, key_names)
+        if return_values == "UPDATED_OLD":
+            return update.item, update.updated_old(old_item)
+        if return_values == "UPDATED_NEW":
+            return update.item, update.updated_new()
+        return update.item, None
+    if attribute_updates is not None:
+        new_item, names = legacy.apply_attribute_updates(
+            attribute_updates, old_item, key, key_names
+        )
+        if return_values == "UPDATED_OLD":
+            return new_item, {n: old_item[n] for n in names if old_item and n in old_item}
+        if return_values == "UPDATED_NEW":
+            return new_item, {n: new_item[n] for n in names if new_item and n in new_item}
+        return new_item, None
+    return (old_item if old_item is not None else dict(key)), None

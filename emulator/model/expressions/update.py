@@ -72,11 +72,15 @@ def apply_update(
     ``item`` is never mutated. ``key_names`` are the table's key attributes, which an
     update may not touch.
     """
-    ctx.prepare_update(ast, key_names)
     original: Item = item or {}
+    keys = key_names if type(key_names) is tuple else tuple(key_names)
     plan = ctx.derived(ast, _top_level_plan)
     if plan is not None:
+        if plan.checked_keys != keys:
+            ctx.prepare_update(ast, keys)
+            plan.checked_keys = keys
         return _apply_top_level_sets(plan, original)
+    ctx.prepare_update(ast, keys)
     kind = msg.UPDATE
     # Copy on write: a top-level attribute is deep-copied before its first nested change.
     new_item: Item = dict(original)
@@ -150,11 +154,15 @@ class _TopLevelPlan:
 
     targets: tuple[tuple[str, Evaluator, bool], ...]
     paths: tuple[DocPath, ...]
+    #: The key attributes the update was last checked against (it must not touch them).
+    checked_keys: tuple[str, ...] | None = None
 
 
 def _top_level_plan(ast: UpdateAst, ctx: ExpressionContext) -> _TopLevelPlan | None:
+    """None unless the update is only top-level SETs; compiled once it is prepared."""
     if ast.removes or ast.adds or ast.deletes:
         return None
+    ctx.prepare_update(ast)
     targets = []
     for action in ast.sets:
         path = ctx.resolve_path(action.path, msg.UPDATE)
@@ -178,6 +186,9 @@ def _apply_top_level_sets(plan: _TopLevelPlan, original: Item) -> UpdateResult:
 def _compile(node: Operand, ctx: ExpressionContext) -> tuple[Evaluator, bool]:
     """An evaluator with the same results and errors as :func:`_evaluate`."""
     if isinstance(node, Arithmetic):
+        counter = _compile_counter(node, ctx)
+        if counter is not None:
+            return counter, True
         left, _ = _compile(node.left, ctx)
         right, _ = _compile(node.right, ctx)
         op = node.op
@@ -206,6 +217,36 @@ def _compile(node: Operand, ctx: ExpressionContext) -> tuple[Evaluator, bool]:
 
             return attribute, False
     return (lambda item: _evaluate(node, item, ctx)), False
+
+
+def _compile_counter(node: Arithmetic, ctx: ExpressionContext) -> Evaluator | None:
+    """``a + :n`` / ``a - :n`` with a top-level ``a`` and an integer ``:n``: a counter."""
+    left, right = node.left, node.right
+    if not (isinstance(left, Path) and isinstance(right, ValueRef)):
+        return None
+    path = ctx.resolve_path(left, msg.UPDATE)
+    constant = ctx.value(right.name, msg.UPDATE).get("N")
+    if len(path) != 1 or not isinstance(path[0], str) or constant is None:
+        return None
+    if not _INTEGER.fullmatch(constant):
+        return None
+    name = path[0]
+    step = int(constant) if node.op == "+" else -int(constant)
+    fullmatch = _INTEGER.fullmatch
+
+    def counter(item: Item) -> AttributeValue:
+        current = item.get(name)
+        if current is None:
+            raise ValidationException(msg.MISSING_OPERAND)
+        number = current.get("N")
+        if number is None:
+            raise ValidationException(msg.INCORRECT_DATA_TYPE)
+        if not fullmatch(number):
+            return {"N": _arithmetic(node.op, number, constant)}
+        text = str(int(number) + step)
+        return {"N": text if len(text) <= 38 else normalize_number(text)}
+
+    return counter
 
 
 # ------------------------------------------------------------------------- operands
