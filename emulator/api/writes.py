@@ -187,7 +187,7 @@ def put_tracked_item(
     expires = _expiry(row, item)
     stream_id = row.description.get(STREAM_ID)
     if stream_id is not None and not table_indexes(row):
-        record = backend.streams.insert_record(stream_id, region, hash_key, key, item, size, blob)
+        record = backend.streams.insert_record(stream_id, region, hash_key, key, size, blob)
         if record is not None and engine.insert_item_with_record(
             row.table_id, hash_key, range_key, size, blob, expires, *record
         ):

@@ -102,12 +102,19 @@ CREATE TABLE IF NOT EXISTS stream_records (
     created REAL NOT NULL,
     record BLOB NOT NULL
 );
+"""
+
+#: Statements the engine writes through, recreated on every open so that a database
+#: written by an earlier version gets the current definitions.
+_WRITE_HELPERS = """
+DROP TRIGGER IF EXISTS store_new_item_with_record;
+DROP VIEW IF EXISTS new_items_with_records;
 -- A new item and its INSERT stream record in one statement (see insert_item_with_record):
 -- the record is only stored when the item was (an existing item is left alone).
-CREATE VIEW IF NOT EXISTS new_items_with_records
+CREATE VIEW new_items_with_records
     (table_id, hash_key, range_key, size, item, expires, record_key, created, record)
     AS SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0;
-CREATE TRIGGER IF NOT EXISTS store_new_item_with_record
+CREATE TRIGGER store_new_item_with_record
     INSTEAD OF INSERT ON new_items_with_records
 BEGIN
     INSERT OR IGNORE INTO items (table_id, hash_key, range_key, size, item, expires)
@@ -225,6 +232,7 @@ class Engine:
             self.connection.execute("PRAGMA journal_mode=WAL")
             self.connection.execute("PRAGMA synchronous=FULL")
         self.connection.executescript(_SCHEMA)
+        self.connection.executescript(_WRITE_HELPERS)
         for table_id, region, name, description in self.connection.execute(
             "SELECT table_id, region, name, description FROM tables"
         ):

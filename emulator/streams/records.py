@@ -119,3 +119,26 @@ def build_record(
         event, view_type, region, new_image, old_image, user_identity is not None
     )
     return template % tuple(values)
+
+
+def build_insert_record(
+    view_type: str,
+    region: str,
+    keys: Item,
+    sequence: int,
+    created: float,
+    size: int,
+    blob: bytes,
+) -> bytes:
+    """`build_record` of a new item's INSERT (the record most writes make), in one step;
+    `size` and `blob` are the stored item's size and bytes."""
+    if view_type not in _NEW_IMAGE_VIEWS:
+        return build_record("INSERT", view_type, region, keys, None, None, sequence, created)
+    return _record_template("INSERT", view_type, region, True, False, False) % (
+        (sequence * _EVENT_ID_MULTIPLIER) & _EVENT_ID_MASK,
+        int(created),
+        orjson.dumps(keys),
+        blob,
+        SEQUENCE_BASE + sequence,
+        item_size(keys) + size,
+    )

@@ -16,7 +16,7 @@ from typing import Any
 from emulator.clock import Clock
 from emulator.model.values import Item
 from emulator.storage.engine import Engine, ShardRow, StreamRow
-from emulator.streams.records import build_record, event_name
+from emulator.streams.records import build_insert_record, build_record, event_name
 
 ENABLED = "ENABLED"
 DISABLED = "DISABLED"
@@ -225,29 +225,26 @@ class StreamManager:
         region: str,
         hash_key: bytes,
         keys: Item,
-        item: Item,
         size: int,
         blob: bytes,
     ) -> tuple[int, int, float, bytes] | None:
-        """The INSERT record of a new item, as (shard_pk, sequence, created, record) for
-        the engine to store in the same statement as the item; None without open shard."""
-        shard = self._shard_for(stream_id, hash_key)
-        if shard is None:
+        """The INSERT record of a new item (`size`, `blob`: as stored), as (shard_pk,
+        sequence, created, record) for the engine to store in the same statement as the
+        item; None when the stream has no open shard."""
+        shards = self._open_shards.get(stream_id)
+        if not shards:
             return None
+        shard = shards[0] if len(shards) == 1 else self._shard_for(stream_id, hash_key)
+        assert shard is not None
         sequence = self.engine.next_sequence()
         created = self.clock.now()
-        record = build_record(
-            "INSERT",
+        record = build_insert_record(
             self._streams[stream_id].description["StreamViewType"],
             region,
             keys,
-            None,
-            item,
             sequence,
             created,
-            None,
             size,
-            None,
             blob,
         )
         return shard.shard_pk, sequence, created, record
