@@ -19,13 +19,6 @@ TTL_IDENTITY = {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}
 _NEW_IMAGE_VIEWS = frozenset({"NEW_IMAGE", "NEW_AND_OLD_IMAGES"})
 _OLD_IMAGE_VIEWS = frozenset({"OLD_IMAGE", "NEW_AND_OLD_IMAGES"})
 
-#: eventIDs are this process's random half followed by a scrambled sequence number:
-#: unique (a sequence number is used once) and as opaque as AWS's, without drawing
-#: 128 random bits for every write.
-_EVENT_ID_PREFIX = b"%016x" % getrandbits(64)
-_EVENT_ID_MULTIPLIER = 0x9E3779B97F4A7C15  # odd: multiplying is a bijection mod 2**64
-_EVENT_ID_MASK = (1 << 64) - 1
-
 
 @functools.cache
 def _record_template(
@@ -34,10 +27,9 @@ def _record_template(
     """The wire form of a record with `%` slots for what varies per record, so a record
     is one formatting operation (this runs on every write to a stream table)."""
     template = (
-        b'{"eventID":"%s%%016x","eventName":"%s","eventVersion":"%s","eventSource":"%s",'
+        b'{"eventID":"%%032x","eventName":"%s","eventVersion":"%s","eventSource":"%s",'
         b'"awsRegion":%s,"dynamodb":{"ApproximateCreationDateTime":%%d,"Keys":%%s'
         % (
-            _EVENT_ID_PREFIX,
             event.encode(),
             EVENT_VERSION.encode(),
             EVENT_SOURCE.encode(),
@@ -99,7 +91,7 @@ def build_record(
     """
     size = item_size(keys)
     values: list[object] = [
-        (sequence * _EVENT_ID_MULTIPLIER) & _EVENT_ID_MASK,
+        getrandbits(128),  # a random eventID, as opaque as AWS's
         int(created),
         orjson.dumps(keys),
     ]
@@ -135,7 +127,7 @@ def build_insert_record(
     if view_type not in _NEW_IMAGE_VIEWS:
         return build_record("INSERT", view_type, region, keys, None, None, sequence, created)
     return _record_template("INSERT", view_type, region, True, False, False) % (
-        (sequence * _EVENT_ID_MULTIPLIER) & _EVENT_ID_MASK,
+        getrandbits(128),  # a random eventID, as opaque as AWS's
         int(created),
         orjson.dumps(keys),
         blob,
