@@ -668,6 +668,9 @@ class Engine:
     def next_sequence(self) -> int:
         """A new sequence number, greater than every one handed out before (never reused)."""
         value = self._next_sequence
+        if value > _SEQUENCE_MASK:
+            # Past 40 bits a record key would fall into the next shard's range.
+            raise RuntimeError("stream sequence numbers exhausted")
         self._next_sequence += 1
         return value
 
