@@ -116,7 +116,8 @@ def _populate(server: RunningServer) -> None:
     west.put_item(TableName="plain", Item={"pk": {"S": "w"}})
 
 
-def test_data_survives_a_restart(tmp_path: Path) -> None:
+def _populated_data_dir(tmp_path: Path) -> dict[str, Any]:
+    """Fill a data directory through a server that is then stopped; its snapshot."""
     first = start_server("--data-dir", str(tmp_path))
     try:
         _populate(first)
@@ -124,6 +125,23 @@ def test_data_survives_a_restart(tmp_path: Path) -> None:
     finally:
         first.stop()
     assert first.process.returncode is not None
+    return before
+
+
+def _check_stream_goes_on(server: RunningServer, before: dict[str, Any]) -> None:
+    """A write after the restart appends to the same stream, after the old records."""
+    make_client(server.url).put_item(TableName="streamed", Item={"pk": {"S": "s3"}})
+    streams = make_client(server.url, "dynamodbstreams")
+    records = _stream_records(streams, before["tables"]["streamed"]["LatestStreamArn"])
+    assert records[:4] == before["records"]
+    assert [r["eventName"] for r in records[4:]] == ["INSERT"]
+    assert int(records[4]["dynamodb"]["SequenceNumber"]) > int(
+        records[3]["dynamodb"]["SequenceNumber"]
+    )
+
+
+def test_data_survives_a_restart(tmp_path: Path) -> None:
+    before = _populated_data_dir(tmp_path)
 
     # Sanity: the snapshot holds what was written (and not the deleted table).
     assert sorted(before["tables"]) == ["plain", "sorted", "streamed"]
@@ -139,15 +157,8 @@ def test_data_survives_a_restart(tmp_path: Path) -> None:
         assert after == before
 
         # The reopened database keeps working: writes, new tables, the same stream.
+        _check_stream_goes_on(second, before)
         ddb = make_client(second.url)
-        ddb.put_item(TableName="streamed", Item={"pk": {"S": "s3"}})
-        streams = make_client(second.url, "dynamodbstreams")
-        records = _stream_records(streams, before["tables"]["streamed"]["LatestStreamArn"])
-        assert records[:4] == before["records"]
-        assert [r["eventName"] for r in records[4:]] == ["INSERT"]
-        assert int(records[4]["dynamodb"]["SequenceNumber"]) > int(
-            records[3]["dynamodb"]["SequenceNumber"]
-        )
         ddb.create_table(
             TableName="later",
             KeySchema=HASH,
@@ -185,12 +196,7 @@ def test_in_memory_restart_is_empty() -> None:
 def test_records_of_an_earlier_layout_are_migrated(tmp_path: Path) -> None:
     """A data directory whose stream records are in the earlier `records` table (one row
     per (shard_pk, sequence)) opens with every record readable, and numbering goes on."""
-    first = start_server("--data-dir", str(tmp_path))
-    try:
-        _populate(first)
-        before = _snapshot(first)
-    finally:
-        first.stop()
+    before = _populated_data_dir(tmp_path)
     database = sqlite3.connect(tmp_path / "emulator.sqlite3")
     with database:
         database.execute(
@@ -208,14 +214,7 @@ def test_records_of_an_earlier_layout_are_migrated(tmp_path: Path) -> None:
     second = start_server("--data-dir", str(tmp_path))
     try:
         assert _snapshot(second) == before
-        make_client(second.url).put_item(TableName="streamed", Item={"pk": {"S": "s3"}})
-        streams = make_client(second.url, "dynamodbstreams")
-        records = _stream_records(streams, before["tables"]["streamed"]["LatestStreamArn"])
-        assert records[:4] == before["records"]
-        assert [r["eventName"] for r in records[4:]] == ["INSERT"]
-        assert int(records[4]["dynamodb"]["SequenceNumber"]) > int(
-            records[3]["dynamodb"]["SequenceNumber"]
-        )
+        _check_stream_goes_on(second, before)
     finally:
         second.stop()
     database = sqlite3.connect(tmp_path / "emulator.sqlite3")
