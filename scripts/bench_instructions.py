@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Server CPU instructions per request, counted by valgrind: a noise-free companion to the
+throughput ratios of bench.py (stream / plain PutItem) and bench_update.py (UpdateItem /
+PutItem).
+
+What is measured
+    For each load, the emulator is started under ``valgrind --tool=cachegrind`` (no cache
+    simulation: it only counts the instructions the server process executes) and receives
+    a warm-up, then ``--requests`` requests at concurrency 8 over raw HTTP (bench.py's
+    client); it is then stopped and valgrind's total is read.  The same is done with
+    ``--base`` requests instead; the difference divided by the difference in requests is
+    the server's instructions per request, free of start-up and shutdown.  Loads:
+
+    put          PutItem of new items (bench.py's items) on a table without a stream
+    stream-put   the same on a table with a NEW_AND_OLD_IMAGES stream
+    update       ``SET a = a + :one`` on one item (bench_update.py's request)
+
+How to read the numbers
+    instructions/request, and the ratios put / stream-put and put / update: what the
+    throughput ratios would be if every instruction cost the same time.  They do not
+    (SQLite's instructions tend to be cheaper than the interpreter's), so they are a
+    guide for changes, not the issue's figure; but they do not move with the machine's
+    load, so a change's effect shows in one run.  valgrind slows the server about 50x: a
+    run takes a minute or two.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+
+import orjson
+from bench import (
+    DDB,
+    HOST,
+    REPO,
+    RawConn,
+    build_request,
+    call,
+    create_table,
+    free_port,
+    put_item_requests,
+    python_exe,
+    run_load,
+    wait_ready,
+)
+
+LOADS = ("put", "stream-put", "update")
+WARMUP = 300
+COUNTER_KEY = {"pk": {"S": "counter"}}
+
+
+def requests_for(load: str, port: int, table: str, n: int) -> list[bytes]:
+    if load == "update":
+        body = orjson.dumps(
+            {
+                "TableName": table,
+                "Key": COUNTER_KEY,
+                "UpdateExpression": "SET a = a + :one",
+                "ExpressionAttributeValues": {":one": {"N": "1"}},
+            }
+        )
+        return [build_request(port, f"{DDB}.UpdateItem", body)] * n
+    return put_item_requests(port, table, "k", n)
+
+
+async def drive(load: str, port: int, proc: subprocess.Popen[bytes], n: int) -> None:
+    await wait_ready(port, proc, need_200=True, timeout=300)
+    table = "bench_instructions"
+    await create_table(port, table, stream=load == "stream-put")
+    conn = RawConn(HOST, port)
+    await conn.connect()
+    seed = {"TableName": table, "Item": {**COUNTER_KEY, "a": {"N": "0"}}}
+    await call(conn, f"{DDB}.PutItem", seed)
+    await conn.close()
+    result = await run_load(port, requests_for(load, port, table, WARMUP + n), 8)
+    if result.errors:
+        raise SystemExit(f"{load}: {result.errors} errors; first: {result.first_error}")
+
+
+def count_instructions(load: str, n: int) -> int:
+    """Instructions the server executed for start-up, `n` requests (after a warm-up), stop."""
+    port = free_port()
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(
+            [
+                "valgrind",
+                "--tool=cachegrind",
+                "--cache-sim=no",
+                "--cachegrind-out-file=/dev/null",
+                python_exe(),
+                "-m",
+                "emulator",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            asyncio.run(drive(load, port, proc, n))
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=120)
+        log.seek(0)
+        text = log.read().decode(errors="replace")
+    found = re.search(r"I\s+refs:\s+([\d,]+)", text)
+    if found is None:
+        raise SystemExit(f"no instruction count in valgrind's output:\n{text[-2000:]}")
+    return int(found.group(1).replace(",", ""))
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--requests", type=int, default=2500, help="requests of the long run (2500)")
+    p.add_argument("--base", type=int, default=500, help="requests of the short run (500)")
+    p.add_argument("--loads", nargs="+", choices=LOADS, default=list(LOADS), help="loads to count")
+    return p.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if shutil.which("valgrind") is None:
+        print("valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
+        return 2
+    per_request: dict[str, float] = {}
+    for load in args.loads:
+        long_run = count_instructions(load, args.requests)
+        short_run = count_instructions(load, args.base)
+        per_request[load] = (long_run - short_run) / (args.requests - args.base)
+        print(f"{load:11s} {per_request[load]:>10,.0f} instructions/request")
+    put = per_request.get("put")
+    if put is not None:
+        for other in ("stream-put", "update"):
+            if other in per_request:
+                print(f"put / {other}: {put / per_request[other]:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
