@@ -185,18 +185,20 @@ def put_tracked_item(
     engine = backend.engine
     blob = orjson.dumps(item)
     expires = _expiry(row, item)
+    may_be_new = True
     stream_id = row.description.get(STREAM_ID)
     if stream_id is not None and not table_indexes(row):
         record = backend.streams.insert_record(stream_id, region, hash_key, key, size, blob)
-        if record is not None and engine.insert_item_with_record(
-            row.table_id, hash_key, range_key, size, blob, expires, *record
-        ):
-            return
-        with engine.transaction():
-            replace_item(backend, row, region, key, hash_key, range_key, item, size)
-        return
+        if record is not None:
+            if engine.insert_item_with_record(
+                row.table_id, hash_key, range_key, size, blob, expires, *record
+            ):
+                return
+            may_be_new = False  # the insert found the item
     with engine.transaction():
-        if engine.insert_item(row.table_id, hash_key, range_key, size, blob, expires):
+        if may_be_new and engine.insert_item(
+            row.table_id, hash_key, range_key, size, blob, expires
+        ):
             _propagate(
                 backend, row, region, key, hash_key, range_key, None, item, size, 0, blob, None
             )

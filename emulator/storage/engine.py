@@ -38,6 +38,10 @@ def _record_key(shard_pk: int, sequence: int) -> int:
     return (shard_pk << SEQUENCE_BITS) | sequence
 
 
+def _sequence_of(record_key: int) -> int:
+    return int(record_key) & _SEQUENCE_MASK
+
+
 def _shard_keys(shard_pk: int) -> tuple[int, int]:
     """[first, end) record keys of a shard."""
     return shard_pk << SEQUENCE_BITS, (shard_pk + 1) << SEQUENCE_BITS
@@ -475,7 +479,7 @@ class Engine:
                 size,
                 item,
                 expires,
-                (shard_pk << SEQUENCE_BITS) | sequence,
+                _record_key(shard_pk, sequence),
                 created,
                 record,
             ),
@@ -782,7 +786,7 @@ class Engine:
     ) -> list[tuple[int, bytes]]:
         """Records with sequence >= from_sequence, in order."""
         return [
-            (record_key & _SEQUENCE_MASK, bytes(record))
+            (_sequence_of(record_key), bytes(record))
             for record_key, record in self.connection.execute(
                 "SELECT record_key, record FROM stream_records "
                 "WHERE record_key >= ? AND record_key < ? ORDER BY record_key LIMIT ?",
@@ -795,7 +799,7 @@ class Engine:
             "SELECT max(record_key) FROM stream_records WHERE record_key >= ? AND record_key < ?",
             _shard_keys(shard_pk),
         ).fetchone()
-        return None if row[0] is None else int(row[0]) & _SEQUENCE_MASK
+        return None if row[0] is None else _sequence_of(row[0])
 
     def trim_shard(self, shard: ShardRow, created_before: float, batch: int) -> int:
         """Delete up to `batch` of the shard's oldest records created before the cutoff.
@@ -816,7 +820,7 @@ class Engine:
             "DELETE FROM stream_records WHERE record_key >= ? AND record_key <= ?",
             (first, last_key),
         )
-        last = int(last_key) & _SEQUENCE_MASK
+        last = _sequence_of(last_key)
         self.connection.execute(
             "UPDATE shards SET trimmed_sequence = ? WHERE shard_pk = ?", (last, shard.shard_pk)
         )
@@ -838,7 +842,7 @@ class Engine:
             "AND created >= ? ORDER BY record_key LIMIT 1",
             (*_shard_keys(shard_pk), created),
         ).fetchone()
-        return None if row is None else int(row[0]) & _SEQUENCE_MASK
+        return None if row is None else _sequence_of(row[0])
 
     def reset(self) -> None:
         """Drop every table and stream (test isolation)."""

@@ -95,14 +95,15 @@ def build_record(
         int(created),
         orjson.dumps(keys),
     ]
-    new_image = new_item is not None and view_type in _NEW_IMAGE_VIEWS
-    if new_image:
+    new_image = old_image = False
+    if new_item is not None and view_type in _NEW_IMAGE_VIEWS:
+        new_image = True
         values.append(orjson.dumps(new_item) if new_blob is None else new_blob)
-        size += item_size(new_item) if new_size is None else new_size  # type: ignore[arg-type]
-    old_image = old_item is not None and view_type in _OLD_IMAGE_VIEWS
-    if old_image:
+        size += item_size(new_item) if new_size is None else new_size
+    if old_item is not None and view_type in _OLD_IMAGE_VIEWS:
+        old_image = True
         values.append(orjson.dumps(old_item))
-        size += item_size(old_item) if old_size is None else old_size  # type: ignore[arg-type]
+        size += item_size(old_item) if old_size is None else old_size
     values.append(SEQUENCE_BASE + sequence)
     values.append(size)
     if user_identity is not None:

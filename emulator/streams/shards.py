@@ -231,11 +231,9 @@ class StreamManager:
         """The INSERT record of a new item (`size`, `blob`: as stored), as (shard_pk,
         sequence, created, record) for the engine to store in the same statement as the
         item; None when the stream has no open shard."""
-        shards = self._open_shards.get(stream_id)
-        if not shards:
+        shard = self._shard_for(stream_id, hash_key)
+        if shard is None:
             return None
-        shard = shards[0] if len(shards) == 1 else self._shard_for(stream_id, hash_key)
-        assert shard is not None
         sequence = self.engine.next_sequence()
         created = self.clock.now()
         record = build_insert_record(

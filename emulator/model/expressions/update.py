@@ -243,8 +243,7 @@ def _compile_counter(node: Arithmetic, ctx: ExpressionContext) -> Evaluator | No
             raise ValidationException(msg.INCORRECT_DATA_TYPE)
         if not fullmatch(number):
             return {"N": _arithmetic(node.op, number, constant)}
-        text = str(int(number) + step)
-        return {"N": text if len(text) <= 38 else normalize_number(text)}
+        return {"N": _integer_text(int(number) + step)}
 
     return counter
 
@@ -285,13 +284,17 @@ def _evaluate(node: Operand, item: Item, ctx: ExpressionContext) -> AttributeVal
 def _arithmetic(op: str, left: str, right: str) -> str:
     """``left op right`` of two stored (canonical) numbers, exactly, as canonical text."""
     if _INTEGER.fullmatch(left) and _INTEGER.fullmatch(right):
-        total = int(left) + int(right) if op == "+" else int(left) - int(right)
-        text = str(total)
-        # Up to 38 characters is at most 38 digits: canonical and in range as it is.
-        return text if len(text) <= 38 else normalize_number(text)
+        return _integer_text(int(left) + int(right) if op == "+" else int(left) - int(right))
     a, b = number_value(left), number_value(right)
     result = _EXACT.add(a, b) if op == "+" else _EXACT.subtract(a, b)
     return normalize_number(str(result))
+
+
+def _integer_text(value: int) -> str:
+    """An integer result as a stored number; up to 38 characters is at most 38 digits,
+    canonical and in range as it is (longer ones get the limit checks)."""
+    text = str(value)
+    return text if len(text) <= 38 else normalize_number(text)
 
 
 def _add(current: AttributeValue | None, operand: AttributeValue) -> AttributeValue:
