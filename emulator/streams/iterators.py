@@ -12,8 +12,11 @@ import hashlib
 import hmac
 import struct
 from dataclasses import dataclass
+from random import getrandbits
 
-_PAYLOAD = struct.Struct(">QQQ")  # shard_pk, position, issued (ms)
+#: shard_pk, position, issued (ms), and a random nonce: AWS never hands out the same
+#: iterator twice, even for the same position within one millisecond.
+_PAYLOAD = struct.Struct(">QQQI")
 _MAC_BYTES = 16
 
 
@@ -37,7 +40,7 @@ class IteratorCodec:
         return hmac.new(self._secret, arn.encode() + payload, hashlib.sha256).digest()[:_MAC_BYTES]
 
     def encode(self, stream_arn: str, shard_pk: int, position: int, issued: float) -> str:
-        payload = _PAYLOAD.pack(shard_pk, position, int(issued * 1000))
+        payload = _PAYLOAD.pack(shard_pk, position, int(issued * 1000), getrandbits(32))
         token = base64.b64encode(payload + self._mac(stream_arn, payload)).decode()
         return f"{stream_arn}|1|{token}"
 
@@ -54,5 +57,5 @@ class IteratorCodec:
         payload, mac = raw[: _PAYLOAD.size], raw[_PAYLOAD.size :]
         if not hmac.compare_digest(mac, self._mac(arn, payload)):
             raise InvalidIterator(iterator)
-        shard_pk, position, issued_ms = _PAYLOAD.unpack(payload)
+        shard_pk, position, issued_ms, _nonce = _PAYLOAD.unpack(payload)
         return IteratorPosition(arn, shard_pk, position, issued_ms / 1000)
