@@ -1,0 +1,1 @@
+"""Event source mappings: pollers, batching, retries, targets, runners."""
