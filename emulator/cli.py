@@ -82,6 +82,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         server.run(sockets=[sock])
     finally:
         sock.close()
+        # Stopped: a repeated signal during interpreter teardown (when Python would put
+        # back the default, fatal disposition) must not turn a clean stop into a kill.
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, signal.SIG_IGN)
     if received:
         logger.info("stopped on %s", received[0])
     if not server.started:

@@ -18,9 +18,10 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from emulator import __version__, wire
-from emulator.api import Backend, maintenance
+from emulator.api import Backend
 from emulator.config import Config
 from emulator.errors import AwsError
+from emulator.runtime import scheduler
 
 logger = logging.getLogger("emulator")
 
@@ -36,7 +37,7 @@ class EmulatorApp:
 
     @asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
-        self.backend.start_background(maintenance.tick_forever(self.backend))
+        self.backend.start_background(scheduler.tick_forever(self.backend))
         try:
             yield
         finally:
@@ -145,7 +146,7 @@ def admin_routes(app: EmulatorApp) -> list[Route]:
             except AwsError as error:
                 return JSONResponse(error.body(), status_code=error.status)
             # Whatever fell due as time moved is done before the answer is sent.
-            await maintenance.run_due_work(backend, sweep_ttl=True)
+            await scheduler.run_due_work(backend, sweep_ttl=True)
         return JSONResponse({"now": backend.clock.now(), "mode": backend.clock.mode})
 
     async def rollover(request: Request) -> Response:
@@ -162,7 +163,7 @@ def admin_routes(app: EmulatorApp) -> list[Route]:
         return JSONResponse({"ClosedShardIds": closed, "NewShardIds": created})
 
     async def ttl_sweep(request: Request) -> Response:
-        deleted = await maintenance.run_due_work(backend, sweep_ttl=True)
+        deleted = await scheduler.run_due_work(backend, sweep_ttl=True)
         return JSONResponse({"DeletedItems": deleted})
 
     return [

@@ -13,7 +13,7 @@ What is measured
         GetItem calls for random keys of those items, back to back, as long as the sweep runs
         (a hit or a miss, depending on whether the item was swept yet);
       * one more connection sends ``POST /_emulator/ttl/sweep``, which deletes every expired
-        item (in transactions of maintenance.TTL_BATCH deletions with a yield to the event
+        item (in transactions of scheduler.TTL_BATCH deletions with a yield to the event
         loop between them) and answers with the number deleted per table.
     Before the sweep the same readers run for ``--baseline`` seconds (default 2) alone, so
     the latency the sweep adds can be told from the latency of the machine.
@@ -67,9 +67,9 @@ from bench import (
     unique_table,
 )
 
-#: Runs the emulator with another maintenance.TTL_BATCH (for --ttl-batch).
+#: Runs the emulator with another scheduler.TTL_BATCH (for --ttl-batch).
 PATCHED_EMULATOR = (
-    "import sys; import emulator.api.maintenance as m; m.TTL_BATCH = int(sys.argv[1]); "
+    "import sys; import emulator.runtime.scheduler as m; m.TTL_BATCH = int(sys.argv[1]); "
     "from emulator.cli import main; main(sys.argv[2:])"
 )
 TTL_IDENTITY = {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}
@@ -339,7 +339,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--ttl-batch",
         type=int,
-        help="run the emulator with maintenance.TTL_BATCH set to this (default: as shipped)",
+        help="run the emulator with scheduler.TTL_BATCH set to this (default: as shipped)",
     )
     p.add_argument(
         "--emulator-args",

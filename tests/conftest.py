@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -197,3 +200,61 @@ def raw_dynamodb(endpoint: str, operation: str, body: dict[str, Any]) -> tuple[i
     """A DynamoDB call over plain HTTP: (status, parsed JSON body)."""
     status, _, payload = raw_call(endpoint, "DynamoDB_20120810." + operation, json.dumps(body))
     return status, json.loads(payload)
+
+
+@dataclass
+class InProcessServer:
+    """A real HTTP server over a `Backend` this test holds, on its own event loop thread:
+    for tests that reach inside (register a sink, read the stream log the way an
+    in-process consumer does) while clients talk HTTP."""
+
+    url: str
+    backend: Any
+    loop: Any
+
+    def call(self, function: Callable[[], Any]) -> Any:
+        """Run `function` on the server's event loop thread (where the backend lives)."""
+
+        async def run() -> Any:
+            return function()
+
+        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(10)
+
+    def run(self, coroutine: Any, timeout: float = 10) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def admin(self, path: str, body: dict[str, Any]) -> Any:
+        request = urllib.request.Request(
+            self.url + path, data=json.dumps(body).encode(), method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+
+@contextmanager
+def serve_backend(backend: Any) -> Iterator[InProcessServer]:
+    import uvicorn
+
+    from emulator.server import EmulatorApp
+    from emulator.serving import bind_socket, listening_url
+
+    app = EmulatorApp(backend.config, backend)
+    sock = bind_socket("127.0.0.1", 0)
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, log_level="warning"))
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(
+        target=loop.run_until_complete, args=(server.serve(sockets=[sock]),), daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + 10
+    try:
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the in-process server did not start")
+            time.sleep(0.01)
+        yield InProcessServer(listening_url(sock, connectable=True), backend, loop)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+        loop.close()

@@ -3,7 +3,11 @@ process; without it a restart starts empty."""
 
 from __future__ import annotations
 
+import json
+import shutil
 import sqlite3
+import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -221,3 +225,78 @@ def test_records_of_an_earlier_layout_are_migrated(tmp_path: Path) -> None:
     tables = {name for (name,) in database.execute("SELECT name FROM sqlite_master")}
     database.close()
     assert "records" not in tables
+
+
+def test_a_data_directory_of_the_earlier_table_layout_opens(tmp_path: Path) -> None:
+    """`tests/data/legacy-v1` was written by the release before typed table state: stream,
+    index ids, TTL and tags lived in `_` keys of the stored description. It opens with all
+    of them in force, the private keys gone from the stored description, and writes go on
+    (index entries, stream records with later sequence numbers, TTL)."""
+    shutil.copy(Path(__file__).parent / "data" / "legacy-v1" / "emulator.sqlite3", tmp_path)
+    running = start_server("--data-dir", str(tmp_path))
+    try:
+        ddb = make_client(running.url)
+        streams = make_client(running.url, "dynamodbstreams")
+        assert ddb.list_tables()["TableNames"] == ["legacy", "plain"]
+        table = ddb.describe_table(TableName="legacy")["Table"]
+        assert not [key for key in table if key.startswith("_")]
+        assert table["ItemCount"] == 3
+        assert table["StreamSpecification"] == {
+            "StreamEnabled": True,
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        }
+        ttl = ddb.describe_time_to_live(TableName="legacy")["TimeToLiveDescription"]
+        assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires"}
+        tags = ddb.list_tags_of_resource(ResourceArn=table["TableArn"])["Tags"]
+        assert tags == [{"Key": "team", "Value": "streams"}]
+        by_g = ddb.query(
+            TableName="legacy",
+            IndexName="by-g",
+            KeyConditionExpression="g = :g",
+            ExpressionAttributeValues={":g": {"S": "x"}},
+        )["Items"]
+        assert sorted(item["sk"]["N"] for item in by_g) == ["0", "1"]
+        assert ddb.get_item(TableName="plain", Key={"pk": {"S": "only"}})["Item"] == {
+            "pk": {"S": "only"}
+        }
+
+        arn = table["LatestStreamArn"]
+        old_records = _stream_records(streams, arn)
+        assert [r["eventName"] for r in old_records] == ["INSERT"] * 3 + ["MODIFY"]
+        ddb.put_item(
+            TableName="legacy",
+            Item={
+                "pk": {"S": "p"},
+                "sk": {"N": "9"},
+                "g": {"S": "y"},
+                "expires": {"N": str(int(time.time()) - 60)},
+            },
+        )
+        records = _stream_records(streams, arn)
+        assert records[:4] == old_records
+        assert records[4]["eventName"] == "INSERT"
+        sequences = [int(r["dynamodb"]["SequenceNumber"]) for r in records]
+        assert sequences == sorted(sequences) and len(set(sequences)) == 5
+        by_y = ddb.query(
+            TableName="legacy",
+            IndexName="by-g",
+            KeyConditionExpression="g = :g",
+            ExpressionAttributeValues={":g": {"S": "y"}},
+        )["Items"]
+        assert sorted(item["sk"]["N"] for item in by_y) == ["2", "9"]
+        swept = _post(running.url + "/_emulator/ttl/sweep")
+        assert swept == {"DeletedItems": {"legacy": 1}}
+    finally:
+        running.stop()
+    database = sqlite3.connect(tmp_path / "emulator.sqlite3")
+    (description,) = database.execute(
+        "SELECT description FROM tables WHERE name = 'legacy'"
+    ).fetchone()
+    database.close()
+    assert b'"_' not in description
+
+
+def _post(url: str) -> Any:
+    request = urllib.request.Request(url, data=b"{}", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())

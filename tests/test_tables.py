@@ -1115,3 +1115,95 @@ def test_table_not_exists_waiter(ddb: Any, make_table: Callable[..., str]) -> No
     ddb.get_waiter("table_not_exists").wait(
         TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 2}
     )
+
+
+# -- UpdateTable applies every change it accepts (issue 13 item 5) ---------------------------
+
+
+def test_update_table_refuses_replica_updates(ddb: Any, make_table: Callable[..., str]) -> None:
+    name = make_table()
+    assert error_of(
+        ddb.update_table,
+        TableName=name,
+        ReplicaUpdates=[{"Create": {"RegionName": "eu-west-1"}}],
+    ) == validation(
+        "ReplicaUpdates are not supported by this emulator yet: global tables "
+        "(version 2019.11.21) cannot be created or changed"
+    )
+    assert "Replicas" not in ddb.describe_table(TableName=name)["Table"]
+
+
+def test_update_table_stores_and_describes_sse(ddb: Any, make_table: Callable[..., str]) -> None:
+    name = make_table()
+    assert "SSEDescription" not in ddb.describe_table(TableName=name)["Table"]
+    answer = ddb.update_table(TableName=name, SSESpecification={"Enabled": True})
+    sse = answer["TableDescription"]["SSEDescription"]
+    assert sse["Status"] == "ENABLED" and sse["SSEType"] == "KMS"
+    assert re.fullmatch(
+        r"arn:aws:kms:us-east-1:000000000000:key/[0-9a-f-]{36}", sse["KMSMasterKeyArn"]
+    )
+    assert ddb.describe_table(TableName=name)["Table"]["SSEDescription"] == sse
+
+    ddb.update_table(
+        TableName=name,
+        SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": "alias/mine"},
+    )
+    described = ddb.describe_table(TableName=name)["Table"]["SSEDescription"]
+    assert described["KMSMasterKeyArn"] == "arn:aws:kms:us-east-1:000000000000:alias/mine"
+
+    ddb.update_table(TableName=name, SSESpecification={"Enabled": False})
+    assert "SSEDescription" not in ddb.describe_table(TableName=name)["Table"]
+
+
+def test_update_table_stores_throughput_settings(ddb: Any, make_table: Callable[..., str]) -> None:
+    name = make_table()
+    ddb.update_table(
+        TableName=name,
+        OnDemandThroughput={"MaxReadRequestUnits": 100, "MaxWriteRequestUnits": 50},
+    )
+    table = ddb.describe_table(TableName=name)["Table"]
+    assert table["OnDemandThroughput"] == {"MaxReadRequestUnits": 100, "MaxWriteRequestUnits": 50}
+    ddb.update_table(
+        TableName=name, WarmThroughput={"ReadUnitsPerSecond": 15000, "WriteUnitsPerSecond": 5000}
+    )
+    table = ddb.describe_table(TableName=name)["Table"]
+    assert table["WarmThroughput"] == {
+        "ReadUnitsPerSecond": 15000,
+        "WriteUnitsPerSecond": 5000,
+        "Status": "ACTIVE",
+    }
+    assert table["OnDemandThroughput"]["MaxReadRequestUnits"] == 100
+
+
+def test_update_table_applies_a_gsi_throughput_update(
+    ddb: Any, make_table: Callable[..., str]
+) -> None:
+    throughput = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+    name = make_table(
+        BillingMode="PROVISIONED",
+        ProvisionedThroughput=throughput,
+        AttributeDefinitions=[*PK_S, {"AttributeName": "g", "AttributeType": "S"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by-g",
+                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+                "ProvisionedThroughput": throughput,
+            }
+        ],
+    )
+    ddb.update_table(
+        TableName=name,
+        GlobalSecondaryIndexUpdates=[
+            {
+                "Update": {
+                    "IndexName": "by-g",
+                    "ProvisionedThroughput": {"ReadCapacityUnits": 9, "WriteCapacityUnits": 7},
+                }
+            }
+        ],
+    )
+    (index,) = ddb.describe_table(TableName=name)["Table"]["GlobalSecondaryIndexes"]
+    assert index["ProvisionedThroughput"]["ReadCapacityUnits"] == 9
+    assert index["ProvisionedThroughput"]["WriteCapacityUnits"] == 7
+    assert "LastIncreaseDateTime" in index["ProvisionedThroughput"]

@@ -10,7 +10,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-from emulator.api.backend import Backend
+from emulator.runtime.backend import Backend
 
 Operation = Callable[[Backend, str, dict[str, Any]], "dict[str, Any] | bytes"]
 

@@ -6,26 +6,20 @@ from typing import Any
 
 import orjson
 
-from emulator.api.backend import Backend
 from emulator.api.common import (
     consumed_capacity,
     find_table,
-    key_schema,
     read_units,
     write_units,
 )
 from emulator.api.expressions import prepare_expressions
-from emulator.api.writes import (
-    check_index_keys,
-    check_item_size,
-    replace_item,
-    storage_key,
-)
 from emulator.errors import ValidationException
 from emulator.model import legacy
 from emulator.model.expressions import apply_projection
-from emulator.model.keys import key_of, validate_item_key, validate_key
-from emulator.model.values import Item, validate_item
+from emulator.model.indexes import check_index_keys
+from emulator.model.keys import key_of, storage_key, validate_item_key, validate_key
+from emulator.model.values import Item, check_item_size, validate_item
+from emulator.runtime.backend import Backend
 
 MAX_BATCH_GET_KEYS = 100
 MAX_BATCH_WRITE_REQUESTS = 25
@@ -42,7 +36,7 @@ def batch_get_item(backend: Backend, region: str, request: dict[str, Any]) -> di
     plans = []
     for table_name, spec in request_items.items():
         row = find_table(backend, region, table_name)
-        schema = key_schema(row)
+        schema = row.state.key_schema
         prepared = prepare_expressions(spec, projection=True)
         attributes = spec.get("AttributesToGet")
         if attributes is not None:
@@ -68,7 +62,7 @@ def batch_get_item(backend: Backend, region: str, request: dict[str, Any]) -> di
                 )
                 pending["Keys"].append(key)
                 continue
-            stored = backend.engine.get_item_and_size(row.table_id, hash_key, range_key)
+            stored = backend.engine.items.get(row.table_id, hash_key, range_key)
             if stored is None:
                 # Reading a missing item still costs one read, as GetItem's does.
                 units += read_units(0, bool(spec.get("ConsistentRead")))
@@ -102,7 +96,7 @@ def batch_write_item(backend: Backend, region: str, request: dict[str, Any]) -> 
     planned = []
     for table_name, requests in request_items.items():
         row = find_table(backend, region, table_name)
-        schema = key_schema(row)
+        schema = row.state.key_schema
         seen: set[tuple[bytes, bytes]] = set()
         for write_request in requests:
             put = write_request.get("PutRequest")
@@ -115,7 +109,7 @@ def batch_write_item(backend: Backend, region: str, request: dict[str, Any]) -> 
             if put is not None:
                 new_item = validate_item(put["Item"])
                 validate_item_key(schema, new_item)
-                check_index_keys(row, new_item)
+                check_index_keys(row.state.indexes, new_item)
                 size = check_item_size(new_item)
                 key = key_of(schema, new_item)
             else:
@@ -130,15 +124,8 @@ def batch_write_item(backend: Backend, region: str, request: dict[str, Any]) -> 
     units: dict[str, float] = {}
     with backend.engine.transaction():
         for row, key, (hash_key, range_key), new_item, size in planned:
-            old_size = replace_item(
-                backend,
-                row,
-                region,
-                key,
-                hash_key,
-                range_key,
-                new_item,
-                size if new_item is not None else None,
+            old_size = backend.pipeline.replace(
+                row, key, hash_key, range_key, new_item, size if new_item is not None else None
             )
             units[row.name] = units.get(row.name, 0.0) + write_units(max(size, old_size))
     result: dict[str, Any] = {"UnprocessedItems": {}}

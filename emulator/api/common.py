@@ -6,21 +6,13 @@ import math
 import re
 from typing import Any
 
-from emulator.api.backend import Backend
 from emulator.errors import ResourceNotFoundException, ValidationException
 from emulator.model.indexes import IndexSchema
-from emulator.model.keys import KeySchema
+from emulator.runtime.backend import Backend
 from emulator.storage.engine import TableRow
 from emulator.validation import render_value, validation_message
 
 INVALID = "One or more parameter values were invalid: "
-#: Internal keys of a table description: the id of its enabled stream, the ids of its
-#: secondary indexes' storage.
-STREAM_ID = "_stream_id"
-INDEX_IDS = "_index_ids"
-#: Internal key of a table description: its Time to Live setting
-#: ({"AttributeName", "Enabled", "ChangedAt"}).
-TTL = "_ttl"
 _TABLE_NAME = re.compile(r"[a-zA-Z0-9_.-]+")
 _TABLE_ARN = re.compile(
     r"arn:aws[a-z-]*:dynamodb:([a-z0-9-]+):(\d{12}):table/([a-zA-Z0-9_.-]{3,255})"
@@ -83,56 +75,6 @@ def find_table_for_control(backend: Backend, region: str, name_or_arn: str) -> T
     if row is None:
         raise ResourceNotFoundException(f"Requested resource not found: Table: {name} not found")
     return row
-
-
-def key_schema(row: TableRow) -> KeySchema:
-    """The table's key schema, parsed once per table row (a key schema never changes)."""
-    schema: KeySchema | None = row.derived.get("key_schema")
-    if schema is None:
-        description = row.description
-        schema = KeySchema.from_definitions(
-            description["KeySchema"], description["AttributeDefinitions"]
-        )
-        row.derived["key_schema"] = schema
-    return schema
-
-
-_NO_INDEXES: dict[str, int] = {}
-
-
-def table_indexes(row: TableRow) -> tuple[IndexSchema, ...]:
-    """The table's secondary indexes (LSIs first), parsed once per index set.
-
-    UpdateTable replaces the `_index_ids` dict when indexes change, so identity is the
-    cache's version check.
-    """
-    ids: dict[str, int] = row.description.get(INDEX_IDS) or _NO_INDEXES
-    cached = row.derived.get("indexes")
-    if cached is not None and cached[0] is ids:
-        return cached[1]
-    description = row.description
-    table_key = key_schema(row)
-    definitions = description["AttributeDefinitions"]
-    indexes = tuple(
-        IndexSchema.from_description(
-            index, ids[index["IndexName"]], is_global, definitions, table_key
-        )
-        for member, is_global in (
-            ("LocalSecondaryIndexes", False),
-            ("GlobalSecondaryIndexes", True),
-        )
-        for index in description.get(member, [])
-        if index["IndexName"] in ids
-    )
-    row.derived["indexes"] = (ids, indexes)
-    return indexes
-
-
-def find_index(row: TableRow, name: str) -> IndexSchema | None:
-    for index in table_indexes(row):
-        if index.name == name:
-            return index
-    return None
 
 
 def table_arn(backend: Backend, region: str, name: str) -> str:

@@ -6,39 +6,21 @@ from typing import Any
 
 import orjson
 
-from emulator.api.backend import Backend
 from emulator.api.common import (
     INVALID,
     consumed_capacity,
     find_table,
-    key_schema,
     read_units,
     write_units,
 )
 from emulator.api.expressions import RequestExpressions, prepare_expressions
-from emulator.api.writes import (
-    check_index_keys,
-    check_item_size,
-    load_sized_item,
-    put_tracked_item,
-    storage_key,
-    store_item,
-    tracks_changes,
-    write_item,
-    write_scope,
-)
 from emulator.errors import ConditionalCheckFailedException, ValidationException
 from emulator.model import legacy
 from emulator.model.expressions import apply_projection, apply_update, evaluate_condition
-from emulator.model.keys import key_of, validate_item_key, validate_key
-from emulator.model.values import Item, item_size, validate_item
-
-
-def _legacy() -> Any:
-    from emulator.model import legacy  # TEMPORARY until model/legacy.py lands
-
-    return legacy
-
+from emulator.model.indexes import check_index_keys
+from emulator.model.keys import key_of, storage_key, validate_item_key, validate_key
+from emulator.model.values import Item, check_item_size, item_size, validate_item
+from emulator.runtime.backend import Backend
 
 _PUT_RETURN_VALUES = frozenset({"NONE", "ALL_OLD"})
 _UPDATE_RETURN_VALUES = frozenset({"NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"})
@@ -99,10 +81,11 @@ def check_condition(
 
 def put_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
     row = find_table(backend, region, request["TableName"])
-    schema = key_schema(row)
+    state = row.state
+    schema = state.key_schema
     item = validate_item(request["Item"])
     validate_item_key(schema, item)
-    check_index_keys(row, item)
+    check_index_keys(state.indexes, item)
     size = check_item_size(item)
     return_values = _check_return_values(request, _PUT_RETURN_VALUES)
     prepared = _conditional_expressions(request)
@@ -111,27 +94,14 @@ def put_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str
     hash_key, range_key = storage_key(schema, key)
     wants_capacity = request.get("ReturnConsumedCapacity", "NONE") != "NONE"
     needs_old = return_values != "NONE" or wants_capacity or has_condition
+    pipeline = backend.pipeline
     if not needs_old:
-        if tracks_changes(row):
-            put_tracked_item(backend, row, region, key, hash_key, range_key, item, size)
-        else:
-            store_item(backend, row, hash_key, range_key, item, size)
+        pipeline.put(row, key, hash_key, range_key, item, size)
         return {}
-    with write_scope(backend, row):
-        old_item, old_size = load_sized_item(backend, row, hash_key, range_key)
+    with pipeline.scope(row):
+        old_item, old_size = pipeline.load(row, hash_key, range_key)
         check_condition(request, prepared, old_item)
-        write_item(
-            backend,
-            row,
-            region,
-            key,
-            hash_key,
-            range_key,
-            old_item,
-            item,
-            size=size,
-            old_size=old_size,
-        )
+        pipeline.write(row, key, hash_key, range_key, old_item, old_size, item, size)
     result: dict[str, Any] = {}
     if return_values == "ALL_OLD" and old_item is not None:
         result["Attributes"] = old_item
@@ -143,14 +113,15 @@ def put_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str
 
 def get_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any] | bytes:
     row = find_table(backend, region, request["TableName"])
-    schema = key_schema(row)
+    schema = row.state.key_schema
     key = validate_key(schema, request["Key"])
     prepared = prepare_expressions(request, projection=True)
     attributes = request.get("AttributesToGet")
     if attributes is not None:
         legacy.validate_attributes_to_get(attributes)
     hash_key, range_key = storage_key(schema, key)
-    blob = backend.engine.get_item(row.table_id, hash_key, range_key)
+    found = backend.engine.items.get(row.table_id, hash_key, range_key)
+    blob = None if found is None else found[0]
     wants_capacity = request.get("ReturnConsumedCapacity", "NONE") != "NONE"
     if prepared.projection is None and attributes is None and not wants_capacity:
         # The common case: splice the stored bytes, no decode / re-encode.
@@ -171,17 +142,16 @@ def get_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str
 
 def delete_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
     row = find_table(backend, region, request["TableName"])
-    schema = key_schema(row)
+    schema = row.state.key_schema
     key = validate_key(schema, request["Key"])
     return_values = _check_return_values(request, _PUT_RETURN_VALUES)
     prepared = _conditional_expressions(request)
     hash_key, range_key = storage_key(schema, key)
-    with write_scope(backend, row):
-        old_item, old_size = load_sized_item(backend, row, hash_key, range_key)
+    pipeline = backend.pipeline
+    with pipeline.scope(row):
+        old_item, old_size = pipeline.load(row, hash_key, range_key)
         check_condition(request, prepared, old_item)
-        write_item(
-            backend, row, region, key, hash_key, range_key, old_item, None, old_size=old_size
-        )
+        pipeline.write(row, key, hash_key, range_key, old_item, old_size, None)
     result: dict[str, Any] = {}
     if return_values == "ALL_OLD" and old_item is not None:
         result["Attributes"] = old_item
@@ -190,7 +160,8 @@ def delete_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[
 
 def update_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
     row = find_table(backend, region, request["TableName"])
-    schema = key_schema(row)
+    state = row.state
+    schema = state.key_schema
     key = validate_key(schema, request["Key"])
     return_values = _check_return_values(request, _UPDATE_RETURN_VALUES)
     prepared = _conditional_expressions(request, update=True, key_names=schema.names)
@@ -198,8 +169,9 @@ def update_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[
     if attribute_updates is not None:
         legacy.validate_attribute_updates(attribute_updates, schema.names)
     hash_key, range_key = storage_key(schema, key)
-    with write_scope(backend, row):
-        old_item, old_size = load_sized_item(backend, row, hash_key, range_key)
+    pipeline = backend.pipeline
+    with pipeline.scope(row):
+        old_item, old_size = pipeline.load(row, hash_key, range_key)
         check_condition(request, prepared, old_item)
         new_item, attributes = _updated_item(
             prepared, attribute_updates, old_item, key, schema.names, return_values
@@ -207,19 +179,8 @@ def update_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[
         size = 0
         if new_item is not None:
             size = check_item_size(new_item, _UPDATE_SIZE_MESSAGE)
-            check_index_keys(row, new_item)
-            write_item(
-                backend,
-                row,
-                region,
-                key,
-                hash_key,
-                range_key,
-                old_item,
-                new_item,
-                size=size,
-                old_size=old_size,
-            )
+            check_index_keys(state.indexes, new_item)
+            pipeline.write(row, key, hash_key, range_key, old_item, old_size, new_item, size)
     if return_values == "ALL_OLD":
         attributes = old_item
     elif return_values == "ALL_NEW":

@@ -14,16 +14,8 @@ from typing import Any
 
 import orjson
 
-from emulator.api.backend import Backend
-from emulator.api.common import (
-    consumed_capacity,
-    find_index,
-    find_table,
-    key_schema,
-    read_units,
-)
+from emulator.api.common import consumed_capacity, find_table, read_units
 from emulator.api.expressions import RequestExpressions, prepare_expressions
-from emulator.api.writes import storage_key, table_key_bytes
 from emulator.errors import ValidationException
 from emulator.model import legacy
 from emulator.model.expressions import FILTER, apply_projection, evaluate_condition
@@ -31,9 +23,12 @@ from emulator.model.expressions.context import walk_nodes
 from emulator.model.expressions.key_condition import ResolvedKeyCondition
 from emulator.model.expressions.nodes import Path
 from emulator.model.indexes import IndexSchema
-from emulator.model.keys import KeySchema, encode_key_av, prefix_upper_bound
+from emulator.model.keys import KeySchema, encode_key_av, prefix_upper_bound, storage_key
 from emulator.model.values import Item, validate_value
+from emulator.runtime.backend import Backend
 from emulator.storage.engine import TableRow
+from emulator.storage.indexes import table_key_bytes
+from emulator.storage.items import Cursor, KeyRange
 
 MAX_PAGE_BYTES = 1024 * 1024
 _CHUNK = 256
@@ -98,20 +93,20 @@ class ReadPlan:
         """Neither filtered nor projected nor counted: items are returned as stored."""
         return not (self.filtering or self.projecting) and self.select != "COUNT"
 
-    def take(self, rows: list[tuple[bytes, int, bytes]]) -> int:
-        """`accept` for (key, size, item) rows of a plain read without Limit; stops once
-        1 MB was read. Returns how many rows were taken."""
+    def take(self, rows: list[tuple[Any, ...]]) -> int:
+        """`accept` for (hash_key, range_key, size, item) rows of a plain table read
+        without Limit; stops once 1 MB was read. Returns how many rows were taken."""
         items = self.items
         total = self.scanned_bytes
         taken = 0
-        for _key, size, blob in rows:
+        for _hash, _range, size, blob in rows:
             items.append(blob)
             total += size
             taken += 1
             if total >= MAX_PAGE_BYTES:
                 break
         if taken:
-            self.last = rows[taken - 1][2]
+            self.last = rows[taken - 1][3]
         self.scanned += taken
         self.count += taken
         self.scanned_bytes = total
@@ -163,7 +158,7 @@ def _resolve_index(row: TableRow, request: dict[str, Any]) -> IndexSchema | None
     name = request.get("IndexName")
     if name is None:
         return None
-    index = find_index(row, name)
+    index = row.state.find_index(name)
     if index is None:
         raise ValidationException(f"The table does not have the specified index: {name}")
     if index.is_global and request.get("ConsistentRead"):
@@ -217,7 +212,7 @@ def _plan(
     backend: Backend, region: str, request: dict[str, Any], operation: str
 ) -> tuple[ReadPlan, RequestExpressions]:
     row = find_table(backend, region, request["TableName"])
-    schema = key_schema(row)
+    schema = row.state.key_schema
     index = _resolve_index(row, request)
     filter_member = "FilterExpression"
     prepared = prepare_expressions(
@@ -358,77 +353,72 @@ def query(backend: Backend, region: str, request: dict[str, Any]) -> bytes:
             "in the request."
         )
     start = _start_key(plan)
-    forward = request.get("ScanIndexForward", True)
     hash_key = encode_key_av(condition.partition_value)
     lower, lower_inclusive, upper, upper_inclusive = _sort_bounds(condition)
-    engine = backend.engine
+    bounds = KeyRange(
+        hash_key,
+        lower,
+        upper,
+        lower_inclusive,
+        upper_inclusive,
+        request.get("ScanIndexForward", True),
+    )
     index = plan.index
-    fetch_full = _fetch_full_items(backend, plan)
-    after: Any = None
-    if start is not None:
-        if index is None:
-            after = storage_key(plan.schema, start)[1]
-        else:
+    after: tuple[bytes, ...] | None = None
+    if index is None:
+        cursor = backend.engine.items.cursor(plan.row.table_id, bounds)
+        if start is not None:
+            after = storage_key(plan.schema, start)
+    else:
+        cursor = backend.engine.indexes.cursor(index.index_id, bounds)
+        if start is not None:
             range_value = start.get(index.key.range_name) if index.key.range_name else None
             after = (
+                hash_key,
                 encode_key_av(range_value) if range_value is not None else b"",
                 table_key_bytes(*storage_key(plan.schema, start)),
             )
+    cursor.after = after
+    _read_pages(backend, plan, cursor, None)
+    return plan.response()
+
+
+def _read_pages(
+    backend: Backend, plan: ReadPlan, cursor: Cursor, segment: tuple[int, int] | None
+) -> None:
+    """The one read loop of Query and Scan, over a table or an index: chunks from the
+    cursor into the plan until the page is full (Limit, 1 MB) or the range ends.
+    `segment` is a parallel Scan's (Segment, TotalSegments)."""
+    fetch_full = _fetch_full_items(backend, plan)
+    # The hot path: a plain Query of a table; stored bytes go out as they are.
+    hot = plan.plain and plan.limit is None and plan.index is None and segment is None
     while not plan.full():
-        chunk = _CHUNK if plan.limit is None else min(_CHUNK, plan.limit - plan.scanned)
-        if index is None:
-            rows = engine.range_read(
-                plan.row.table_id,
-                hash_key,
-                lower,
-                upper,
-                lower_inclusive=lower_inclusive,
-                upper_inclusive=upper_inclusive,
-                forward=forward,
-                after=after,
-                limit=chunk,
-            )
-            if plan.plain and plan.limit is None:
-                # The hot path: stored bytes go out as they are; only 1 MB can end a chunk.
-                taken = plan.take(rows)
-                if taken < len(rows):
-                    break
-                after = rows[-1][0] if rows else after
-            else:
-                for range_key, size, blob in rows:
-                    plan.accept(blob, size)
-                    after = range_key
-                    if plan.full():
-                        break
+        if plan.limit is None or segment is not None:
+            chunk = _CHUNK
         else:
-            entries = engine.index_range_read(
-                index.index_id,
-                hash_key,
-                lower,
-                upper,
-                lower_inclusive=lower_inclusive,
-                upper_inclusive=upper_inclusive,
-                forward=forward,
-                after=after,
-                limit=chunk,
-            )
-            rows = entries  # type: ignore[assignment]
-            for range_key, table_key, size, blob in entries:
+            chunk = min(_CHUNK, plan.limit - plan.scanned)
+        rows = cursor.fetch(chunk)
+        if hot:
+            if plan.take(rows) < len(rows):
+                break  # only 1 MB can end a chunk
+        else:
+            for row in rows:
+                if segment is not None and _segment_of(row[0], segment[1]) != segment[0]:
+                    continue
+                blob, size = row[-1], row[-2]
                 if fetch_full:
                     blob, size = _table_item(backend, plan, blob, size)
                 plan.accept(blob, size)
-                after = (range_key, table_key)
                 if plan.full():
                     break
         if len(rows) < chunk:
             break
-    return plan.response()
 
 
 def _table_item(backend: Backend, plan: ReadPlan, entry: bytes, size: int) -> tuple[bytes, int]:
     """The table's item behind an LSI entry (the entry itself if it is gone)."""
     hash_key, range_key = storage_key(plan.schema, orjson.loads(entry))
-    found = backend.engine.get_item_and_size(plan.row.table_id, hash_key, range_key)
+    found = backend.engine.items.get(plan.row.table_id, hash_key, range_key)
     if found is None:
         return entry, size
     return found[0], found[1]
@@ -458,44 +448,22 @@ def scan(backend: Backend, region: str, request: dict[str, Any]) -> bytes:
         )
     plan, _ = _plan(backend, region, request, "Scan")
     start = _start_key(plan)
-    engine = backend.engine
     index = plan.index
-    fetch_full = _fetch_full_items(backend, plan)
-    after: Any = None
-    if start is not None:
-        table_hash, table_range = storage_key(plan.schema, start)
-        if index is None:
-            after = (table_hash, table_range)
-        else:
+    after: tuple[bytes, ...] | None = None
+    if index is None:
+        cursor = backend.engine.items.cursor(plan.row.table_id)
+        if start is not None:
+            after = storage_key(plan.schema, start)
+    else:
+        cursor = backend.engine.indexes.cursor(index.index_id)
+        if start is not None:
             index_key = index.entry_key(start)
             if index_key is None:
                 raise ValidationException(
                     _INVALID_START + "The provided key element does not match the schema"
                 )
-            after = (*index_key, table_key_bytes(table_hash, table_range))
-    while not plan.full():
-        chunk = _CHUNK if plan.limit is None or total else min(_CHUNK, plan.limit - plan.scanned)
-        if index is None:
-            rows = engine.scan_items(plan.row.table_id, after, chunk)
-            for hash_key, range_key, size, blob in rows:
-                after = (hash_key, range_key)
-                if total and _segment_of(hash_key, total) != segment:
-                    continue
-                plan.accept(blob, size)
-                if plan.full():
-                    break
-        else:
-            entries = engine.index_scan(index.index_id, after, chunk)
-            rows = entries  # type: ignore[assignment]
-            for hash_key, range_key, table_key, size, blob in entries:
-                after = (hash_key, range_key, table_key)
-                if total and _segment_of(hash_key, total) != segment:
-                    continue
-                if fetch_full:
-                    blob, size = _table_item(backend, plan, blob, size)
-                plan.accept(blob, size)
-                if plan.full():
-                    break
-        if len(rows) < chunk:
-            break
+            after = (*index_key, table_key_bytes(*storage_key(plan.schema, start)))
+    cursor.after = after
+    segments = None if segment is None or total is None else (int(segment), int(total))
+    _read_pages(backend, plan, cursor, segments)
     return plan.response()

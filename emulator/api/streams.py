@@ -6,7 +6,6 @@ import math
 import re
 from typing import Any
 
-from emulator.api.backend import Backend
 from emulator.api.common import constraint_message
 from emulator.errors import (
     ExpiredIteratorException,
@@ -14,6 +13,7 @@ from emulator.errors import (
     TrimmedDataAccessException,
     ValidationException,
 )
+from emulator.runtime.backend import Backend
 from emulator.storage.engine import ShardRow, StreamRow
 from emulator.streams.iterators import InvalidIterator
 from emulator.streams.records import decode_sequence_number, encode_sequence_number
@@ -135,12 +135,12 @@ def _position_at_timestamp(backend: Backend, shard: ShardRow, timestamp: float) 
     consumer starting at T must not miss a write made at T). Past the last record the
     iterator is positioned like LATEST.
     """
-    engine = backend.engine
-    sequence = engine.first_sequence_at(shard.shard_pk, math.floor(timestamp))
+    log = backend.engine.stream_log
+    sequence = log.first_sequence_at(shard.shard_pk, math.floor(timestamp))
     if sequence is not None:
         return sequence
     if shard.ending_sequence is None:
-        return engine.peek_sequence()
+        return log.peek_sequence()
     return shard.ending_sequence + 1
 
 
@@ -183,13 +183,13 @@ def get_shard_iterator(backend: Backend, region: str, request: dict[str, Any]) -
             )
         )
     shard = _find_shard(backend, stream, request["ShardId"])
-    engine = backend.engine
+    log = backend.engine.stream_log
     trimmed = shard.trimmed_sequence
     if iterator_type == "TRIM_HORIZON":
         position = shard.starting_sequence if trimmed is None else trimmed + 1
     elif iterator_type == "LATEST":
         if shard.ending_sequence is None:
-            position = engine.peek_sequence()
+            position = log.peek_sequence()
         else:
             position = shard.ending_sequence + 1
     elif timestamp is not None:
@@ -201,7 +201,7 @@ def get_shard_iterator(backend: Backend, region: str, request: dict[str, Any]) -
         if (
             sequence < shard.starting_sequence
             or (end is not None and sequence > end)
-            or (end is None and sequence >= engine.peek_sequence())
+            or (end is None and sequence >= log.peek_sequence())
         ):
             raise ValidationException(
                 f"Invalid SequenceNumber {sequence_text} for shard {shard.shard_id}: it is not "
@@ -230,9 +230,9 @@ def get_records(backend: Backend, region: str, request: dict[str, Any]) -> bytes
         )
     if shard.trimmed_sequence is not None and iterator.position <= shard.trimmed_sequence:
         raise TrimmedDataAccessException(_TRIMMED)
-    engine = backend.engine
+    log = backend.engine.stream_log
     limit = request.get("Limit", 1000)
-    rows = engine.read_records(shard.shard_pk, iterator.position, limit)
+    rows = log.read(shard.shard_pk, iterator.position, limit)
     records: list[bytes] = []
     total = 0
     next_position = iterator.position
@@ -243,7 +243,7 @@ def get_records(backend: Backend, region: str, request: dict[str, Any]) -> bytes
         records.append(record)
         next_position = sequence + 1
     body = b'{"Records":[' + b",".join(records) + b"]"
-    if shard.ending_sequence is None or engine.read_records(shard.shard_pk, next_position, 1):
+    if shard.ending_sequence is None or log.has_records_from(shard.shard_pk, next_position):
         token = backend.iterators.encode(stream.arn, shard.shard_pk, next_position, now)
         body += b',"NextShardIterator":"' + token.encode() + b'"'
     return body + b"}"

@@ -3,30 +3,28 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import uuid
 from typing import Any
 
 import orjson
 
-from emulator.api.backend import Backend
 from emulator.api.common import (
-    INDEX_IDS,
     INVALID,
-    STREAM_ID,
     constraint_message,
     find_table_for_control,
     table_arn,
-    table_indexes,
     table_name_of,
 )
-from emulator.api.writes import update_index_entries
+from emulator.changes.sinks import update_index_entries
 from emulator.errors import ResourceInUseException, ResourceNotFoundException, ValidationException
+from emulator.model.table_state import StreamState, TableState
+from emulator.runtime.backend import Backend
 from emulator.storage.engine import TableRow
 
 MAX_LSI = 5
 MAX_GSI = 20
 MAX_TAGS = 50
-TAGS = "_tags"
 
 
 # -- validation -----------------------------------------------------------------------------
@@ -242,21 +240,20 @@ def _check_tags(tags: list[dict[str, str]]) -> None:
 
 
 def describe(backend: Backend, row: TableRow, status: str | None = None) -> dict[str, Any]:
-    """The wire TableDescription: the stored document without internals, with live counts."""
-    description = {key: value for key, value in row.description.items() if not key.startswith("_")}
-    item_count, size = backend.engine.table_usage(row.table_id)
+    """The wire TableDescription: the stored document with live counts."""
+    description = dict(row.description)
+    engine = backend.engine
+    item_count, size = engine.items.usage(row.table_id)
     description["ItemCount"] = item_count
     description["TableSizeBytes"] = size
-    index_ids: dict[str, int] = row.description.get(INDEX_IDS) or {}
+    index_ids = row.state.index_ids
     for member in ("LocalSecondaryIndexes", "GlobalSecondaryIndexes"):
         if member in description:
             indexes = [dict(index) for index in description[member]]
             for index in indexes:
                 index_id = index_ids.get(index["IndexName"])
                 if index_id is not None:
-                    index["ItemCount"], index["IndexSizeBytes"] = backend.engine.index_usage(
-                        index_id
-                    )
+                    index["ItemCount"], index["IndexSizeBytes"] = engine.indexes.usage(index_id)
             description[member] = indexes
     if status is not None:
         description["TableStatus"] = status
@@ -269,14 +266,15 @@ def _enable_stream(backend: Backend, row: TableRow, region: str, view_type: str)
     description["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": view_type}
     description["LatestStreamLabel"] = stream.description["StreamLabel"]
     description["LatestStreamArn"] = stream.arn
-    description[STREAM_ID] = stream.stream_id
+    row.state = dataclasses.replace(row.state, stream=StreamState(stream.stream_id, view_type))
 
 
 def _disable_stream(backend: Backend, row: TableRow) -> None:
-    stream_id = row.description.pop(STREAM_ID, None)
+    stream = row.state.stream
     row.description.pop("StreamSpecification", None)
-    if stream_id is not None:
-        backend.streams.disable_stream(stream_id)
+    if stream is not None:
+        row.state = dataclasses.replace(row.state, stream=None)
+        backend.streams.disable_stream(stream.stream_id)
 
 
 # -- operations -----------------------------------------------------------------------------
@@ -348,15 +346,24 @@ def create_table(backend: Backend, region: str, request: dict[str, Any]) -> dict
     if request.get("TableClass"):
         description["TableClassSummary"] = {"TableClass": request["TableClass"]}
     description["DeletionProtectionEnabled"] = bool(request.get("DeletionProtectionEnabled", False))
-    description[TAGS] = {tag["Key"]: tag["Value"] for tag in tags}
+    _apply_throughput_settings(description, request)
+    sse = _sse_description(backend, region, request.get("SSESpecification"))
+    if sse is not None:
+        description["SSEDescription"] = sse
+    catalog = backend.engine.catalog
     with backend.engine.transaction():
-        description[INDEX_IDS] = {
-            index["IndexName"]: backend.engine.allocate_id("index") for index in lsis + gsis
+        document = {
+            "index_ids": {
+                index["IndexName"]: catalog.allocate_id("index") for index in lsis + gsis
+            },
+            "tags": {tag["Key"]: tag["Value"] for tag in tags},
         }
-        row = backend.engine.create_table(region, name, description)
+        row = catalog.create_table(
+            region, name, description, lambda _id: TableState.from_document(description, document)
+        )
         if view_type is not None:
             _enable_stream(backend, row, region, view_type)
-            backend.engine.save_table(row)
+            catalog.save_table(row)
     return {"TableDescription": describe(backend, row)}
 
 
@@ -373,7 +380,7 @@ def describe_table(backend: Backend, region: str, request: dict[str, Any]) -> di
 
 
 def list_tables(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
-    names = backend.engine.table_names(region)
+    names = backend.engine.catalog.table_names(region)
     start = request.get("ExclusiveStartTableName")
     if start is not None:
         names = [name for name in names if name > start]
@@ -391,10 +398,14 @@ def delete_table(backend: Backend, region: str, request: dict[str, Any]) -> dict
             "Resource cannot be deleted as it is currently protected against deletion. "
             "Disable deletion protection first."
         )
-    with backend.engine.transaction():
+    engine = backend.engine
+    with engine.transaction():
         description = describe(backend, row, status="DELETING")
         _disable_stream(backend, row)
-        backend.engine.delete_table(row, list((row.description.get(INDEX_IDS) or {}).values()))
+        for index_id in row.state.index_ids.values():
+            engine.indexes.drop(index_id)
+        engine.items.drop_table(row.table_id)
+        engine.catalog.delete_table(row)
     return {"TableDescription": description}
 
 
@@ -422,6 +433,13 @@ def update_table(backend: Backend, region: str, request: dict[str, Any]) -> dict
             "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
             "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required"
         )
+    if request.get("ReplicaUpdates") is not None:
+        # Global tables are a feature of their own (replicas in other region namespaces);
+        # until it exists, refusing is honest where answering 200 would drop the request.
+        raise ValidationException(
+            "ReplicaUpdates are not supported by this emulator yet: global tables "
+            "(version 2019.11.21) cannot be created or changed"
+        )
     stream_spec = request.get("StreamSpecification")
     index_updates = request.get("GlobalSecondaryIndexUpdates")
     if stream_spec is not None:
@@ -433,7 +451,7 @@ def update_table(backend: Backend, region: str, request: dict[str, Any]) -> dict
             raise ValidationException(
                 INVALID + "You cannot modify stream status while updating table IOPS"
             )
-        _check_stream_update(description, stream_spec, row.name)
+        _check_stream_update(row, stream_spec)
 
     billing_mode = request.get("BillingMode", description["BillingModeSummary"]["BillingMode"])
     throughput = request.get("ProvisionedThroughput")
@@ -467,9 +485,9 @@ def update_table(backend: Backend, region: str, request: dict[str, Any]) -> dict
     }
     for definition in request.get("AttributeDefinitions") or []:
         definitions.setdefault(definition["AttributeName"], definition["AttributeType"])
-    new_gsis, removed_gsis = _plan_index_updates(
-        description, index_updates or [], definitions, billing_mode, row
-    )
+    plan = _plan_index_updates(description, index_updates or [], definitions, billing_mode)
+    sse_spec = request.get("SSESpecification")
+    sse = _sse_description(backend, region, sse_spec) if sse_spec is not None else None
 
     now = backend.clock.now()
     with backend.engine.transaction():
@@ -483,14 +501,15 @@ def update_table(backend: Backend, region: str, request: dict[str, Any]) -> dict
         if billing_mode == "PAY_PER_REQUEST":
             description["ProvisionedThroughput"] = _throughput_description(None)
         elif throughput is not None:
-            previous = description["ProvisionedThroughput"]
-            updated = _throughput_description(throughput)
-            if (
-                updated["ReadCapacityUnits"] > previous["ReadCapacityUnits"]
-                or updated["WriteCapacityUnits"] > previous["WriteCapacityUnits"]
-            ):
-                updated["LastIncreaseDateTime"] = round(now, 3)
-            description["ProvisionedThroughput"] = updated
+            description["ProvisionedThroughput"] = _changed_throughput(
+                description["ProvisionedThroughput"], throughput, now
+            )
+        _apply_throughput_settings(description, request)
+        if sse_spec is not None:
+            if sse is None:
+                description.pop("SSEDescription", None)
+            else:
+                description["SSEDescription"] = sse
         if request.get("DeletionProtectionEnabled") is not None:
             description["DeletionProtectionEnabled"] = request["DeletionProtectionEnabled"]
         if request.get("TableClass"):
@@ -503,54 +522,100 @@ def update_table(backend: Backend, region: str, request: dict[str, Any]) -> dict
                         {"AttributeName": name, "AttributeType": attribute_type}
                     )
             gsis = [
-                g
+                _updated_gsi(g, plan.updated.get(g["IndexName"]), now)
                 for g in description.get("GlobalSecondaryIndexes", [])
-                if g["IndexName"] not in removed_gsis
+                if g["IndexName"] not in plan.removed
             ]
-            gsis.extend(new_gsis)
+            gsis.extend(plan.created)
             if gsis:
                 description["GlobalSecondaryIndexes"] = gsis
             else:
                 description.pop("GlobalSecondaryIndexes", None)
-            _rebuild_index_storage(backend, row, removed_gsis, [g["IndexName"] for g in new_gsis])
+            _rebuild_index_storage(
+                backend, row, plan.removed, [g["IndexName"] for g in plan.created]
+            )
         if stream_spec is not None:
             if stream_spec["StreamEnabled"]:
                 _enable_stream(backend, row, region, stream_spec["StreamViewType"])
             else:
                 _disable_stream(backend, row)
-        backend.engine.save_table(row)
+        backend.engine.catalog.save_table(row)
     return {"TableDescription": describe(backend, row, status="UPDATING")}
+
+
+def _apply_throughput_settings(description: dict[str, Any], request: dict[str, Any]) -> None:
+    """OnDemandThroughput and WarmThroughput of CreateTable / UpdateTable, as described."""
+    on_demand = request.get("OnDemandThroughput")
+    if on_demand is not None:
+        current = dict(description.get("OnDemandThroughput") or {})
+        current.update(on_demand)
+        description["OnDemandThroughput"] = current
+    warm = request.get("WarmThroughput")
+    if warm is not None:
+        current = dict(description.get("WarmThroughput") or {})
+        current.update(warm)
+        current["Status"] = "ACTIVE"
+        description["WarmThroughput"] = current
+
+
+def _sse_description(
+    backend: Backend, region: str, spec: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """The SSEDescription of an SSESpecification: None for the default encryption with an
+    AWS owned key (AWS then describes no SSE), else KMS with the given key or the
+    account's AWS managed key (`alias/aws/dynamodb`)."""
+    if spec is None or not spec.get("Enabled"):
+        if spec is not None and spec.get("KMSMasterKeyId") is not None:
+            raise ValidationException(
+                INVALID + "KMSMasterKeyId can only be specified when SSE is enabled"
+            )
+        return None
+    sse_type = spec.get("SSEType", "KMS")
+    key_id = spec.get("KMSMasterKeyId")
+    if key_id is not None and spec.get("SSEType") != "KMS":
+        raise ValidationException("SSEType KMS is required if KMSMasterKeyId is specified")
+    if sse_type != "KMS":
+        # The model's enum still lists AES256; DynamoDB encrypts with KMS only.
+        raise ValidationException(INVALID + "The only valid SSEType is KMS")
+    account = backend.config.account_id
+    if key_id is None:
+        managed = uuid.uuid5(uuid.NAMESPACE_URL, f"aws/dynamodb/{region}/{account}")
+        arn = f"arn:aws:kms:{region}:{account}:key/{managed}"
+    elif key_id.startswith("arn:"):
+        arn = key_id
+    elif key_id.startswith("alias/"):
+        arn = f"arn:aws:kms:{region}:{account}:{key_id}"
+    else:
+        arn = f"arn:aws:kms:{region}:{account}:key/{key_id}"
+    return {"Status": "ENABLED", "SSEType": "KMS", "KMSMasterKeyArn": arn}
 
 
 def _rebuild_index_storage(
     backend: Backend, row: TableRow, removed: set[str], created: list[str]
 ) -> None:
-    """Drop removed GSIs' entries and backfill new ones from the table's items.
-
-    The ids dict is replaced, not mutated: that is how the index cache notices.
-    """
+    """Drop removed GSIs' entries and backfill new ones from the table's items."""
     engine = backend.engine
-    ids = dict(row.description.get(INDEX_IDS) or {})
+    ids = dict(row.state.index_ids)
     for name in removed:
         index_id = ids.pop(name, None)
         if index_id is not None:
-            engine.drop_index(index_id)
+            engine.indexes.drop(index_id)
     for name in created:
-        ids[name] = engine.allocate_id("index")
-    row.description[INDEX_IDS] = ids
-    new_indexes = tuple(index for index in table_indexes(row) if index.name in created)
+        ids[name] = engine.catalog.allocate_id("index")
+    row.state = row.state.with_indexes(row.description, ids)
+    new_indexes = tuple(index for index in row.state.indexes if index.name in created)
     if not new_indexes:
         return
-    after: tuple[bytes, bytes] | None = None
-    while rows := engine.scan_items(row.table_id, after, 1000):
+    store = engine.indexes
+    cursor = engine.items.cursor(row.table_id)
+    while rows := cursor.fetch(1000):
         for hash_key, range_key, _size, blob in rows:
             update_index_entries(
-                backend, new_indexes, hash_key, range_key, None, orjson.loads(blob)
+                store.put, store.delete, new_indexes, hash_key, range_key, None, orjson.loads(blob)
             )
-        after = (rows[-1][0], rows[-1][1])
 
 
-def _check_stream_update(description: dict[str, Any], spec: dict[str, Any], name: str) -> None:
+def _check_stream_update(row: TableRow, spec: dict[str, Any]) -> None:
     enabled = spec.get("StreamEnabled")
     view_type = spec.get("StreamViewType")
     if enabled:
@@ -558,15 +623,23 @@ def _check_stream_update(description: dict[str, Any], spec: dict[str, Any], name
             raise ValidationException(
                 INVALID + "If stream is being enabled then UpdateViewType is required"
             )
-        if STREAM_ID in description:
-            raise ValidationException(f"Table already has an enabled stream: TableName: {name}")
+        if row.state.stream is not None:
+            raise ValidationException(f"Table already has an enabled stream: TableName: {row.name}")
     else:
         if view_type is not None:
             raise ValidationException(
                 INVALID + "If stream is being disabled, then UpdateViewType must not be specified"
             )
-        if STREAM_ID not in description:
-            raise ValidationException(f"Table has no stream to disable: TableName: {name}")
+        if row.state.stream is None:
+            raise ValidationException(f"Table has no stream to disable: TableName: {row.name}")
+
+
+@dataclasses.dataclass(slots=True)
+class _IndexPlan:
+    created: list[dict[str, Any]]
+    removed: set[str]
+    #: GSI name -> its Update action (throughput settings).
+    updated: dict[str, dict[str, Any]]
 
 
 def _plan_index_updates(
@@ -574,16 +647,14 @@ def _plan_index_updates(
     updates: list[dict[str, Any]],
     definitions: dict[str, str],
     billing_mode: str,
-    row: TableRow,
-) -> tuple[list[dict[str, Any]], set[str]]:
-    existing = {g["IndexName"] for g in description.get("GlobalSecondaryIndexes", [])}
-    existing |= {i["IndexName"] for i in description.get("LocalSecondaryIndexes", [])}
-    created: list[dict[str, Any]] = []
-    removed: set[str] = set()
+) -> _IndexPlan:
+    gsis = {g["IndexName"]: g for g in description.get("GlobalSecondaryIndexes", [])}
+    existing = set(gsis) | {i["IndexName"] for i in description.get("LocalSecondaryIndexes", [])}
+    plan = _IndexPlan([], set(), {})
     names = set(existing)
     for update in updates:
         if "Create" in update:
-            created.append(
+            plan.created.append(
                 _gsi_description(
                     update["Create"], definitions, billing_mode, description["TableArn"], names
                 )
@@ -592,12 +663,48 @@ def _plan_index_updates(
             name = update["Delete"]["IndexName"]
             if name not in existing:
                 raise ResourceNotFoundException()
-            removed.add(name)
+            plan.removed.add(name)
         elif "Update" in update:
-            name = update["Update"]["IndexName"]
-            if name not in existing:
+            action = update["Update"]
+            name = action["IndexName"]
+            if name not in gsis:
                 raise ResourceNotFoundException()
-    return created, removed
+            throughput = action.get("ProvisionedThroughput")
+            if throughput is not None and billing_mode == "PAY_PER_REQUEST":
+                raise ValidationException(
+                    INVALID + f"ProvisionedThroughput should not be specified for index: {name} "
+                    "when BillingMode is PAY_PER_REQUEST"
+                )
+            plan.updated[name] = action
+    return plan
+
+
+def _updated_gsi(
+    index: dict[str, Any], action: dict[str, Any] | None, now: float
+) -> dict[str, Any]:
+    """A GSI description after its Update action: the settings it names replaced."""
+    if action is None:
+        return index
+    index = dict(index)
+    throughput = action.get("ProvisionedThroughput")
+    if throughput is not None:
+        previous = index.get("ProvisionedThroughput") or _throughput_description(None)
+        index["ProvisionedThroughput"] = _changed_throughput(previous, throughput, now)
+    _apply_throughput_settings(index, action)
+    return index
+
+
+def _changed_throughput(
+    previous: dict[str, Any], throughput: dict[str, Any], now: float
+) -> dict[str, Any]:
+    """The described throughput after a change: an increase of either side is dated."""
+    updated = _throughput_description(throughput)
+    if (
+        updated["ReadCapacityUnits"] > previous["ReadCapacityUnits"]
+        or updated["WriteCapacityUnits"] > previous["WriteCapacityUnits"]
+    ):
+        updated["LastIncreaseDateTime"] = round(now, 3)
+    return updated
 
 
 # -- tags -----------------------------------------------------------------------------------
@@ -618,31 +725,33 @@ def _table_by_arn(backend: Backend, region: str, arn: str) -> TableRow:
 
 def tag_resource(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
     row = _table_by_arn(backend, region, request["ResourceArn"])
-    tags: dict[str, str] = row.description[TAGS]
     _check_tags(request["Tags"])
-    merged = dict(tags)
+    merged = dict(row.state.tags)
     merged.update({tag["Key"]: tag["Value"] for tag in request["Tags"]})
     if len(merged) > MAX_TAGS:
         raise ValidationException("The number of tags exceeds the limit of 50 tags per resource")
-    with backend.engine.transaction():
-        row.description[TAGS] = merged
-        backend.engine.save_table(row)
+    _save_tags(backend, row, merged)
     return {}
+
+
+def _save_tags(backend: Backend, row: TableRow, tags: dict[str, str]) -> None:
+    with backend.engine.transaction():
+        row.state = dataclasses.replace(row.state, tags=tags)
+        backend.engine.catalog.save_table(row)
 
 
 def untag_resource(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
     row = _table_by_arn(backend, region, request["ResourceArn"])
-    with backend.engine.transaction():
-        tags: dict[str, str] = row.description[TAGS]
-        for key in request["TagKeys"]:
-            tags.pop(key, None)
-        backend.engine.save_table(row)
+    tags = dict(row.state.tags)
+    for key in request["TagKeys"]:
+        tags.pop(key, None)
+    _save_tags(backend, row, tags)
     return {}
 
 
 def list_tags_of_resource(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
     row = _table_by_arn(backend, region, request["ResourceArn"])
-    tags = sorted(row.description[TAGS].items())
+    tags = sorted(row.state.tags.items())
     start = int(request["NextToken"]) if str(request.get("NextToken", "")).isdigit() else 0
     page = tags[start : start + 10]
     result: dict[str, Any] = {"Tags": [{"Key": k, "Value": v} for k, v in page]}

@@ -8,23 +8,14 @@ from typing import Any
 
 import orjson
 
-from emulator.api.backend import Backend
 from emulator.api.common import (
     consumed_capacity,
     find_table,
-    key_schema,
     read_units,
     write_units,
 )
 from emulator.api.expressions import RequestExpressions, prepare_expressions
 from emulator.api.items import check_condition
-from emulator.api.writes import (
-    check_index_keys,
-    check_item_size,
-    load_sized_item,
-    storage_key,
-    write_item,
-)
 from emulator.errors import (
     ConditionalCheckFailedException,
     IdempotentParameterMismatchException,
@@ -32,8 +23,10 @@ from emulator.errors import (
     ValidationException,
 )
 from emulator.model.expressions import apply_projection, apply_update
-from emulator.model.keys import key_of, validate_item_key, validate_key
-from emulator.model.values import Item, validate_item
+from emulator.model.indexes import check_index_keys
+from emulator.model.keys import key_of, storage_key, validate_item_key, validate_key
+from emulator.model.values import Item, check_item_size, validate_item
+from emulator.runtime.backend import Backend
 from emulator.storage.engine import TableRow
 
 IDEMPOTENCY_SECONDS = 600
@@ -64,7 +57,7 @@ def _plan_action(backend: Backend, region: str, entry: dict[str, Any]) -> _Actio
     kind = present[0]
     spec: dict[str, Any] = entry[kind]
     row = find_table(backend, region, spec["TableName"])
-    schema = key_schema(row)
+    schema = row.state.key_schema
     prepared = prepare_expressions(
         spec,
         condition="ConditionExpression",
@@ -88,7 +81,7 @@ def _plan_action(backend: Backend, region: str, entry: dict[str, Any]) -> _Actio
                 raise
             invalid = str(error.message)
         if invalid is None:
-            check_index_keys(row, item)
+            check_index_keys(row.state.indexes, item)
             size = check_item_size(item)
             key = key_of(schema, item)
         else:
@@ -151,7 +144,7 @@ def transact_write_items(backend: Backend, region: str, request: dict[str, Any])
                 failed = True
                 olds.append((None, 0))
                 continue
-            old_item, old_size = load_sized_item(backend, action.row, *action.storage)
+            old_item, old_size = backend.pipeline.load(action.row, *action.storage)
             olds.append((old_item, old_size))
             try:
                 check_condition(action.spec, action.prepared, old_item)
@@ -189,7 +182,7 @@ def _apply(
     old_size: int,
     units: dict[str, float],
 ) -> None:
-    schema = key_schema(action.row)
+    schema = action.row.state.key_schema
     new_item: Item | None
     if action.kind == "ConditionCheck":
         units[action.row.name] = units.get(action.row.name, 0.0) + 2 * write_units(old_size)
@@ -213,17 +206,15 @@ def _apply(
             size = check_item_size(
                 new_item, "Item size to update has exceeded the maximum allowed size"
             )
-            check_index_keys(action.row, new_item)
-    write_item(
-        backend,
+            check_index_keys(action.row.state.indexes, new_item)
+    backend.pipeline.write(
         action.row,
-        region,
         action.key,
         *action.storage,
         old_item,
+        old_size,
         new_item,
-        size=size if new_item is not None else None,
-        old_size=old_size,
+        size if new_item is not None else None,
     )
     units[action.row.name] = units.get(action.row.name, 0.0) + 2 * write_units(max(size, old_size))
 
@@ -239,7 +230,7 @@ def transact_get_items(backend: Backend, region: str, request: dict[str, Any]) -
                 "to satisfy constraint: Member must not be null"
             )
         row = find_table(backend, region, spec["TableName"])
-        schema = key_schema(row)
+        schema = row.state.key_schema
         prepared = prepare_expressions(spec, projection=True)
         key = validate_key(schema, spec["Key"])
         storage = storage_key(schema, key)
@@ -251,7 +242,7 @@ def transact_get_items(backend: Backend, region: str, request: dict[str, Any]) -
     responses: list[dict[str, Any]] = []
     units: dict[str, float] = {}
     for row, (hash_key, range_key), prepared in plans:
-        stored = backend.engine.get_item_and_size(row.table_id, hash_key, range_key)
+        stored = backend.engine.items.get(row.table_id, hash_key, range_key)
         if stored is None:
             responses.append({})
             units[row.name] = units.get(row.name, 0.0) + 2 * read_units(0, True)

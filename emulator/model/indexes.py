@@ -105,3 +105,9 @@ class IndexSchema:
         return attribute in self.key_names or (
             self.projection_type == "INCLUDE" and attribute in self.non_key_attributes
         )
+
+
+def check_index_keys(indexes: tuple[IndexSchema, ...], item: Item) -> None:
+    """Reject an item whose secondary-index key attributes have the wrong type."""
+    for index in indexes:
+        index.check_item(item)

@@ -302,6 +302,14 @@ def encode_key_av(av: AttributeValue) -> bytes:
     return encode_key_value(kind, value)
 
 
+def storage_key(schema: KeySchema, key: Item) -> tuple[bytes, bytes]:
+    """(hash_key, range_key) bytes for the storage engine; range_key is b'' without one."""
+    hash_key = encode_key_av(key[schema.hash_name])
+    if schema.range_name is None:
+        return hash_key, b""
+    return hash_key, encode_key_av(key[schema.range_name])
+
+
 def prefix_upper_bound(prefix: bytes) -> bytes | None:
     """Smallest byte string greater than every string that starts with ``prefix``.
 

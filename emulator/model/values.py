@@ -357,6 +357,19 @@ def item_size(item: Item) -> int:
 # --------------------------------------------------------------------------- equality
 
 
+MAX_ITEM_BYTES = 400 * 1024
+
+
+def check_item_size(
+    item: Item, message: str = "Item size has exceeded the maximum allowed size"
+) -> int:
+    """The item's size; a ValidationException past DynamoDB's 400 KB."""
+    size = item_size(item)
+    if size > MAX_ITEM_BYTES:
+        raise ValidationException(message)
+    return size
+
+
 def _single(av: AttributeValue) -> tuple[str, Any]:
     for kind, value in av.items():
         return kind, value

@@ -16,7 +16,7 @@ from typing import Any
 from emulator.clock import Clock
 from emulator.model.values import Item
 from emulator.storage.engine import Engine, ShardRow, StreamRow
-from emulator.streams.records import build_insert_record, build_record, event_name
+from emulator.streams.records import build_insert_record, build_record
 
 ENABLED = "ENABLED"
 DISABLED = "DISABLED"
@@ -47,10 +47,10 @@ class StreamManager:
     _last_label_ms: int = 0
 
     def load(self) -> None:
-        self._streams = {row.stream_id: row for row in self.engine.streams()}
+        self._streams = {row.stream_id: row for row in self.engine.catalog.streams()}
         self._open_shards = {stream_id: [] for stream_id in self._streams}
         self._shards_by_pk = {}
-        for shard in self.engine.shards():
+        for shard in self.engine.catalog.shards():
             self._shards_by_pk[shard.shard_pk] = shard
             if shard.ending_sequence is None:
                 self._open_shards.setdefault(shard.stream_id, []).append(shard)
@@ -75,7 +75,7 @@ class StreamManager:
             "TableName": table_name,
             "KeySchema": key_schema,
         }
-        row = self.engine.create_stream(region, table_name, arn, description)
+        row = self.engine.catalog.create_stream(region, table_name, arn, description)
         self._streams[row.stream_id] = row
         self._open_shards[row.stream_id] = [
             self._new_shard(row.stream_id, None, now) for _ in range(self.shards_per_stream)
@@ -86,8 +86,8 @@ class StreamManager:
         stamp = max(int(now * 1000), self._last_shard_stamp + 1)
         self._last_shard_stamp = stamp
         shard_id = f"shardId-{stamp:020d}-{os.urandom(4).hex()}"
-        shard = self.engine.create_shard(
-            stream_id, shard_id, parent, self.engine.next_sequence(), now
+        shard = self.engine.catalog.create_shard(
+            stream_id, shard_id, parent, self.engine.stream_log.next_sequence(), now
         )
         self._shards_by_pk[shard.shard_pk] = shard
         return shard
@@ -126,7 +126,7 @@ class StreamManager:
         self._close_open_shards(stream_id, now)
         row.description["StreamStatus"] = DISABLED
         row.description["DisabledAt"] = now
-        self.engine.save_stream(row)
+        self.engine.catalog.save_stream(row)
 
     def _close_open_shards(self, stream_id: int, now: float) -> list[ShardRow]:
         closed = self._open_shards.get(stream_id, [])
@@ -134,10 +134,10 @@ class StreamManager:
             # The last record the shard ever held: still stored, or the end of the
             # trimmed part (a shard trimmed empty keeps its range, so iterators at its
             # old numbers get TrimmedDataAccessException, not an out-of-range error).
-            last = self.engine.last_record_sequence(shard.shard_pk)
+            last = self.engine.stream_log.last_sequence(shard.shard_pk)
             if last is None:
                 last = shard.trimmed_sequence
-            self.engine.close_shard(shard, last or shard.starting_sequence, now)
+            self.engine.catalog.close_shard(shard, last or shard.starting_sequence, now)
         self._open_shards[stream_id] = []
         return closed
 
@@ -184,7 +184,8 @@ class StreamManager:
         cutoff = now - retention
         for shard in list(self._shards_by_pk.values()):
             if shard.closed is not None and shard.closed <= cutoff:
-                self.engine.delete_shard(shard.shard_pk)
+                self.engine.stream_log.drop_shard(shard.shard_pk)
+                self.engine.catalog.delete_shard(shard.shard_pk)
                 del self._shards_by_pk[shard.shard_pk]
         for row in list(self._streams.values()):
             disabled_at = row.description.get("DisabledAt")
@@ -192,7 +193,9 @@ class StreamManager:
                 self.forget(row.stream_id)
 
     def forget(self, stream_id: int) -> None:
-        self.engine.delete_stream(stream_id)
+        for shard_pk in self.engine.catalog.shard_pks(stream_id):
+            self.engine.stream_log.drop_shard(shard_pk)
+        self.engine.catalog.delete_stream(stream_id)
         self._streams.pop(stream_id, None)
         self._open_shards.pop(stream_id, None)
         for pk in [pk for pk, s in self._shards_by_pk.items() if s.stream_id == stream_id]:
@@ -222,61 +225,51 @@ class StreamManager:
     def insert_record(
         self,
         stream_id: int,
+        view_type: str,
         region: str,
         hash_key: bytes,
         keys: Item,
         size: int,
         blob: bytes,
-    ) -> tuple[int, int, float, bytes] | None:
+        created: float,
+    ) -> tuple[int, int, bytes] | None:
         """The INSERT record of a new item (`size`, `blob`: as stored), as (shard_pk,
-        sequence, created, record) for the engine to store in the same statement as the
-        item; None when the stream has no open shard."""
+        sequence, record) for the stream log to store in the same statement as the item;
+        None when the stream has no open shard."""
         shard = self._shard_for(stream_id, hash_key)
         if shard is None:
             return None
-        sequence = self.engine.next_sequence()
-        created = self.clock.now()
-        record = build_insert_record(
-            self._streams[stream_id].description["StreamViewType"],
-            region,
-            keys,
-            sequence,
-            created,
-            size,
-            blob,
-        )
-        return shard.shard_pk, sequence, created, record
+        sequence = self.engine.stream_log.next_sequence()
+        record = build_insert_record(view_type, region, keys, sequence, created, size, blob)
+        return shard.shard_pk, sequence, record
 
-    def record_change(
+    def append_record(
         self,
         stream_id: int,
+        view_type: str,
+        event: str,
         region: str,
         hash_key: bytes,
         keys: Item,
         old_item: Item | None,
         new_item: Item | None,
-        user_identity: dict[str, str] | None = None,
-        new_size: int | None = None,
-        old_size: int | None = None,
-        new_blob: bytes | None = None,
-    ) -> None:
-        """Append the record a write produces (none for a no-op), in the caller's
-        transaction. Runs on every write to a stream table: arguments go by position."""
-        event = (
-            "INSERT"
-            if old_item is None and new_item is not None
-            else event_name(old_item, new_item)
-        )
-        if event is None:
-            return
+        user_identity: dict[str, str] | None,
+        new_size: int | None,
+        old_size: int | None,
+        new_blob: bytes | None,
+        created: float,
+    ) -> bool:
+        """Append the record of one change in the caller's transaction; whether there was
+        an open shard to take it. Runs on every write to a stream table: arguments go by
+        position."""
         shard = self._shard_for(stream_id, hash_key)
         if shard is None:
-            return
-        sequence = self.engine.next_sequence()
-        created = self.clock.now()
+            return False
+        stream_log = self.engine.stream_log
+        sequence = stream_log.next_sequence()
         record = build_record(
             event,
-            self._streams[stream_id].description["StreamViewType"],
+            view_type,
             region,
             keys,
             old_item,
@@ -288,4 +281,5 @@ class StreamManager:
             old_size,
             new_blob,
         )
-        self.engine.append_record(shard.shard_pk, sequence, created, record)
+        stream_log.append(shard.shard_pk, sequence, created, record)
+        return True

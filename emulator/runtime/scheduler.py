@@ -8,7 +8,13 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from emulator.api.backend import Backend
+import orjson
+
+from emulator.changes.change import TTL
+from emulator.model.keys import key_of
+from emulator.runtime.backend import Backend
+from emulator.storage.engine import TableRow
+from emulator.streams.records import TTL_IDENTITY
 
 logger = logging.getLogger("emulator")
 
@@ -21,6 +27,8 @@ TRIM_BATCH = 250
 #: Expired items deleted per transaction by a TTL sweep: about 1 ms of CPU with stream
 #: records (scripts/bench_ttl.py; 200 took about 5 ms, which requests wait behind).
 TTL_BATCH = 50
+#: TTL values further in the past than this are never expired (AWS's rule).
+MAX_TTL_AGE_SECONDS = 5 * 365 * 24 * 3600.0
 
 
 async def yield_to_requests() -> None:
@@ -48,32 +56,62 @@ async def run_due_work(backend: Backend, *, sweep_ttl: bool = False) -> dict[str
         cutoff = now - config.stream_retention_seconds
         for shard in backend.streams.all_shards():
             while True:
-                oldest = engine.oldest_record_time(shard.shard_pk)
+                oldest = engine.stream_log.oldest_time(shard.shard_pk)
                 if oldest is None or oldest >= cutoff:
                     break
                 with engine.transaction():
-                    engine.trim_shard(shard, cutoff, TRIM_BATCH)
+                    last = engine.stream_log.trim_shard(shard, cutoff, TRIM_BATCH)
+                    if last is not None:
+                        engine.catalog.set_trimmed(shard, last)
                 await yield_to_requests()
         with engine.transaction():
             backend.streams.expire(now, config.stream_retention_seconds)
         deleted: dict[str, int] = {}
-        # Imported at the first sweep rather than at start-up (start-up time).
-        from emulator.api import ttl
-
         if sweep_ttl or now - backend.last_ttl_sweep >= config.ttl_sweep_seconds:
             backend.last_ttl_sweep = now
-            for row in ttl.ttl_tables(backend):
+            for row in [row for row in engine.catalog.all_tables() if row.state.ttl]:
                 count = 0
                 while True:
                     if backend.engine.get_table(row.region, row.name) is not row:
                         break  # the table was deleted while the sweep yielded
-                    batch = ttl.expire_batch(backend, row, now, TTL_BATCH)
+                    batch = expire_batch(backend, row, now, TTL_BATCH)
                     count += batch
                     if batch < TTL_BATCH:
                         break
                     await yield_to_requests()
                 deleted[row.name] = deleted.get(row.name, 0) + count
         return deleted
+
+
+def expire_batch(backend: Backend, row: TableRow, now: float, limit: int) -> int:
+    """Delete up to `limit` expired items of one table in one transaction; returns how many.
+
+    As on AWS: an item expires when its TTL attribute is a Number of epoch seconds at or
+    before now; values more than five years in the past never expire. Each deletion is a
+    change of origin TTL, marked with the DynamoDB service identity in its stream record.
+    """
+    ttl = row.state.ttl
+    if ttl is None or not ttl.expiring(now):
+        return 0
+    engine = backend.engine
+    pipeline = backend.pipeline
+    schema = row.state.key_schema
+    with engine.transaction():
+        expired = engine.items.expired(row.table_id, now - MAX_TTL_AGE_SECONDS, now, limit)
+        for hash_key, range_key, size, blob in expired:
+            item = orjson.loads(blob)
+            pipeline.write(
+                row,
+                key_of(schema, item),
+                hash_key,
+                range_key,
+                item,
+                size,
+                None,
+                origin=TTL,
+                user_identity=TTL_IDENTITY,
+            )
+    return len(expired)
 
 
 def tick_seconds(backend: Backend) -> float:

@@ -1,4 +1,6 @@
-"""The emulator's state behind every operation: config, clock, storage, streams."""
+"""The composition root: the emulator's state behind every operation (config, clock,
+storage, streams, the write pipeline and its sinks, the commit signals) and the
+background work that runs beside the requests."""
 
 from __future__ import annotations
 
@@ -9,11 +11,15 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+from emulator.changes.pipeline import WritePipeline
+from emulator.changes.sinks import index_sink_factory, stream_sink_factory
 from emulator.clock import Clock
 from emulator.config import Config
+from emulator.model.table_state import TableStateCodec
 from emulator.storage.engine import Engine
 from emulator.streams.iterators import IteratorCodec
 from emulator.streams.shards import StreamManager
+from emulator.streams.signals import CommitSignals
 
 
 @dataclass
@@ -23,6 +29,8 @@ class Backend:
     engine: Engine
     streams: StreamManager
     iterators: IteratorCodec
+    pipeline: WritePipeline
+    signals: CommitSignals
     #: TransactWriteItems ClientRequestToken -> (time, request digest, response).
     idempotency: dict[str, tuple[float, str, dict[str, Any]]] = field(default_factory=dict)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -33,7 +41,7 @@ class Backend:
     @classmethod
     def create(cls, config: Config, clock: Clock | None = None) -> Backend:
         clock = clock or Clock()
-        engine = Engine.open(config.data_dir)
+        engine = Engine.open(config.data_dir, TableStateCodec())
         secret = engine.get_meta("iterator_secret")
         if secret is None:
             secret = os.urandom(32)
@@ -43,7 +51,13 @@ class Backend:
         )
         streams.load()
         engine.on_metadata_rollback(streams.load)
-        return cls(config, clock, engine, streams, IteratorCodec(secret))
+        signals = CommitSignals()
+        pipeline = WritePipeline(
+            engine,
+            clock,
+            [index_sink_factory(engine), stream_sink_factory(engine, streams, signals)],
+        )
+        return cls(config, clock, engine, streams, IteratorCodec(secret), pipeline, signals)
 
     def start_background(self, work: Coroutine[Any, Any, None]) -> None:
         """Run `work` as a task on the event loop until `stop()`."""
@@ -62,6 +76,7 @@ class Backend:
         self.idempotency.clear()
         self.engine.reset()
         self.streams.reset()
+        self.signals.notify_all()
 
     def rollover(self, stream_arn: str | None, split: bool) -> tuple[list[str], list[str]]:
         """Close the open shards of one enabled stream (or of all) and open children."""

@@ -1,0 +1,167 @@
+"""What the emulator knows of a table beyond its AWS description: parsed key schema and
+indexes, where its index entries and stream live, TTL, tags, and room for the Kinesis
+destinations and replicas of later features.
+
+Stored beside the description (storage keeps the document, `TableStateCodec` turns it
+into a `TableState` and back); the description itself holds only AWS wire fields. A
+state is immutable: a change makes a new one (`dataclasses.replace`, `with_indexes`),
+which is also how the write pipeline notices that a table's sinks must be rebuilt.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from emulator.model.indexes import IndexSchema
+from emulator.model.keys import KeySchema
+
+#: ENABLING / DISABLING last this long before the TTL status settles.
+TTL_TRANSITION_SECONDS = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class StreamState:
+    """The table's enabled stream (a disabled one is no longer the table's)."""
+
+    stream_id: int
+    view_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class TtlState:
+    attribute: str
+    enabled: bool
+    changed_at: float
+
+    def status(self, now: float) -> tuple[str, str | None]:
+        """(TimeToLiveStatus, AttributeName or None)."""
+        settled = now - self.changed_at >= TTL_TRANSITION_SECONDS
+        if self.enabled:
+            return ("ENABLED" if settled else "ENABLING"), self.attribute
+        return ("DISABLED", None) if settled else ("DISABLING", self.attribute)
+
+    def expiring(self, now: float) -> bool:
+        """Whether expired items are deleted now (only once ENABLED, as on AWS)."""
+        return self.enabled and now - self.changed_at >= TTL_TRANSITION_SECONDS
+
+
+@dataclass(frozen=True, slots=True)
+class TableState:
+    key_schema: KeySchema
+    #: LSIs first, then GSIs, each with the id of its entries' storage.
+    indexes: tuple[IndexSchema, ...] = ()
+    index_ids: dict[str, int] = field(default_factory=dict)
+    stream: StreamState | None = None
+    ttl: TtlState | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    #: Kinesis Data Streams destinations (the Kinesis destination feature's documents).
+    kinesis_destinations: tuple[dict[str, Any], ...] = ()
+    #: Global-table replicas (the global-tables feature's documents).
+    replicas: tuple[dict[str, Any], ...] = ()
+
+    @classmethod
+    def from_document(cls, description: dict[str, Any], document: dict[str, Any]) -> TableState:
+        key_schema = KeySchema.from_definitions(
+            description["KeySchema"], description["AttributeDefinitions"]
+        )
+        stream = document.get("stream")
+        ttl = document.get("ttl")
+        index_ids = dict(document.get("index_ids") or {})
+        return cls(
+            key_schema=key_schema,
+            indexes=_indexes(description, index_ids, key_schema),
+            index_ids=index_ids,
+            stream=None if stream is None else StreamState(stream["id"], stream["view_type"]),
+            ttl=None
+            if ttl is None
+            else TtlState(ttl["attribute"], bool(ttl["enabled"]), float(ttl["changed_at"])),
+            tags=dict(document.get("tags") or {}),
+            kinesis_destinations=tuple(document.get("kinesis") or ()),
+            replicas=tuple(document.get("replicas") or ()),
+        )
+
+    def to_document(self) -> dict[str, Any]:
+        document: dict[str, Any] = {"index_ids": self.index_ids, "tags": self.tags}
+        if self.stream is not None:
+            document["stream"] = {"id": self.stream.stream_id, "view_type": self.stream.view_type}
+        if self.ttl is not None:
+            document["ttl"] = {
+                "attribute": self.ttl.attribute,
+                "enabled": self.ttl.enabled,
+                "changed_at": self.ttl.changed_at,
+            }
+        if self.kinesis_destinations:
+            document["kinesis"] = list(self.kinesis_destinations)
+        if self.replicas:
+            document["replicas"] = list(self.replicas)
+        return document
+
+    def with_indexes(self, description: dict[str, Any], index_ids: dict[str, int]) -> TableState:
+        """The state after the description's index set changed (UpdateTable)."""
+        return dataclasses.replace(
+            self,
+            indexes=_indexes(description, index_ids, self.key_schema),
+            index_ids=dict(index_ids),
+        )
+
+    def find_index(self, name: str) -> IndexSchema | None:
+        for index in self.indexes:
+            if index.name == name:
+                return index
+        return None
+
+    def ttl_attribute(self) -> str | None:
+        """The attribute whose Number gives an item's TTL instant, while TTL is on."""
+        ttl = self.ttl
+        return ttl.attribute if ttl is not None and ttl.enabled else None
+
+
+def _indexes(
+    description: dict[str, Any], index_ids: dict[str, int], table_key: KeySchema
+) -> tuple[IndexSchema, ...]:
+    definitions = description["AttributeDefinitions"]
+    return tuple(
+        IndexSchema.from_description(
+            index, index_ids[index["IndexName"]], is_global, definitions, table_key
+        )
+        for member, is_global in (
+            ("LocalSecondaryIndexes", False),
+            ("GlobalSecondaryIndexes", True),
+        )
+        for index in description.get(member, [])
+        if index["IndexName"] in index_ids
+    )
+
+
+class TableStateCodec:
+    """The storage codec for `TableState` (see storage/catalog.py `StateCodec`)."""
+
+    def decode(self, description: dict[str, Any], document: dict[str, Any]) -> TableState:
+        return TableState.from_document(description, document)
+
+    def encode(self, state: TableState) -> dict[str, Any]:
+        return state.to_document()
+
+    def migrate(self, description: dict[str, Any]) -> dict[str, Any]:
+        """Tables stored before states existed kept their internals in the description
+        under `_` keys: move them out."""
+        document: dict[str, Any] = {
+            "index_ids": description.pop("_index_ids", None) or {},
+            "tags": description.pop("_tags", None) or {},
+        }
+        stream_id = description.pop("_stream_id", None)
+        if stream_id is not None:
+            view_type = description["StreamSpecification"]["StreamViewType"]
+            document["stream"] = {"id": stream_id, "view_type": view_type}
+        ttl = description.pop("_ttl", None)
+        if ttl is not None:
+            document["ttl"] = {
+                "attribute": ttl["AttributeName"],
+                "enabled": ttl["Enabled"],
+                "changed_at": ttl["ChangedAt"],
+            }
+        for key in [key for key in description if key.startswith("_")]:
+            del description[key]
+        return document
