@@ -6,9 +6,10 @@ Sort-key ranges are therefore plain index range scans over the primary key.
 
 Its jobs are split by what they store — `catalog` (tables, streams, shards, meta),
 `items` (items and the hot-item cache), `indexes` (secondary-index entries),
-`stream_log` (stream records and sequence numbers), `checkpoints` (consumers' positions)
-— and every store shares this connection and its transaction, so an item change and
-everything it implies commit together. Other packages add stores of their own the same
+`stream_log` (stream records and sequence numbers), `checkpoints` (consumers' positions),
+`documents` (resources that are not tables: functions, mappings, Kinesis streams) — and
+every store shares this connection and its transaction, so an item change and everything
+it implies commit together. Other packages add stores of their own the same
 way (a class built with the Engine, creating its tables on construction).
 """
 
@@ -28,6 +29,7 @@ from emulator.storage.catalog import (
     TableRow,
 )
 from emulator.storage.checkpoints import CheckpointStore
+from emulator.storage.documents import DocumentStore
 from emulator.storage.indexes import IndexStore
 from emulator.storage.items import ItemStore
 from emulator.storage.stream_log import SEQUENCE_BITS, StreamLog
@@ -71,6 +73,7 @@ class Engine:
         "catalog",
         "checkpoints",
         "connection",
+        "documents",
         "indexes",
         "items",
         "path",
@@ -96,6 +99,7 @@ class Engine:
         self.indexes = IndexStore(self)
         self.stream_log = StreamLog(self)
         self.checkpoints = CheckpointStore(self)
+        self.documents = DocumentStore(self)
         self.catalog.load()
 
     @classmethod
@@ -185,6 +189,7 @@ class Engine:
             for store in (self.catalog, self.items, self.indexes, self.stream_log):
                 store.clear()
             self.checkpoints.clear()
+            self.documents.clear()
         self.catalog.tables.clear()
         self.items.forget_all()
 

@@ -1,0 +1,99 @@
+"""An event source mapping as the poller runs it: the typed view of the AWS description
+the Lambda API stores (`documents` kind `MAPPING_KIND`, region, UUID).
+
+The Lambda API owns the description (every wire field, defaults, validation) and the
+state the client sees; the poller reads the knobs from here and moves `State` through
+its transitions (Creating → Enabled, Disabling → Disabled, Updating → back, Deleting →
+gone) and keeps `LastProcessingResult` current.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+#: The `documents` kind of event source mappings (name: the UUID).
+MAPPING_KIND = "lambda:event-source-mapping"
+#: The `documents` kind of Lambda functions (name: the function name).
+FUNCTION_KIND = "lambda:function"
+#: The commit-signal topic the Lambda API notifies after it stores a mapping change.
+MAPPINGS_TOPIC = ("lambda", "event-source-mappings")
+
+#: Settled states: the poller runs a mapping in ENABLED and leaves it alone in DISABLED.
+ENABLED = "Enabled"
+DISABLED = "Disabled"
+CREATING = "Creating"
+ENABLING = "Enabling"
+DISABLING = "Disabling"
+UPDATING = "Updating"
+DELETING = "Deleting"
+
+REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
+
+
+def checkpoint_consumer(uuid: str) -> str:
+    """The `CheckpointedReader` consumer name of a mapping."""
+    return f"esm:{uuid}"
+
+
+@dataclass(frozen=True, slots=True)
+class EventSourceMapping:
+    uuid: str
+    region: str
+    arn: str
+    function_arn: str
+    event_source_arn: str
+    state: str
+    starting_position: str
+    batch_size: int
+    maximum_batching_window_seconds: int
+    parallelization_factor: int
+    bisect_batch_on_function_error: bool
+    maximum_retry_attempts: int
+    maximum_record_age_seconds: int
+    tumbling_window_seconds: int
+    report_batch_item_failures: bool
+    #: The FilterCriteria patterns, parsed (OR-ed; empty: every record matches).
+    filter_patterns: tuple[Any, ...]
+    #: `DestinationConfig.OnFailure.Destination`, if any.
+    on_failure_destination: str | None
+    last_modified: float
+
+    @property
+    def function_name(self) -> str:
+        """The plain function name (the ARN's last part, without a qualifier)."""
+        return self.function_arn.split(":")[6]
+
+    @classmethod
+    def from_description(cls, region: str, description: dict[str, Any]) -> EventSourceMapping:
+        filters = (description.get("FilterCriteria") or {}).get("Filters") or []
+        on_failure = (description.get("DestinationConfig") or {}).get("OnFailure") or {}
+        return cls(
+            uuid=description["UUID"],
+            region=region,
+            arn=description["EventSourceMappingArn"],
+            function_arn=description["FunctionArn"],
+            event_source_arn=description["EventSourceArn"],
+            state=description["State"],
+            starting_position=description.get("StartingPosition", "TRIM_HORIZON"),
+            batch_size=int(description.get("BatchSize", 100)),
+            maximum_batching_window_seconds=int(
+                description.get("MaximumBatchingWindowInSeconds", 0)
+            ),
+            parallelization_factor=int(description.get("ParallelizationFactor", 1)),
+            bisect_batch_on_function_error=bool(
+                description.get("BisectBatchOnFunctionError", False)
+            ),
+            maximum_retry_attempts=int(description.get("MaximumRetryAttempts", -1)),
+            maximum_record_age_seconds=int(description.get("MaximumRecordAgeInSeconds", -1)),
+            tumbling_window_seconds=int(description.get("TumblingWindowInSeconds", 0)),
+            report_batch_item_failures=REPORT_BATCH_ITEM_FAILURES
+            in (description.get("FunctionResponseTypes") or []),
+            filter_patterns=tuple(
+                orjson.loads(f["Pattern"]) for f in filters if f.get("Pattern") is not None
+            ),
+            on_failure_destination=on_failure.get("Destination"),
+            last_modified=float(description.get("LastModified", 0.0)),
+        )
