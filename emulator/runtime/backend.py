@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +37,10 @@ class Backend:
     #: Background work never runs twice at once (the tick and an admin clock move).
     maintenance_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     last_ttl_sweep: float = 0.0
+    #: What `POST /_emulator/triggers/settle` waits for: each feature with background
+    #: delivery (trigger pollers, Kinesis forwarders, replicators) adds a check that is
+    #: True once it has nothing pending and nothing in flight.
+    settle_checks: list[Callable[[], bool]] = field(default_factory=list)
 
     @classmethod
     def create(cls, config: Config, clock: Clock | None = None) -> Backend:
