@@ -22,6 +22,7 @@ class Config:
     stream_retention_seconds: float = 86400.0
     iterator_ttl_seconds: float = 900.0
     ttl_sweep_seconds: float = 60.0
+    destination_endpoint: str | None = None
 
 
 _HELP = {
@@ -37,6 +38,9 @@ _HELP = {
     "stream_retention_seconds": "trim stream records older than this",
     "iterator_ttl_seconds": "shard iterators expire this long after they were issued",
     "ttl_sweep_seconds": "how often expired TTL items are deleted",
+    "destination_endpoint": "where triggers send failure documents to their SQS queue, SNS "
+    "topic or S3 bucket (an endpoint serving those APIs, e.g. moto's server); without it "
+    "they are only kept for GET /_emulator/triggers/UUID/failures",
 }
 
 
@@ -52,6 +56,7 @@ _METAVAR = {
     "stream_retention_seconds": "SECONDS",
     "iterator_ttl_seconds": "SECONDS",
     "ttl_sweep_seconds": "SECONDS",
+    "destination_endpoint": "URL",
 }
 
 

@@ -20,6 +20,10 @@ from emulator.storage.engine import Engine
 from emulator.streams.iterators import IteratorCodec
 from emulator.streams.shards import StreamManager
 from emulator.streams.signals import CommitSignals
+from emulator.triggers.destinations import FailureDestinations
+from emulator.triggers.mapping import EventSourceMapping
+from emulator.triggers.supervisor import TriggerSupervisor
+from emulator.triggers.targets import Target
 
 
 @dataclass
@@ -31,6 +35,7 @@ class Backend:
     iterators: IteratorCodec
     pipeline: WritePipeline
     signals: CommitSignals
+    triggers: TriggerSupervisor
     #: TransactWriteItems ClientRequestToken -> (time, request digest, response).
     idempotency: dict[str, tuple[float, str, dict[str, Any]]] = field(default_factory=dict)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -61,7 +66,19 @@ class Backend:
             clock,
             [index_sink_factory(engine), stream_sink_factory(engine, streams, signals)],
         )
-        return cls(config, clock, engine, streams, IteratorCodec(secret), pipeline, signals)
+        destinations = FailureDestinations(config.destination_endpoint, config.region)
+        triggers = TriggerSupervisor(
+            engine,
+            streams,
+            clock,
+            signals,
+            _no_target,
+            destinations,
+            config.stream_retention_seconds,
+        )
+        return cls(
+            config, clock, engine, streams, IteratorCodec(secret), pipeline, signals, triggers
+        )
 
     def start_background(self, work: Coroutine[Any, Any, None]) -> None:
         """Run `work` as a task on the event loop until `stop()`."""
@@ -77,6 +94,7 @@ class Backend:
         self.engine.close()
 
     def reset(self) -> None:
+        self.triggers.reset()
         self.idempotency.clear()
         self.engine.reset()
         self.streams.reset()
@@ -119,3 +137,8 @@ class Backend:
             self.clock.advance(0)
         else:
             raise ValueError('expected "advance", "set" or "mode"')
+        self.signals.notify_all()  # whatever waits for the clock looks again
+
+
+def _no_target(mapping: EventSourceMapping) -> Target | None:
+    return None
