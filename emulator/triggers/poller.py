@@ -145,7 +145,11 @@ class Lane:
         self.waiting_for_clock = False
 
     def busy(self) -> bool:
-        return self.in_flight or bool(self.queue) or self.window is not None
+        return self.active() or self.window is not None
+
+    def active(self) -> bool:
+        """A batch in flight or records queued (an open tumbling window aside)."""
+        return self.in_flight or bool(self.queue)
 
 
 class ShardWorker:
@@ -251,7 +255,9 @@ class ShardWorker:
     def _shard_done(self) -> bool:
         self._refresh_shard()
         shard = self.shard
-        if shard.ending_sequence is None or self.in_flight():
+        if shard.ending_sequence is None or self._order:
+            return False
+        if any(lane.active() for lane in self.lanes):
             return False
         return not self.context.engine.stream_log.has_records_from(
             shard.shard_pk, self.read_after + 1
