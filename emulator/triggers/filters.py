@@ -229,6 +229,8 @@ class _FieldMatcher:
     leaf_tests: tuple[_Predicate, ...] = ()
     exists: bool = False
     absent: bool = False
+    #: The field's path from the record's root (arrays crushed out), for `exists: false`.
+    path: tuple[str, ...] = ()
 
     def match_leaf(self, value: _Leaf) -> bool:
         if self.exists:
@@ -250,18 +252,20 @@ class _FieldMatcher:
                     return True
         return any(test(value) for test in self.leaf_tests)
 
-    def match(self, value: Any) -> bool:
+    def match(self, value: Any, root: dict[str, Any]) -> bool:
         kind = type(value)
-        if kind is dict or value is _MISSING:
-            return self.absent
         if kind is list:
             found = False
             for leaf in _leaves(value):
-                found = True
                 if self.match_leaf(leaf):
                     return True
-            return self.absent and not found
-        return self.match_leaf(value)
+                found = True
+            if found:
+                return False  # a leaf is here, so the field exists
+        elif kind is not dict and value is not _MISSING:
+            return self.match_leaf(value)
+        # No leaf here; `exists: false` also needs none in any other array element.
+        return self.absent and not _has_leaf(root, self.path)
 
 
 class _Missing:
@@ -284,6 +288,20 @@ def _leaves(values: list[Any]) -> Iterator[_Leaf]:
             yield value
 
 
+def _has_leaf(value: Any, path: tuple[str, ...], depth: int = 0) -> bool:
+    """Whether the record has a leaf at `path` anywhere, looking into every array element
+    (event-ruler checks absence against the whole flattened event)."""
+    kind = type(value)
+    if kind is list:
+        return any(_has_leaf(element, path, depth) for element in value)
+    if depth == len(path):
+        return kind is not dict
+    if kind is not dict:
+        return False
+    sub = value.get(path[depth], _MISSING)
+    return sub is not _MISSING and _has_leaf(sub, path, depth + 1)
+
+
 def _elements(values: list[Any]) -> Iterator[Any]:
     for value in values:
         if type(value) is list:
@@ -295,8 +313,9 @@ def _elements(values: list[Any]) -> Iterator[Any]:
 class _FieldBuilder:
     """Collects one field's value list while it is being validated."""
 
-    def __init__(self, extended: bool) -> None:
+    def __init__(self, extended: bool, path: tuple[str, ...]) -> None:
         self.extended = extended
+        self.path = path
         self.strings: set[str] = set()
         self.numbers: set[str] = set()
         self.literals: list[bool | None] = []
@@ -316,6 +335,7 @@ class _FieldBuilder:
             leaf_tests=tuple(self.leaf_tests),
             exists=self.exists,
             absent=self.absent,
+            path=self.path,
         )
 
     def add(self, value: Any) -> None:
@@ -549,29 +569,37 @@ class _Node:
 
     fields: tuple[tuple[str, _FieldMatcher | _Node], ...]
     or_groups: tuple[tuple[_Node, ...], ...]
-    #: Whether the pattern matches where the record has nothing (absent, scalar, or map
-    #: without the fields): only `exists: false` fields can. Precomputed for the walk.
-    matches_nothing: bool
+    #: Whether the pattern can match where the record has nothing (absent, a scalar, a map
+    #: without the fields): only if every field can be satisfied by `exists: false`.
+    may_match_nothing: bool
 
-    def match(self, value: Any) -> bool:
+    def match(self, value: Any, root: dict[str, Any]) -> bool:
         kind = type(value)
         if kind is dict:
             for key, sub in self.fields:
-                if not sub.match(value.get(key, _MISSING)):
+                if not sub.match(value.get(key, _MISSING), root):
                     return False
-            return all(any(branch.match(value) for branch in group) for group in self.or_groups)
+            return all(
+                any(branch.match(value, root) for branch in group) for group in self.or_groups
+            )
         if kind is list:
-            # One element must satisfy the whole object on its own.
+            # One element must satisfy the whole object on its own (array consistency).
             found = False
             for element in _elements(value):
                 found = True
-                if self.match(element):
+                if self.match(element, root):
                     return True
-            return not found and self.matches_nothing
-        return self.matches_nothing
+            if found:
+                return False
+        return self.may_match_nothing and self.match(_EMPTY, root)
 
 
-def _compile_object(pairs: Any, extended: bool, inside_or: bool) -> _Node:
+_EMPTY: Final[dict[str, Any]] = {}
+
+
+def _compile_object(
+    pairs: Any, extended: bool, path: tuple[str, ...], inside_or: bool = False
+) -> _Node:
     if not isinstance(pairs, _Pairs):
         raise FilterPatternError("filter is not an object")
     if not pairs:
@@ -580,37 +608,37 @@ def _compile_object(pairs: Any, extended: bool, inside_or: bool) -> _Node:
     or_groups: list[tuple[_Node, ...]] = []
     for key, value in _last_wins(pairs).items():
         if key == "$or":
-            or_groups.append(_compile_or(value, extended))
+            or_groups.append(_compile_or(value, extended, path))
             continue
         if inside_or and key in _RESERVED_IN_OR:
             raise FilterPatternError(f"{key} is a reserved field name inside $or")
         if isinstance(value, _Pairs):
-            fields[key] = _compile_object(value, extended, inside_or)
+            fields[key] = _compile_object(value, extended, (*path, key), inside_or)
         elif isinstance(value, list):
-            fields[key] = _compile_values(value, extended)
+            fields[key] = _compile_values(value, extended, (*path, key))
         else:
             raise FilterPatternError(f'"{key}" must be an object or an array')
-    empty_match = all(
-        sub.absent if isinstance(sub, _FieldMatcher) else sub.matches_nothing
+    may_match_nothing = all(
+        sub.absent if isinstance(sub, _FieldMatcher) else sub.may_match_nothing
         for sub in fields.values()
-    ) and all(any(branch.matches_nothing for branch in group) for group in or_groups)
-    return _Node(tuple(fields.items()), tuple(or_groups), empty_match)
+    ) and all(any(branch.may_match_nothing for branch in group) for group in or_groups)
+    return _Node(tuple(fields.items()), tuple(or_groups), may_match_nothing)
 
 
-def _compile_or(value: Any, extended: bool) -> tuple[_Node, ...]:
+def _compile_or(value: Any, extended: bool, path: tuple[str, ...]) -> tuple[_Node, ...]:
     if not isinstance(value, list):
         raise FilterPatternError("$or must be followed by an array")
     if len(value) < 2:
         raise FilterPatternError("$or needs at least 2 objects")
     if not all(isinstance(branch, _Pairs) for branch in value):
         raise FilterPatternError("only objects are allowed in a $or array")
-    return tuple(_compile_object(branch, extended, inside_or=True) for branch in value)
+    return tuple(_compile_object(branch, extended, path, inside_or=True) for branch in value)
 
 
-def _compile_values(values: list[Any], extended: bool) -> _FieldMatcher:
+def _compile_values(values: list[Any], extended: bool, path: tuple[str, ...]) -> _FieldMatcher:
     if not values:
         raise FilterPatternError("empty arrays are not allowed")
-    builder = _FieldBuilder(extended)
+    builder = _FieldBuilder(extended, path)
     for value in values:
         builder.add(value)
     return builder.build()
@@ -629,7 +657,8 @@ class Pattern:
     def matches(self, record: Mapping[str, Any]) -> bool:
         """Whether the Lambda event record (eventName, ..., dynamodb, eventSourceARN)
         matches."""
-        return self._root.match(record if type(record) is dict else dict(record))
+        root = record if type(record) is dict else dict(record)
+        return self._root.match(root, root)
 
 
 def compile_pattern(text: str, *, extended: bool = True) -> Pattern:
@@ -638,7 +667,7 @@ def compile_pattern(text: str, *, extended: bool = True) -> Pattern:
     wildcard), as EventBridge Pipes does."""
     if not isinstance(text, str):
         raise FilterPatternError("a pattern is a string")
-    return Pattern(text, _compile_object(_load(text), extended, inside_or=False))
+    return Pattern(text, _compile_object(_load(text), extended, ()))
 
 
 def compile_criteria(
