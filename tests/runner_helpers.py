@@ -21,7 +21,7 @@ T = TypeVar("T")
 ACCOUNT = "000000000000"
 
 #: A Python handler module: `handler(event, context)` does what `event["action"]` says.
-PYTHON_APP = r'''
+PYTHON_APP = r"""
 import decimal
 import json
 import logging
@@ -128,7 +128,7 @@ def handler(event, context):
         client.put_item(TableName=event["table"], Item={"pk": {"S": event["key"]}})
         return client.get_item(TableName=event["table"], Key={"pk": {"S": event["key"]}})["Item"]
     return {"unknown action": action}
-'''
+"""
 
 
 def write_app(folder: Path, source: str = PYTHON_APP, name: str = "app.py") -> Path:

@@ -84,7 +84,11 @@ def test_code_from_a_zip_file_with_a_package(tmp_path: Path) -> None:
 
 
 def test_the_context_object(app: Path) -> None:
-    custom = {"custom": {"tenant": "t-1"}, "env": {"locale": "fr"}, "client": {"installation_id": "i-9"}}
+    custom = {
+        "custom": {"tenant": "t-1"},
+        "env": {"locale": "fr"},
+        "client": {"installation_id": "i-9"},
+    }
     header = base64.b64encode(json.dumps(custom).encode()).decode()
 
     async def scenario(registry: TargetRegistry) -> Any:
@@ -108,7 +112,11 @@ def test_the_context_object(app: Path) -> None:
     assert context["identity"] == [None, None]
     assert context["client_context"] is None
     client = payload(with_client)["client_context"]
-    assert client == {"custom": {"tenant": "t-1"}, "env": {"locale": "fr"}, "installation_id": "i-9"}
+    assert client == {
+        "custom": {"tenant": "t-1"},
+        "env": {"locale": "fr"},
+        "installation_id": "i-9",
+    }
 
 
 def test_environment_variables_the_functions_and_lambdas_own(app: Path) -> None:
@@ -140,8 +148,9 @@ def test_environment_variables_the_functions_and_lambdas_own(app: Path) -> None:
     assert os.path.isdir(env["LAMBDA_RUNTIME_DIR"])
     assert env["TZ"] == ":UTC"
     assert env["AWS_ACCESS_KEY_ID"] and env["AWS_SECRET_ACCESS_KEY"]
-    assert re.fullmatch(r"Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0",
-                        env["_X_AMZN_TRACE_ID"])
+    assert re.fullmatch(
+        r"Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0", env["_X_AMZN_TRACE_ID"]
+    )
     assert payload(second)["env"]["_X_AMZN_TRACE_ID"] != env["_X_AMZN_TRACE_ID"]
 
 
@@ -217,7 +226,9 @@ def test_a_timeout_kills_the_worker_and_its_children_and_is_a_function_error(
         "errorType": "Sandbox.Timedout",
     }
     assert "about to hang" in hung.logs
-    assert re.search(r"Z req-t Task timed out after 1.00 seconds\nEND RequestId: req-t\n", hung.logs)
+    assert re.search(
+        r"Z req-t Task timed out after 1.00 seconds\nEND RequestId: req-t\n", hung.logs
+    )
     assert "Status: timeout" in hung.logs
     assert hung.duration_ms >= 1000
     worker_pid, child_pid = json.loads(pid_file.read_text())
@@ -287,18 +298,42 @@ def test_a_worker_that_dies_is_a_runtime_exit_error(
 @pytest.mark.parametrize(
     ("files", "handler", "error_type", "message"),
     [
-        ({}, "lambda_function.lambda_handler", "Runtime.ImportModuleError",
-         "Unable to import module 'lambda_function': No module named 'lambda_function'"),
-        ({"app.py": "import not_installed_anywhere\n"}, "app.handler", "Runtime.ImportModuleError",
-         "Unable to import module 'app': No module named 'not_installed_anywhere'"),
-        ({"app.py": "def other(e, c):\n    pass\n"}, "app.handler", "Runtime.HandlerNotFound",
-         "Handler 'handler' missing on module 'app'"),
-        ({"app.py": "def handler(e, c):\n    return (\n"}, "app.handler",
-         "Runtime.UserCodeSyntaxError", "Syntax error in module 'app': "),
-        ({"app.py": ""}, "nodot", "Runtime.MalformedHandlerName",
-         "Bad handler 'nodot': not enough values to unpack (expected 2, got 1)"),
-        ({"app.py": ""}, "sys.handler", "Runtime.BuiltInModuleConflict",
-         "Cannot use built-in module sys as a handler module"),
+        (
+            {},
+            "lambda_function.lambda_handler",
+            "Runtime.ImportModuleError",
+            "Unable to import module 'lambda_function': No module named 'lambda_function'",
+        ),
+        (
+            {"app.py": "import not_installed_anywhere\n"},
+            "app.handler",
+            "Runtime.ImportModuleError",
+            "Unable to import module 'app': No module named 'not_installed_anywhere'",
+        ),
+        (
+            {"app.py": "def other(e, c):\n    pass\n"},
+            "app.handler",
+            "Runtime.HandlerNotFound",
+            "Handler 'handler' missing on module 'app'",
+        ),
+        (
+            {"app.py": "def handler(e, c):\n    return (\n"},
+            "app.handler",
+            "Runtime.UserCodeSyntaxError",
+            "Syntax error in module 'app': ",
+        ),
+        (
+            {"app.py": ""},
+            "nodot",
+            "Runtime.MalformedHandlerName",
+            "Bad handler 'nodot': not enough values to unpack (expected 2, got 1)",
+        ),
+        (
+            {"app.py": ""},
+            "sys.handler",
+            "Runtime.BuiltInModuleConflict",
+            "Cannot use built-in module sys as a handler module",
+        ),
     ],
 )
 def test_import_errors_are_reported_as_the_runtime_does(
@@ -348,7 +383,9 @@ def test_logs_stdout_stderr_logging_and_child_output_per_invocation(app: Path) -
     lines = logged.logs.splitlines()
     assert lines[0] == "START RequestId: req-log Version: $LATEST"
     assert lines[1:4] == ["to stdout", "to stderr", lines[3]]
-    assert re.fullmatch(r"\[WARNING\]\t\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\treq-log\ta warning 1", lines[3])
+    assert re.fullmatch(
+        r"\[WARNING\]\t\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\treq-log\ta warning 1", lines[3]
+    )
     assert lines[4:6] == ["raw fd write", "from a child process"]
     assert lines[6] == "END RequestId: req-log"
     assert re.fullmatch(
@@ -409,8 +446,10 @@ def test_the_event_loop_keeps_running_while_a_handler_blocks(app: Path, tmp_path
 
     async def scenario(registry: TargetRegistry) -> Any:
         blocked = asyncio.ensure_future(
-            call(registry.target_for(spec("a", code_dir=app, timeout=30)),
-                 {"action": "wait_for_file", "path": str(gate)})
+            call(
+                registry.target_for(spec("a", code_dir=app, timeout=30)),
+                {"action": "wait_for_file", "path": str(gate)},
+            )
         )
         other = await call(registry.target_for(spec("b", code_dir=app)), {"action": "count"})
         assert not blocked.done()
@@ -472,7 +511,11 @@ def test_close_stops_every_worker(app: Path) -> None:
 
     async def scenario(registry: TargetRegistry) -> Any:
         for name in ("a", "b"):
-            pids.append(payload(await call(registry.target_for(spec(name, code_dir=app)), {"action": "count"}))["pid"])
+            pids.append(
+                payload(
+                    await call(registry.target_for(spec(name, code_dir=app)), {"action": "count"})
+                )["pid"]
+            )
         await registry.close()
         return await call(registry.target_for(spec("a", code_dir=app)), {"action": "count"})
 
@@ -501,7 +544,10 @@ def test_a_configured_interpreter_without_the_emulator_installed(app: Path) -> N
         ({"code_zip": zip_of({"../escape.py": "x = 1\n"})}, "unsafe path: ../escape.py"),
         ({"code_dir": "/nonexistent/folder"}, "code folder /nonexistent/folder does not exist"),
         ({}, "has no code the emulator can run"),
-        ({"code_zip": zip_of({}), "runtime": "java21"}, "Runtime java21, which the emulator cannot run"),
+        (
+            {"code_zip": zip_of({}), "runtime": "java21"},
+            "Runtime java21, which the emulator cannot run",
+        ),
         ({"code_zip": zip_of({}), "runtime": None}, "Runtime None, which the emulator cannot run"),
     ],
 )
@@ -524,7 +570,11 @@ def test_under_uvloop(app: Path) -> None:
             target = registry.target_for(spec(code_dir=app, timeout=1))
             return [
                 await target.invoke(invocation(event))
-                for event in ({"action": "count"}, {"action": "exit", "code": 5}, {"action": "count"})
+                for event in (
+                    {"action": "count"},
+                    {"action": "exit", "code": 5},
+                    {"action": "count"},
+                )
             ]
         finally:
             await registry.close()
