@@ -22,6 +22,7 @@ from emulator.streams.shards import StreamManager
 from emulator.streams.signals import CommitSignals
 from emulator.triggers.destinations import FailureDestinations
 from emulator.triggers.mapping import EventSourceMapping
+from emulator.triggers.runners import TargetRegistry
 from emulator.triggers.supervisor import TriggerSupervisor
 from emulator.triggers.targets import Target
 
@@ -46,6 +47,8 @@ class Backend:
     #: delivery (trigger pollers, Kinesis forwarders, replicators) adds a check that is
     #: True once it has nothing pending and nothing in flight.
     settle_checks: list[Callable[[], bool]] = field(default_factory=list)
+    #: What runs each Lambda function (worker processes, endpoints, callables).
+    targets: TargetRegistry = field(default_factory=TargetRegistry)
 
     @classmethod
     def create(cls, config: Config, clock: Clock | None = None) -> Backend:
@@ -76,9 +79,18 @@ class Backend:
             destinations,
             config.stream_retention_seconds,
         )
-        return cls(
-            config, clock, engine, streams, IteratorCodec(secret), pipeline, signals, triggers
+        backend = cls(
+            config,
+            clock,
+            engine,
+            streams,
+            IteratorCodec(secret),
+            pipeline,
+            signals,
+            triggers,
+            targets=TargetRegistry.from_config(config),
         )
+        return backend
 
     def start_background(self, work: Coroutine[Any, Any, None]) -> None:
         """Run `work` as a task on the event loop until `stop()`."""
@@ -91,11 +103,13 @@ class Backend:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        await self.targets.close()
         self.engine.close()
 
     def reset(self) -> None:
         self.triggers.reset()
         self.idempotency.clear()
+        self.targets.discard_all()
         self.engine.reset()
         self.streams.reset()
         self.signals.notify_all()
