@@ -20,6 +20,7 @@ from emulator.storage.engine import Engine
 from emulator.streams.iterators import IteratorCodec
 from emulator.streams.shards import StreamManager
 from emulator.streams.signals import CommitSignals
+from emulator.triggers.runners import TargetRegistry
 
 
 @dataclass
@@ -41,6 +42,8 @@ class Backend:
     #: delivery (trigger pollers, Kinesis forwarders, replicators) adds a check that is
     #: True once it has nothing pending and nothing in flight.
     settle_checks: list[Callable[[], bool]] = field(default_factory=list)
+    #: What runs each Lambda function (worker processes, endpoints, callables).
+    targets: TargetRegistry = field(default_factory=TargetRegistry)
 
     @classmethod
     def create(cls, config: Config, clock: Clock | None = None) -> Backend:
@@ -61,7 +64,16 @@ class Backend:
             clock,
             [index_sink_factory(engine), stream_sink_factory(engine, streams, signals)],
         )
-        return cls(config, clock, engine, streams, IteratorCodec(secret), pipeline, signals)
+        return cls(
+            config,
+            clock,
+            engine,
+            streams,
+            IteratorCodec(secret),
+            pipeline,
+            signals,
+            targets=TargetRegistry.from_config(config),
+        )
 
     def start_background(self, work: Coroutine[Any, Any, None]) -> None:
         """Run `work` as a task on the event loop until `stop()`."""
@@ -74,10 +86,12 @@ class Backend:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        await self.targets.close()
         self.engine.close()
 
     def reset(self) -> None:
         self.idempotency.clear()
+        self.targets.discard_all()
         self.engine.reset()
         self.streams.reset()
         self.signals.notify_all()
