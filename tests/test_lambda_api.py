@@ -1038,3 +1038,205 @@ def test_error_text_is_never_a_500(endpoint: str) -> None:
         status, _, body = raw_lambda(endpoint, method, path, b"{}")
         assert 400 <= status < 500, (method, path, status, body)
         assert body["Type"] == "User"
+
+
+# --------------------------------------------------------------------------- Invoke
+
+
+def _echo(event: Any, context: Any) -> Any:
+    import logging
+
+    logging.getLogger("handler").warning("echo %s", context.function_name)
+    custom = context.client_context.custom if context.client_context else None
+    return {"event": event, "request_id": context.aws_request_id, "custom": custom}
+
+
+def _boom(event: Any, context: Any) -> Any:
+    raise ValueError("no good")
+
+
+@pytest.fixture(scope="module")
+def with_callables() -> Iterator[tuple[str, dict[str, Any]]]:
+    import threading
+
+    import emulator
+
+    seen: dict[str, Any] = {"events": [], "event": threading.Event()}
+
+    def record(event: Any, context: Any) -> None:
+        seen["events"].append(event)
+        seen["event"].set()
+
+    functions = {"cb-echo": _echo, "cb-boom": _boom, "cb-record": record}
+    with emulator.serve(functions=functions) as url:
+        yield url, seen
+
+
+def test_invoke_a_callable(with_callables: tuple[str, dict[str, Any]]) -> None:
+    url, _ = with_callables
+    lam = make_client(url, "lambda")
+    context = base64.b64encode(json.dumps({"custom": {"k": "v"}}).encode()).decode()
+    answer = lam.invoke(
+        FunctionName="cb-echo", Payload=b'{"a": 1}', LogType="Tail", ClientContext=context
+    )
+    assert answer["StatusCode"] == 200
+    assert answer["ExecutedVersion"] == "$LATEST"
+    assert "FunctionError" not in answer
+    body = json.loads(answer["Payload"].read())
+    request_id = answer["ResponseMetadata"]["RequestId"]
+    assert body == {"event": {"a": 1}, "request_id": request_id, "custom": {"k": "v"}}
+    log = base64.b64decode(answer["LogResult"]).decode()
+    assert log.startswith(f"START RequestId: {request_id} Version: $LATEST\n")
+    assert "echo cb-echo" in log
+    assert f"END RequestId: {request_id}\n" in log and "REPORT RequestId" in log
+    empty = lam.invoke(FunctionName="cb-echo")
+    assert json.loads(empty["Payload"].read())["event"] == {}
+
+
+def test_invoke_a_failing_callable(with_callables: tuple[str, dict[str, Any]]) -> None:
+    url, _ = with_callables
+    lam = make_client(url, "lambda")
+    answer = lam.invoke(FunctionName="cb-boom", Payload=b"{}")
+    assert (answer["StatusCode"], answer["FunctionError"]) == (200, "Unhandled")
+    document = json.loads(answer["Payload"].read())
+    assert (document["errorType"], document["errorMessage"]) == ("ValueError", "no good")
+
+
+def test_event_invocation_runs_in_the_background(
+    with_callables: tuple[str, dict[str, Any]],
+) -> None:
+    url, seen = with_callables
+    lam = make_client(url, "lambda")
+    answer = lam.invoke(FunctionName="cb-record", InvocationType="Event", Payload=b'{"n": 7}')
+    assert answer["StatusCode"] == 202
+    assert answer["Payload"].read() == b""
+    assert seen["event"].wait(10)
+    assert seen["events"] == [{"n": 7}]
+
+
+def test_callables_are_functions_of_the_api(with_callables: tuple[str, dict[str, Any]]) -> None:
+    url, _ = with_callables
+    lam = make_client(url, "lambda", region="ap-south-1")
+    configuration = lam.get_function(FunctionName="cb-echo")["Configuration"]
+    assert configuration["FunctionArn"] == (f"arn:aws:lambda:ap-south-1:{ACCOUNT}:function:cb-echo")
+    assert (configuration["State"], configuration["LastUpdateStatus"]) == ("Active", "Successful")
+    listed = [f["FunctionName"] for f in lam.list_functions()["Functions"]]
+    assert {"cb-echo", "cb-boom", "cb-record"} <= set(listed)
+    ddb = make_client(url, region="ap-south-1")
+    ddb.create_table(
+        TableName="callable-table",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )
+    arn = ddb.describe_table(TableName="callable-table")["Table"]["LatestStreamArn"]
+    created = lam.create_event_source_mapping(**esm_body("cb-echo", arn))
+    assert created["FunctionArn"] == configuration["FunctionArn"]
+    error = error_of(lam.delete_function, FunctionName="cb-echo")
+    assert error["Code"] == "ResourceConflictException"
+
+
+def test_invoke_a_python_zip(lam: Any, fn_name: str) -> None:
+    code = zip_of(
+        {
+            "app/main.py": (
+                "import os\n"
+                "def handler(event, context):\n"
+                "    print('hello from', context.function_name)\n"
+                "    if event.get('fail'):\n"
+                "        raise RuntimeError('asked to fail')\n"
+                "    return {'greeting': os.environ['GREETING'], 'event': event}\n"
+            )
+        }
+    )
+    create_function(
+        lam,
+        fn_name,
+        Handler="app/main.handler",
+        Code={"ZipFile": code},
+        Environment={"Variables": {"GREETING": "hi"}},
+    )
+    answer = lam.invoke(FunctionName=fn_name, Payload=b'{"x": [1, 2]}', LogType="Tail")
+    assert answer["StatusCode"] == 200
+    assert json.loads(answer["Payload"].read()) == {"greeting": "hi", "event": {"x": [1, 2]}}
+    assert f"hello from {fn_name}" in base64.b64decode(answer["LogResult"]).decode()
+    failed = lam.invoke(FunctionName=fn_name, Payload=b'{"fail": true}')
+    assert failed["FunctionError"] == "Unhandled"
+    document = json.loads(failed["Payload"].read())
+    assert (document["errorType"], document["errorMessage"]) == ("RuntimeError", "asked to fail")
+    lam.update_function_configuration(
+        FunctionName=fn_name, Environment={"Variables": {"GREETING": "hello"}}
+    )
+    again = lam.invoke(FunctionName=fn_name, Payload=b"{}")
+    assert json.loads(again["Payload"].read())["greeting"] == "hello"
+    lam.delete_function(FunctionName=fn_name)
+    assert error_of(lam.invoke, FunctionName=fn_name)["Code"] == "ResourceNotFoundException"
+
+
+def test_service_errors_and_throttles() -> None:
+    """A function behind an unreachable endpoint is a 500 ServiceException, one whose
+    endpoint throttles a 429 TooManyRequestsException."""
+    import socket
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import emulator
+
+    class Throttling(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            body = b'{"Type":"User","message":"Rate Exceeded."}'
+            self.send_response(429)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    throttler = ThreadingHTTPServer(("127.0.0.1", 0), Throttling)
+    thread = threading.Thread(target=throttler.serve_forever, daemon=True)
+    thread.start()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    functions = {
+        "down": f"http://127.0.0.1:{closed_port}",
+        "busy": f"http://127.0.0.1:{throttler.server_address[1]}",
+    }
+    try:
+        with emulator.serve(functions=functions) as url:
+            lam = make_client(url, "lambda")
+            with pytest.raises(lam.exceptions.ServiceException) as info:
+                lam.invoke(FunctionName="down", Payload=b"{}")
+            response = info.value.response
+            assert response["ResponseMetadata"]["HTTPStatusCode"] == 500
+            assert response["Type"] == "Service"
+            assert "unreachable" in response["Error"]["Message"]
+            with pytest.raises(lam.exceptions.TooManyRequestsException) as throttled:
+                lam.invoke(FunctionName="busy", Payload=b"{}")
+            response = throttled.value.response
+            assert response["ResponseMetadata"]["HTTPStatusCode"] == 429
+            assert response["Reason"] == "ConcurrentInvocationLimitExceeded"
+    finally:
+        throttler.shutdown()
+        throttler.server_close()
+
+
+def test_the_invoke_api_is_an_endpoint_for_another_emulator(
+    with_callables: tuple[str, dict[str, Any]],
+) -> None:
+    """`--function NAME=URL` pointed at an emulator: its Invoke API is the target."""
+    url, _ = with_callables
+    server = start_server("--function", f"cb-echo={url}", "--function", f"cb-boom={url}")
+    try:
+        lam = make_client(server.url, "lambda")
+        answer = lam.invoke(FunctionName="cb-echo", Payload=b'{"via": "http"}')
+        assert json.loads(answer["Payload"].read())["event"] == {"via": "http"}
+        failed = lam.invoke(FunctionName="cb-boom", Payload=b"{}")
+        assert failed["FunctionError"] == "Unhandled"
+        assert json.loads(failed["Payload"].read())["errorType"] == "ValueError"
+    finally:
+        server.stop()

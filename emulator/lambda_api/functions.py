@@ -96,11 +96,7 @@ _first_seen: dict[str, float] = {}
 def overridden_names(backend: Backend) -> set[str]:
     """Functions given as in-process callables or `--function name=URL`: they exist in
     every region without CreateFunction."""
-    targets = getattr(backend, "targets", None)
-    if targets is None:
-        return set()
-    names: set[str] = targets.overridden_names()
-    return names
+    return backend.targets.overridden_names()
 
 
 # -- finding a function ---------------------------------------------------------------
@@ -559,6 +555,7 @@ def delete_function(backend: Backend, request: LambdaRequest) -> Reply:
     _require_stored(found)
     with backend.engine.transaction():
         backend.engine.documents.delete(FUNCTION_KIND, request.region, found.name)
+    backend.targets.discard(found.arn)
     return Reply(204)
 
 

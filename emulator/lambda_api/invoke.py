@@ -9,7 +9,6 @@ import asyncio
 import base64
 import binascii
 import logging
-import math
 
 import orjson
 
@@ -23,6 +22,7 @@ from emulator.lambda_api.errors import (
 from emulator.lambda_api.functions import find_function, overridden_names
 from emulator.runtime.backend import Backend
 from emulator.triggers.functions import LATEST, function_spec
+from emulator.triggers.runners import output
 from emulator.triggers.targets import Invocation, InvokeResult, Outcome, Target
 
 logger = logging.getLogger("emulator.lambda")
@@ -30,9 +30,6 @@ logger = logging.getLogger("emulator.lambda")
 #: Request size limits, and the texts AWS answers with beyond them.
 MAX_SYNC_REQUEST_BYTES = 6_291_456
 MAX_EVENT_PAYLOAD_BYTES = 1_048_576
-#: The response limit as AWS words it (100 bytes more than the request limit).
-MAX_RESPONSE_BYTES = 6_291_556
-LOG_TAIL_BYTES = 4096
 
 #: Event invocations running in the background (kept referenced until they finish).
 _running: set[asyncio.Task[None]] = set()
@@ -95,11 +92,12 @@ async def invoke(backend: Backend, request: LambdaRequest) -> Reply:
         task.add_done_callback(_running.discard)
         return Reply(202)
     result = await target.invoke(invocation)
-    return answer(result, request.request_id, spec.memory_mb, tail)
+    return answer(result, tail)
 
 
-def answer(result: InvokeResult, request_id: str, memory_mb: int, tail: bool) -> Reply:
-    """Invoke's HTTP answer for what the target reported."""
+def answer(result: InvokeResult, tail: bool) -> Reply:
+    """Invoke's HTTP answer for what the target reported (the runners frame the log and
+    cap the response size as Lambda does)."""
     if result.outcome is Outcome.THROTTLED:
         raise TooManyRequestsException(
             "Rate Exceeded.",
@@ -110,37 +108,11 @@ def answer(result: InvokeResult, request_id: str, memory_mb: int, tail: bool) ->
         detail = result.detail or "the function's target did not answer"
         raise ServiceException(f"The function could not be invoked: {detail}")
     headers = {"x-amz-executed-version": LATEST}
-    body = result.payload
     if result.outcome is Outcome.FUNCTION_ERROR:
         headers["x-amz-function-error"] = result.function_error or "Unhandled"
-    if len(body) > MAX_RESPONSE_BYTES:
-        headers["x-amz-function-error"] = "Unhandled"
-        body = orjson.dumps(
-            {
-                "errorMessage": "Response payload size exceeded maximum allowed payload size "
-                f"({MAX_RESPONSE_BYTES} bytes).",
-                "errorType": "Function.ResponseSizeTooLarge",
-            }
-        )
     if tail:
-        log = _platform_log(result, request_id, memory_mb).encode()
-        headers["x-amz-log-result"] = base64.b64encode(log[-LOG_TAIL_BYTES:]).decode()
-    return Reply(200, body, headers)
-
-
-def _platform_log(result: InvokeResult, request_id: str, memory_mb: int) -> str:
-    """The function's output between Lambda's START / END / REPORT lines."""
-    output = result.logs
-    if output and not output.endswith("\n"):
-        output += "\n"
-    duration = result.duration_ms
-    return (
-        f"START RequestId: {request_id} Version: {LATEST}\n"
-        f"{output}"
-        f"END RequestId: {request_id}\n"
-        f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\t"
-        f"Billed Duration: {max(1, math.ceil(duration))} ms\tMemory Size: {memory_mb} MB\t\n"
-    )
+        headers["x-amz-log-result"] = output.log_tail(result.logs)
+    return Reply(200, result.payload, headers)
 
 
 def _check_client_context(value: str) -> None:
