@@ -412,6 +412,14 @@ def test_code_in_a_local_folder(lam: Any, fn_name: str, tmp_path: Path) -> None:
     with urllib.request.urlopen(got["Code"]["Location"], timeout=10) as response:
         archive = zipfile.ZipFile(io.BytesIO(response.read()))
     assert archive.read("handler.py").decode() == HANDLER_SOURCE
+    first = lam.invoke(FunctionName=fn_name, Payload=b'{"n": 1}')
+    assert json.loads(first["Payload"].read()) == {"echo": {"n": 1}}
+    # Hot reload: an edited file is what the next invocation runs.
+    (tmp_path / "handler.py").write_text(
+        "def handler(event, context):\n    return {'edited': event}\n"
+    )
+    second = lam.invoke(FunctionName=fn_name, Payload=b'{"n": 2}')
+    assert json.loads(second["Payload"].read()) == {"edited": {"n": 2}}
     error = error_of(
         create_function,
         lam=lam,

@@ -1,6 +1,7 @@
 """Lambda functions as stored by the Lambda API, read by whatever runs them (Invoke, the
 event-source-mapping poller): names and ARNs as Lambda accepts them, and the
-`FunctionSpec` a target registry builds a runnable target from.
+`FunctionSpec` a target registry builds a runnable target from (a new one whenever the
+spec's revision changes: an update, or an edited file of a code folder).
 
 A function is a `documents` entry of kind `FUNCTION_KIND` keyed by region and plain
 name: `{"Configuration": <FunctionConfiguration as GetFunction shows it>, "Tags"?: {...},
@@ -11,6 +12,8 @@ document's blob. Functions handed to the emulator as in-process callables or URL
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import uuid
 from collections.abc import Collection
@@ -122,6 +125,32 @@ def function_spec(
         environment=dict((configuration.get("Environment") or {}).get("Variables") or {}),
         code_zip=None if code_dir else documents.get_blob(FUNCTION_KIND, region, ref.name),
         code_dir=code_dir,
-        revision=configuration.get("RevisionId", ""),
+        revision=configuration.get("RevisionId", "")
+        + (f":{folder_fingerprint(code_dir)}" if code_dir else ""),
         region=region,
     )
+
+
+#: Folders a code folder's fingerprint leaves out: caches and dependency trees.
+_UNWATCHED = frozenset({"__pycache__", "node_modules"})
+
+
+def folder_fingerprint(folder: str) -> str:
+    """What a code folder holds now (names, sizes, modification times): part of the
+    revision of a function whose code is a folder, so an edited file gives the next
+    invocation a fresh worker (hot reload). Hidden entries, `__pycache__` and
+    `node_modules` are not looked at."""
+    digest = hashlib.sha256()
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d not in _UNWATCHED and not d.startswith("."))
+        for name in sorted(files):
+            if name.startswith("."):
+                continue
+            path = os.path.join(root, name)
+            try:
+                info = os.stat(path)
+            except OSError:
+                continue
+            entry = f"{os.path.relpath(path, folder)}\0{info.st_size}\0{info.st_mtime_ns}\n"
+            digest.update(entry.encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()[:16]
