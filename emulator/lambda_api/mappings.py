@@ -16,8 +16,6 @@ import copy
 import uuid
 from typing import Any
 
-import orjson
-
 from emulator.lambda_api.common import (
     LambdaRequest,
     Reply,
@@ -31,11 +29,13 @@ from emulator.lambda_api.errors import (
     ResourceConflictException,
     ResourceInUseException,
     ResourceNotFoundException,
+    ValidationException,
 )
 from emulator.lambda_api.functions import overridden_names
 from emulator.runtime.backend import Backend
 from emulator.storage.engine import StreamRow
 from emulator.streams.reader import CheckpointedReader
+from emulator.triggers.filters import FilterCriteriaError, compile_criteria
 from emulator.triggers.functions import LATEST, function_arn, load_function, parse_function_name
 from emulator.triggers.mapping import (
     CREATING,
@@ -54,7 +54,6 @@ from emulator.triggers.mapping import (
 )
 
 MAPPINGS_PER_PAGE = 100
-MAX_FILTERS = 5
 USER_ACTION = "User action"
 NOT_FOUND = "The resource you requested does not exist."
 STREAM_SOURCES = ("dynamodb", "kinesis")
@@ -97,22 +96,13 @@ def _check_settings(members: dict[str, Any]) -> None:
             f"Invalid value {age} for MaximumRecordAgeInSeconds: it must be -1 (infinite) "
             "or between 60 and 604800 seconds."
         )
-    filters = (members.get("FilterCriteria") or {}).get("Filters") or []
-    if len(filters) > MAX_FILTERS:
-        raise InvalidParameterValueException(
-            f"The FilterCriteria has {len(filters)} filters; an event source mapping "
-            f"accepts at most {MAX_FILTERS}."
-        )
-    for entry in filters:
-        pattern = entry.get("Pattern")
-        if pattern is None:
-            continue
+    if members.get("FilterCriteria") is not None:
         try:
-            parsed = orjson.loads(pattern)
-        except orjson.JSONDecodeError:
-            parsed = None
-        if not isinstance(parsed, dict):
-            raise InvalidParameterValueException("Invalid filter pattern definition.")
+            compile_criteria(members["FilterCriteria"])
+        except FilterCriteriaError as error:
+            if error.code == "ValidationException":
+                raise ValidationException(error.message) from None
+            raise InvalidParameterValueException(error.message) from None
 
 
 def _function_arn(backend: Backend, region: str, value: str) -> str:

@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 #: The `documents` kind of event source mappings (name: the UUID).
 MAPPING_KIND = "lambda:event-source-mapping"
 #: The `documents` kind of Lambda functions (name: the function name).
@@ -44,6 +42,16 @@ def wire_description(stored: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in stored.items() if not key.startswith("_")}
 
 
+def desired_enabled(document: dict[str, Any]) -> bool:
+    """Where a transition of the stored mapping ends: Enabled unless the client asked
+    for the mapping to be disabled (`Enabled: false` on Create or Update; the Lambda API
+    stores that as `_DesiredState`)."""
+    desired = document.get(DESIRED_STATE_KEY)
+    if desired is not None:
+        return bool(desired == ENABLED)
+    return bool(document.get("Enabled", True))
+
+
 def checkpoint_consumer(uuid: str) -> str:
     """The `CheckpointedReader` consumer name of a mapping."""
     return f"esm:{uuid}"
@@ -66,8 +74,9 @@ class EventSourceMapping:
     maximum_record_age_seconds: int
     tumbling_window_seconds: int
     report_batch_item_failures: bool
-    #: The FilterCriteria patterns, parsed (OR-ed; empty: every record matches).
-    filter_patterns: tuple[Any, ...]
+    #: The FilterCriteria pattern texts (OR-ed; empty: every record matches). Kept as
+    #: text: numbers in a pattern compare as written.
+    filter_patterns: tuple[str, ...]
     #: `DestinationConfig.OnFailure.Destination`, if any.
     on_failure_destination: str | None
     last_modified: float
@@ -105,9 +114,9 @@ class EventSourceMapping:
             report_batch_item_failures=REPORT_BATCH_ITEM_FAILURES
             in (description.get("FunctionResponseTypes") or []),
             filter_patterns=tuple(
-                orjson.loads(f["Pattern"]) for f in filters if f.get("Pattern") is not None
+                str(f["Pattern"]) for f in filters if f.get("Pattern") is not None
             ),
             on_failure_destination=on_failure.get("Destination"),
             last_modified=float(description.get("LastModified", 0.0)),
-            desired_state=description.get(DESIRED_STATE_KEY, ENABLED),
+            desired_state=ENABLED if desired_enabled(description) else DISABLED,
         )
