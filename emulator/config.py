@@ -23,10 +23,10 @@ class Config:
     stream_retention_seconds: float = 86400.0
     iterator_ttl_seconds: float = 900.0
     ttl_sweep_seconds: float = 60.0
-    destination_endpoint: str | None = None
     #: `--function NAME=URL`: functions invoked at an Invoke API endpoint, by name.
     functions: tuple[tuple[str, str], ...] = ()
     function_python: str | None = None
+    destination_endpoint: str | None = None
 
 
 _HELP = {
@@ -42,14 +42,14 @@ _HELP = {
     "stream_retention_seconds": "trim stream records older than this",
     "iterator_ttl_seconds": "shard iterators expire this long after they were issued",
     "ttl_sweep_seconds": "how often expired TTL items are deleted",
-    "destination_endpoint": "where triggers send failure documents to their SQS queue, SNS "
-    "topic or S3 bucket (an endpoint serving those APIs, e.g. moto's server); without it "
-    "they are only kept for GET /_emulator/triggers/UUID/failures",
     "functions": "run Lambda function NAME at the Invoke API endpoint URL (another emulator, "
     "`sam local start-lambda`, a Runtime Interface Emulator container) instead of its code; "
     "repeatable, comma-separated in the environment",
     "function_python": "the Python interpreter that runs python3.x functions "
     "(default: the emulator's own)",
+    "destination_endpoint": "where triggers send failure documents to their SQS queue, SNS "
+    "topic or S3 bucket (an endpoint serving those APIs, e.g. moto's server); without it "
+    "they are only kept for GET /_emulator/triggers/UUID/failures",
 }
 
 
@@ -65,9 +65,9 @@ _METAVAR = {
     "stream_retention_seconds": "SECONDS",
     "iterator_ttl_seconds": "SECONDS",
     "ttl_sweep_seconds": "SECONDS",
-    "destination_endpoint": "URL",
     "functions": "NAME=URL",
     "function_python": "PATH",
+    "destination_endpoint": "URL",
 }
 
 #: Flags whose name is not the field's (a repeatable flag is singular).

@@ -1,5 +1,6 @@
-"""The ASGI application: AWS calls on `POST /`, the emulator's own admin surface under
-`/_emulator/`, and the lifespan that owns the storage engine and background work."""
+"""The ASGI application: AWS JSON calls on `POST /`, the Lambda API under `/2015-03-31/`,
+the emulator's own admin surface under `/_emulator/`, and the lifespan that owns the
+storage engine and background work."""
 
 from __future__ import annotations
 
@@ -48,8 +49,21 @@ class EmulatorApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/":
             await self.serve_aws(scope, receive, send)
+        elif scope["type"] == "http" and scope["path"].startswith("/2015-03-31/"):
+            await self.serve_lambda(scope, receive, send)
         else:
             await self.admin(scope, receive, send)
+
+    async def serve_lambda(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The Lambda API (REST-JSON); imported on its first request, so start-up does
+        not pay for it."""
+        from emulator.lambda_api.http import serve
+
+        authorization = next(
+            (v.decode("latin-1") for n, v in scope["headers"] if n == b"authorization"), None
+        )
+        region = wire.region_from_authorization(authorization, self.config.region)
+        await serve(self.backend, region, scope, receive, send)
 
     async def serve_aws(self, scope: Scope, receive: Receive, send: Send) -> None:
         target = authorization = None

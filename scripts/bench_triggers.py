@@ -211,14 +211,18 @@ def main() -> int:
     try:
         ddb, lam = client(url, "dynamodb"), client(url, "lambda")
         p50, p99 = latency(url, ddb, lam, args.latency)
-        print(f"latency write answered → handler entered (warm Python worker): "
-              f"p50 {p50:.2f} ms, p99 {p99:.2f} ms")
+        print(
+            f"latency write answered → handler entered (warm Python worker): "
+            f"p50 {p50:.2f} ms, p99 {p99:.2f} ms"
+        )
         zip_function(lam, "sink")
         rate = throughput(url, ddb, lam, "sink", args.records, "bench-worker")
         print(f"Python-zip worker, BatchSize 100: {rate:,.0f} records/s")
         plain, mapped = put_ratio(url, ddb, lam, args.requests)
-        print(f"PutItem c8: no mapping {plain:,.0f} req/s, one mapping {mapped:,.0f} req/s, "
-              f"ratio {mapped / plain:.3f}")
+        print(
+            f"PutItem c8: no mapping {plain:,.0f} req/s, one mapping {mapped:,.0f} req/s, "
+            f"ratio {mapped / plain:.3f}"
+        )
     finally:
         process.terminate()
         process.wait(10)

@@ -21,7 +21,9 @@ from emulator.streams.iterators import IteratorCodec
 from emulator.streams.shards import StreamManager
 from emulator.streams.signals import CommitSignals
 from emulator.triggers.destinations import FailureDestinations
+from emulator.triggers.functions import function_spec
 from emulator.triggers.mapping import EventSourceMapping
+from emulator.triggers.poller import Resolver
 from emulator.triggers.runners import TargetRegistry
 from emulator.triggers.supervisor import TriggerSupervisor
 from emulator.triggers.targets import Target
@@ -69,17 +71,18 @@ class Backend:
             clock,
             [index_sink_factory(engine), stream_sink_factory(engine, streams, signals)],
         )
+        targets = TargetRegistry.from_config(config)
         destinations = FailureDestinations(config.destination_endpoint, config.region)
         triggers = TriggerSupervisor(
             engine,
             streams,
             clock,
             signals,
-            _no_target,
+            _target_resolver(engine, targets, config.account_id),
             destinations,
             config.stream_retention_seconds,
         )
-        backend = cls(
+        return cls(
             config,
             clock,
             engine,
@@ -88,9 +91,8 @@ class Backend:
             pipeline,
             signals,
             triggers,
-            targets=TargetRegistry.from_config(config),
+            targets=targets,
         )
-        return backend
 
     def start_background(self, work: Coroutine[Any, Any, None]) -> None:
         """Run `work` as a task on the event loop until `stop()`."""
@@ -154,5 +156,18 @@ class Backend:
         self.signals.notify_all()  # whatever waits for the clock looks again
 
 
-def _no_target(mapping: EventSourceMapping) -> Target | None:
-    return None
+def _target_resolver(engine: Engine, targets: TargetRegistry, account_id: str) -> Resolver:
+    """What the poller invokes for a mapping: its function's target, or None when the
+    function does not exist (every invoke a service error, SPEC-STREAM-APPS 2.2)."""
+
+    def resolve(mapping: EventSourceMapping) -> Target | None:
+        spec = function_spec(
+            engine.documents,
+            mapping.region,
+            mapping.function_arn,
+            overridden=targets.overridden_names(),
+            account_id=account_id,
+        )
+        return None if spec is None else targets.target_for(spec)
+
+    return resolve

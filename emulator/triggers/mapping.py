@@ -30,10 +30,25 @@ DELETING = "Deleting"
 
 REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
 
+#: Stored next to the wire members (never shown on the wire: keys starting with "_"):
+#: the settled state a transition ends in — Enabled or Disabled — so the poller knows
+#: where Creating and Updating go; and the mapping's tags.
+DESIRED_STATE_KEY = "_DesiredState"
+TAGS_KEY = "_Tags"
+
+
+def wire_description(stored: dict[str, Any]) -> dict[str, Any]:
+    """The AWS description of a stored mapping document (internal keys removed)."""
+    return {key: value for key, value in stored.items() if not key.startswith("_")}
+
 
 def desired_enabled(document: dict[str, Any]) -> bool:
     """Where a transition of the stored mapping ends: Enabled unless the client asked
-    for the mapping to be disabled (`Enabled: false` on Create or Update)."""
+    for the mapping to be disabled (`Enabled: false` on Create or Update; the Lambda API
+    stores that as `_DesiredState`)."""
+    desired = document.get(DESIRED_STATE_KEY)
+    if desired is not None:
+        return bool(desired == ENABLED)
     return bool(document.get("Enabled", True))
 
 
@@ -65,6 +80,8 @@ class EventSourceMapping:
     #: `DestinationConfig.OnFailure.Destination`, if any.
     on_failure_destination: str | None
     last_modified: float
+    #: Where the current transition ends: ENABLED or DISABLED.
+    desired_state: str = ENABLED
 
     @property
     def function_name(self) -> str:
@@ -101,4 +118,5 @@ class EventSourceMapping:
             ),
             on_failure_destination=on_failure.get("Destination"),
             last_modified=float(description.get("LastModified", 0.0)),
+            desired_state=ENABLED if desired_enabled(description) else DISABLED,
         )
