@@ -77,6 +77,12 @@ class Triggers:
             item = {"pk": {"S": key}} | {k: {"S": v} for k, v in attributes.items()}
             self.ddb.put_item(TableName=table, Item=item)
 
+    def put_together(self, table: str, *keys: str) -> None:
+        """One BatchWriteItem: one commit, so a poller reads the records together."""
+        self.ddb.batch_write_item(
+            RequestItems={table: [{"PutRequest": {"Item": {"pk": {"S": k}}}} for k in keys]}
+        )
+
     def mapping(self, function: str, stream_arn: str, **settings: Any) -> str:
         settings.setdefault("StartingPosition", "TRIM_HORIZON")
         created = self.lam.create_event_source_mapping(
@@ -686,7 +692,7 @@ def test_filtered_records_are_consumed_never_delivered(triggers: Triggers) -> No
     triggers.put("esm-filtered", "x1", "x2", "x3")
     triggers.settled()
     assert function.events == []  # a batch with no match: no invocation
-    triggers.put("esm-filtered", "m0", "x4", "m4")
+    triggers.put_together("esm-filtered", "m0", "x4", "m4")
     triggers.settled()
     assert function.batches() == [["m0", "m4"]]
     # The checkpoint passed the filtered records: re-enabling delivers nothing again.
@@ -713,7 +719,7 @@ def test_tumbling_windows_carry_state_and_end_with_a_final_invocation(
     window_start = int(now) // 60 * 60 + 60
     triggers.server.admin("/_emulator/clock", {"set": window_start + 1})
     triggers.mapping("fn", arn, BatchSize=2, TumblingWindowInSeconds=60)
-    triggers.put("esm-tumbling", "a", "b", "c")
+    triggers.put_together("esm-tumbling", "a", "b", "c")
     answer = triggers.settle()
     assert answer["settled"] is False  # the window is open until the clock passes its end
     assert [len(e["Records"]) for e in function.events] == [2, 1]
