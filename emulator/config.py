@@ -26,6 +26,7 @@ class Config:
     #: `--function NAME=URL`: functions invoked at an Invoke API endpoint, by name.
     functions: tuple[tuple[str, str], ...] = ()
     function_python: str | None = None
+    destination_endpoint: str | None = None
 
 
 _HELP = {
@@ -46,6 +47,9 @@ _HELP = {
     "repeatable, comma-separated in the environment",
     "function_python": "the Python interpreter that runs python3.x functions "
     "(default: the emulator's own)",
+    "destination_endpoint": "where triggers send failure documents to their SQS queue, SNS "
+    "topic or S3 bucket (an endpoint serving those APIs, e.g. moto's server); without it "
+    "they are only kept for GET /_emulator/triggers/UUID/failures",
 }
 
 
@@ -63,6 +67,7 @@ _METAVAR = {
     "ttl_sweep_seconds": "SECONDS",
     "functions": "NAME=URL",
     "function_python": "PATH",
+    "destination_endpoint": "URL",
 }
 
 #: Flags whose name is not the field's (a repeatable flag is singular).

@@ -20,7 +20,13 @@ from emulator.storage.engine import Engine
 from emulator.streams.iterators import IteratorCodec
 from emulator.streams.shards import StreamManager
 from emulator.streams.signals import CommitSignals
+from emulator.triggers.destinations import FailureDestinations
+from emulator.triggers.functions import function_spec
+from emulator.triggers.mapping import EventSourceMapping
+from emulator.triggers.poller import Resolver
 from emulator.triggers.runners import TargetRegistry
+from emulator.triggers.supervisor import TriggerSupervisor
+from emulator.triggers.targets import Target
 
 
 @dataclass
@@ -32,6 +38,7 @@ class Backend:
     iterators: IteratorCodec
     pipeline: WritePipeline
     signals: CommitSignals
+    triggers: TriggerSupervisor
     #: TransactWriteItems ClientRequestToken -> (time, request digest, response).
     idempotency: dict[str, tuple[float, str, dict[str, Any]]] = field(default_factory=dict)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -64,6 +71,17 @@ class Backend:
             clock,
             [index_sink_factory(engine), stream_sink_factory(engine, streams, signals)],
         )
+        targets = TargetRegistry.from_config(config)
+        destinations = FailureDestinations(config.destination_endpoint, config.region)
+        triggers = TriggerSupervisor(
+            engine,
+            streams,
+            clock,
+            signals,
+            _target_resolver(engine, targets, config.account_id),
+            destinations,
+            config.stream_retention_seconds,
+        )
         return cls(
             config,
             clock,
@@ -72,7 +90,8 @@ class Backend:
             IteratorCodec(secret),
             pipeline,
             signals,
-            targets=TargetRegistry.from_config(config),
+            triggers,
+            targets=targets,
         )
 
     def start_background(self, work: Coroutine[Any, Any, None]) -> None:
@@ -90,6 +109,7 @@ class Backend:
         self.engine.close()
 
     def reset(self) -> None:
+        self.triggers.reset()
         self.idempotency.clear()
         self.targets.discard_all()
         self.engine.reset()
@@ -133,3 +153,21 @@ class Backend:
             self.clock.advance(0)
         else:
             raise ValueError('expected "advance", "set" or "mode"')
+        self.signals.notify_all()  # whatever waits for the clock looks again
+
+
+def _target_resolver(engine: Engine, targets: TargetRegistry, account_id: str) -> Resolver:
+    """What the poller invokes for a mapping: its function's target, or None when the
+    function does not exist (every invoke a service error, SPEC-STREAM-APPS 2.2)."""
+
+    def resolve(mapping: EventSourceMapping) -> Target | None:
+        spec = function_spec(
+            engine.documents,
+            mapping.region,
+            mapping.function_arn,
+            overridden=targets.overridden_names(),
+            account_id=account_id,
+        )
+        return None if spec is None else targets.target_for(spec)
+
+    return resolve
