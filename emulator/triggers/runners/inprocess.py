@@ -13,10 +13,12 @@ deadline is a timed-out invocation (a thread cannot be stopped, so it runs on un
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextvars
 import functools
 import inspect
 import logging
+import os
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -75,8 +77,16 @@ def _is_async(fn: Any) -> bool:
     )
 
 
+#: Frames between the invocation and the user's code: this module, asyncio's and the
+#: thread pool's. The error document's stack trace starts after them.
+_PLUMBING = (
+    os.path.dirname(asyncio.__file__) + os.sep,
+    os.path.dirname(concurrent.futures.__file__) + os.sep,
+)
+
+
 def _skip_frame(filename: str) -> bool:
-    return filename == __file__ or filename.startswith("<")
+    return filename == __file__ or filename.startswith(("<", *_PLUMBING))
 
 
 class CallableTarget:
