@@ -104,7 +104,9 @@ def test_plugin_is_registered_and_listed(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_inprocess("--help")
     result.stdout.fnmatch_lines(["*--ddb-endpoint=URL*"])
     fixtures = pytester.runpytest_subprocess("--fixtures")
-    fixtures.stdout.fnmatch_lines(["ddb_endpoint*", "ddb_client*", "ddb_streams_client*"])
+    # pytest lists them sorted by "file:line" as text, so each is looked for on its own.
+    for name in ("ddb_endpoint", "ddb_client", "ddb_streams_client", "ddb_reset", "ddb_function"):
+        fixtures.stdout.fnmatch_lines([f"{name} *"])
 
 
 def test_loading_the_plugin_imports_neither_boto3_nor_the_server() -> None:

@@ -47,7 +47,10 @@ exports.handler = async (event, context) => {
   return { unknown: event.action };
 };
 exports.callback = (event, context, callback) => {
-  setTimeout(() => event.fail ? callback(new Error('cb failed')) : callback(null, { via: 'callback' }), 1);
+  const answer = () => (event.fail
+    ? callback(new Error('cb failed'))
+    : callback(null, { via: 'callback' }));
+  setTimeout(answer, 1);
 };
 exports.nested = { deeper: async () => 'nested' };
 exports.notAFunction = 42;

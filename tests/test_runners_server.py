@@ -122,9 +122,11 @@ def test_serve_with_functions(rie: Endpoint) -> None:
         with urllib.request.urlopen(url + "/_emulator/health") as response:
             assert json.loads(response.read())["status"] == "ok"
     assert function_registry(url) is None
-    with pytest.raises(TypeError, match="expected a callable or an endpoint URL"):
-        with emulator.serve(port=0, functions={"x": 3}):  # type: ignore[dict-item]
-            pass
+    with (
+        pytest.raises(TypeError, match="expected a callable or an endpoint URL"),
+        emulator.serve(port=0, functions={"x": 3}),  # type: ignore[dict-item]
+    ):
+        pass
 
 
 def test_the_function_flag_and_its_environment_variable() -> None:
