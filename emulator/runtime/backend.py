@@ -11,6 +11,8 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from emulator.changes.pipeline import WritePipeline
 from emulator.changes.sinks import index_sink_factory, stream_sink_factory
 from emulator.clock import Clock
@@ -20,6 +22,9 @@ from emulator.storage.engine import Engine
 from emulator.streams.iterators import IteratorCodec
 from emulator.streams.shards import StreamManager
 from emulator.streams.signals import CommitSignals
+
+#: The meta key under which the clock's state is kept.
+CLOCK_META = "clock"
 
 
 @dataclass
@@ -46,6 +51,9 @@ class Backend:
     def create(cls, config: Config, clock: Clock | None = None) -> Backend:
         clock = clock or Clock()
         engine = Engine.open(config.data_dir, TableStateCodec())
+        saved_clock = engine.get_meta(CLOCK_META)
+        if saved_clock is not None:
+            clock.restore(orjson.loads(saved_clock))
         secret = engine.get_meta("iterator_secret")
         if secret is None:
             secret = os.urandom(32)
@@ -77,8 +85,12 @@ class Backend:
         self.engine.close()
 
     def reset(self) -> None:
+        """Drop every table, stream and consumer position, and return the clock to real
+        time (test isolation: nothing a test did survives it)."""
         self.idempotency.clear()
         self.engine.reset()
+        self.clock.reset()
+        self._save_clock()
         self.streams.reset()
         self.signals.notify_all()
 
@@ -119,3 +131,9 @@ class Backend:
             self.clock.advance(0)
         else:
             raise ValueError('expected "advance", "set" or "mode"')
+        self._save_clock()
+
+    def _save_clock(self) -> None:
+        """Keep the clock's state with the data (a manual clock survives a restart)."""
+        with self.engine.transaction():
+            self.engine.set_meta(CLOCK_META, orjson.dumps(self.clock.state()))
