@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
+
+from emulator import __version__
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +25,42 @@ class Config:
     stream_retention_seconds: float = 86400.0
     iterator_ttl_seconds: float = 900.0
     ttl_sweep_seconds: float = 60.0
+
+    def __post_init__(self) -> None:
+        problem = next(iter(self.problems()), None)
+        if problem is not None:
+            raise ValueError(problem)
+
+    def problems(self) -> list[str]:
+        """What is out of range, worded with the flag's name (empty when all is well)."""
+        found = []
+        for name, (low, high, open_low) in _RANGES.items():
+            value = getattr(self, name)
+            flag = "--" + name.replace("_", "-")
+            if isinstance(value, float) and not math.isfinite(value):
+                found.append(f"{flag} must be a finite number, not {value}")
+            elif value < low or (open_low and value == low) or value > high:
+                low_text = ("greater than " if open_low else "at least ") + _number(low)
+                found.append(
+                    f"{flag} must be {low_text} and at most {_number(high)}, not {_number(value)}"
+                )
+        return found
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+#: Numeric fields: (lowest, highest, whether the lowest itself is excluded).
+_TEN_YEARS = 10 * 365 * 86400.0
+_RANGES: dict[str, tuple[float, float, bool]] = {
+    "port": (0, 65535, False),
+    "stream_shards": (1, 1000, False),
+    "shard_rollover_seconds": (0, _TEN_YEARS, False),  # 0 = never
+    "stream_retention_seconds": (0, _TEN_YEARS, True),
+    "iterator_ttl_seconds": (0, _TEN_YEARS, True),
+    "ttl_sweep_seconds": (0, _TEN_YEARS, True),
+}
 
 
 _HELP = {
@@ -89,6 +128,9 @@ def parse_config(
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument(
+        "--version", action="version", version=f"ddb-streams-emulator {__version__}"
+    )
     for f in fields(Config):
         default = getattr(defaults, f.name)
         kind: Callable[[str], Any] = type(default) if default is not None else str
@@ -113,4 +155,7 @@ def parse_config(
     args = parser.parse_args(argv)
     if args.log_level not in LOG_LEVELS:
         parser.error(f"{env_name('log_level')}: invalid value {args.log_level!r}")
-    return Config(**vars(args))
+    try:
+        return Config(**vars(args))
+    except ValueError as error:
+        parser.error(str(error))

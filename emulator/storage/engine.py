@@ -32,6 +32,7 @@ from emulator.storage.checkpoints import CheckpointStore
 from emulator.storage.documents import DocumentStore
 from emulator.storage.indexes import IndexStore
 from emulator.storage.items import ItemStore
+from emulator.storage.lock import DataDirError, DataDirLock
 from emulator.storage.stream_log import SEQUENCE_BITS, StreamLog
 
 DATABASE_FILE = "emulator.sqlite3"
@@ -67,6 +68,7 @@ class Engine:
     __slots__ = (
         "_after_commit",
         "_depth",
+        "_lock",
         "_rollback_hooks",
         "_saved_sequence",
         "_transaction",
@@ -82,6 +84,7 @@ class Engine:
 
     def __init__(self, path: str, codec: StateCodec | None = None) -> None:
         self.path = path
+        self._lock: DataDirLock | None = None
         self._transaction = _Transaction(self)
         self._depth = 0
         self._saved_sequence = 0
@@ -104,13 +107,28 @@ class Engine:
 
     @classmethod
     def open(cls, data_dir: str | None, codec: StateCodec | None = None) -> Engine:
+        """In memory, or the database in `data_dir`, which this process then holds
+        exclusively; a directory that cannot be used raises DataDirError (one line)."""
         if data_dir is None:
             return cls(":memory:", codec)
-        os.makedirs(data_dir, exist_ok=True)
-        return cls(os.path.join(data_dir, DATABASE_FILE), codec)
+        lock = DataDirLock.acquire(data_dir)
+        path = os.path.join(data_dir, DATABASE_FILE)
+        try:
+            engine = cls(path, codec)
+        except sqlite3.DatabaseError as error:
+            lock.release()
+            raise DataDirError(f"{path} is not a usable emulator database ({error})") from None
+        except BaseException:
+            lock.release()
+            raise
+        engine._lock = lock
+        return engine
 
     def close(self) -> None:
         self.connection.close()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     # -- transactions -------------------------------------------------------------------
 
@@ -197,6 +215,7 @@ class Engine:
 __all__ = [
     "DATABASE_FILE",
     "SEQUENCE_BITS",
+    "DataDirError",
     "Engine",
     "ShardRow",
     "StateCodec",
