@@ -36,8 +36,6 @@ class Backend:
     iterators: IteratorCodec
     pipeline: WritePipeline
     signals: CommitSignals
-    #: TransactWriteItems ClientRequestToken -> (time, request digest, response).
-    idempotency: dict[str, tuple[float, str, dict[str, Any]]] = field(default_factory=dict)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     #: Background work never runs twice at once (the tick and an admin clock move).
     maintenance_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -87,7 +85,6 @@ class Backend:
     def reset(self) -> None:
         """Drop every table, stream and consumer position, and return the clock to real
         time (test isolation: nothing a test did survives it)."""
-        self.idempotency.clear()
         self.engine.reset()
         self.clock.reset()
         self._save_clock()

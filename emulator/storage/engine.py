@@ -7,7 +7,8 @@ Sort-key ranges are therefore plain index range scans over the primary key.
 Its jobs are split by what they store — `catalog` (tables, streams, shards, meta),
 `items` (items and the hot-item cache), `indexes` (secondary-index entries),
 `stream_log` (stream records and sequence numbers), `checkpoints` (consumers' positions),
-`documents` (resources that are not tables: functions, mappings, Kinesis streams) — and
+`documents` (resources that are not tables: functions, mappings, Kinesis streams),
+`tokens` (TransactWriteItems idempotency tokens) — and
 every store shares this connection and its transaction, so an item change and everything
 it implies commit together. Other packages add stores of their own the same
 way (a class built with the Engine, creating its tables on construction).
@@ -34,6 +35,7 @@ from emulator.storage.indexes import IndexStore
 from emulator.storage.items import ItemStore
 from emulator.storage.lock import DataDirError, DataDirLock
 from emulator.storage.stream_log import SEQUENCE_BITS, StreamLog
+from emulator.storage.tokens import TokenStore
 
 DATABASE_FILE = "emulator.sqlite3"
 
@@ -80,6 +82,7 @@ class Engine:
         "items",
         "path",
         "stream_log",
+        "tokens",
     )
 
     def __init__(self, path: str, codec: StateCodec | None = None) -> None:
@@ -103,6 +106,7 @@ class Engine:
         self.stream_log = StreamLog(self)
         self.checkpoints = CheckpointStore(self)
         self.documents = DocumentStore(self)
+        self.tokens = TokenStore(self)
         self.catalog.load()
 
     @classmethod
@@ -208,6 +212,7 @@ class Engine:
                 store.clear()
             self.checkpoints.clear()
             self.documents.clear()
+            self.tokens.clear()
         self.catalog.tables.clear()
         self.items.forget_all()
 
