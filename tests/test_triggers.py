@@ -951,3 +951,101 @@ def test_a_mapping_resumes_from_its_checkpoint_after_a_restart(tmp_path: Any) ->
         triggers.settled()
         assert triggers.lam.get_event_source_mapping(UUID=uuid)["State"] == "Enabled"
     assert second.batches() == [["c"]]
+
+
+# -- a real handler library: aws-lambda-powertools' BatchProcessor ---------------------------
+
+POWERTOOLS_HANDLER = """
+import json, os
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor, EventType, process_partial_response,
+)
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def record_handler(record):
+    key = record.dynamodb.keys["pk"]
+    with open(os.environ["SEEN"], "a") as seen:
+        seen.write(key + "\\n")
+    if key.startswith("bad"):
+        raise ValueError("cannot handle " + key)
+
+
+def handler(event, context):
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+"""
+
+
+def test_powertools_batch_processor_with_partial_failures(tmp_path: Any) -> None:
+    """aws-lambda-powertools' BatchProcessor(EventType.DynamoDBStreams) as a Python-zip
+    function in a worker process of a real emulator process: its batchItemFailures
+    rewind the shard to the failed record, and the remainder is discarded to the
+    failure destination once retries are exhausted."""
+    import io
+    import zipfile
+
+    from conftest import start_server
+
+    seen = tmp_path / "seen.txt"
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("app.py", POWERTOOLS_HANDLER)
+    running = start_server()
+    try:
+        ddb = make_client(running.url)
+        lam = make_client(running.url, "lambda")
+        lam.create_function(
+            FunctionName="powertools",
+            Runtime="python3.12",
+            Role=f"arn:aws:iam::{ACCOUNT}:role/r",
+            Handler="app.handler",
+            Code={"ZipFile": package.getvalue()},
+            Timeout=30,
+            Environment={"Variables": {"SEEN": str(seen)}},
+        )
+        ddb.create_table(
+            TableName="esm-powertools",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )
+        arn = ddb.describe_table(TableName="esm-powertools")["Table"]["LatestStreamArn"]
+        ddb.batch_write_item(
+            RequestItems={
+                "esm-powertools": [
+                    {"PutRequest": {"Item": {"pk": {"S": key}}}} for key in ("a", "bad-1", "c")
+                ]
+            }
+        )
+        uuid = lam.create_event_source_mapping(
+            FunctionName="powertools",
+            EventSourceArn=arn,
+            StartingPosition="TRIM_HORIZON",
+            BatchSize=3,
+            MaximumRetryAttempts=1,
+            FunctionResponseTypes=["ReportBatchItemFailures"],
+        )["UUID"]
+        request = urllib.request.Request(
+            running.url + "/_emulator/triggers/settle",
+            data=b'{"timeout": 60}',
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=90) as response:
+            assert json.loads(response.read()) == {"settled": True}
+        with urllib.request.urlopen(
+            f"{running.url}/_emulator/triggers/{uuid}/failures", timeout=10
+        ) as response:
+            (document,) = json.loads(response.read())["Failures"]
+    finally:
+        running.stop()
+    # First [a, bad-1, c]; the rewind retries [bad-1, c]; then retries are exhausted.
+    assert seen.read_text().split() == ["a", "bad-1", "c", "bad-1", "c"]
+    assert document["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert document["requestContext"]["approximateInvokeCount"] == 2
+    assert document["responseContext"]["functionError"] is None
+    assert document["DDBStreamBatchInfo"]["batchSize"] == 2
