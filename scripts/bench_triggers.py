@@ -167,9 +167,11 @@ def latency(url: str, ddb: Any, lam: Any, samples: int) -> tuple[float, float]:
     return statistics.median(delays), delays[int(len(delays) * 0.99) - 1]
 
 
-def put_ratio(url: str, ddb: Any, lam: Any, requests: int) -> tuple[float, float]:
-    from bench import run_load  # type: ignore[import-not-found]
+def put_ratio(url: str, ddb: Any, lam: Any, requests: int, rounds: int) -> tuple[float, float]:
+    """Median req/s of alternating runs on a stream table without and with a mapping."""
+    from bench import put_item_requests, run_load  # type: ignore[import-not-found]
 
+    port = int(url.rsplit(":", 1)[1])
     stream_table(ddb, "bench-plain")
     arn = stream_table(ddb, "bench-mapped")
     zip_function(lam, "noop")
@@ -177,10 +179,15 @@ def put_ratio(url: str, ddb: Any, lam: Any, requests: int) -> tuple[float, float
         FunctionName="noop", EventSourceArn=arn, StartingPosition="LATEST", BatchSize=100
     )
     settle(url)
-    plain = asyncio.run(run_load(url, "bench-plain", requests, 8))
-    mapped = asyncio.run(run_load(url, "bench-mapped", requests, 8))
-    settle(url)
-    return plain, mapped
+    plain_rates, mapped_rates = [], []
+    for round_ in range(rounds):
+        for table, rates in (("bench-plain", plain_rates), ("bench-mapped", mapped_rates)):
+            load = put_item_requests(port, table, f"r{round_}-", requests)
+            result = asyncio.run(run_load(port, load, 8))
+            assert result.errors == 0, result.first_error
+            rates.append(result.rps)
+            settle(url)
+    return statistics.median(plain_rates), statistics.median(mapped_rates)
 
 
 def callable_throughput(count: int) -> float:
@@ -203,6 +210,7 @@ def main() -> int:
     parser.add_argument("--records", type=int, default=50_000)
     parser.add_argument("--latency", type=int, default=500, help="latency samples")
     parser.add_argument("--requests", type=int, default=20_000, help="PutItem requests")
+    parser.add_argument("--rounds", type=int, default=3, help="PutItem ratio rounds")
     args = parser.parse_args()
     print(f"{os.cpu_count()} CPUs; Python {sys.version.split()[0]}")
     rate = callable_throughput(args.records)
@@ -218,7 +226,7 @@ def main() -> int:
         zip_function(lam, "sink")
         rate = throughput(url, ddb, lam, "sink", args.records, "bench-worker")
         print(f"Python-zip worker, BatchSize 100: {rate:,.0f} records/s")
-        plain, mapped = put_ratio(url, ddb, lam, args.requests)
+        plain, mapped = put_ratio(url, ddb, lam, args.requests, args.rounds)
         print(
             f"PutItem c8: no mapping {plain:,.0f} req/s, one mapping {mapped:,.0f} req/s, "
             f"ratio {mapped / plain:.3f}"

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 import zlib
 from collections import deque
@@ -53,6 +54,10 @@ MAX_WINDOW_STATE_BYTES = 1024 * 1024
 #: Back-off between attempts that did not reach the function (real seconds).
 MIN_BACKOFF_SECONDS = 0.02
 MAX_BACKOFF_SECONDS = 1.0
+#: A shard is read at most this often (real seconds) while records keep coming: under
+#: load a batch gathers what a few milliseconds bring, instead of one record per
+#: invocation; an isolated write is still read at once.
+MIN_READ_INTERVAL_SECONDS = 0.002
 #: Retries of a function error beyond which an unbounded retry policy slows down.
 QUICK_RETRIES = 3
 
@@ -128,8 +133,8 @@ class RunContext:
     log: deque[InvocationEntry] = field(default_factory=lambda: deque(maxlen=1000))
     invocations: int = 0
 
-    def wait_topics(self) -> list[Any]:
-        return [stream_topic(self.stream_id), record_topic(self.mapping.uuid), ("clock",)]
+    def wait_topics(self, worker: Any) -> list[Any]:
+        return [stream_topic(self.stream_id), ("feeder", id(worker)), ("clock",)]
 
 
 class Lane:
@@ -246,9 +251,11 @@ class ShardWorker:
         mapping = context.mapping
         lane_count = len(self.lanes)
         room = max(mapping.batch_size * 2, READ_CHUNK)
+        last_read = 0.0
         while True:
             queued = sum(len(lane.queue) for lane in self.lanes)
             if queued < room * lane_count:
+                last_read = time.monotonic()
                 read = self.reader.read(self.shard, READ_CHUNK, after=self.read_after)
                 if read.lost is not None:
                     self._report_lost(read.lost)
@@ -279,7 +286,10 @@ class ShardWorker:
                 self.finished = True
                 context.signals.notify(record_topic(mapping.uuid))
                 return
-            await context.signals.wait(context.wait_topics(), 1.0)
+            await context.signals.wait(context.wait_topics(self), 1.0)
+            since = time.monotonic() - last_read
+            if since < MIN_READ_INTERVAL_SECONDS:
+                await asyncio.sleep(MIN_READ_INTERVAL_SECONDS - since)
             self._refresh_shard()
 
     def _refresh_shard(self) -> None:
@@ -375,7 +385,7 @@ class ShardWorker:
                 return  # stopped mid-batch: it is delivered again from the checkpoint
             self._mark_done(batch)
             lane.first_read_at = clock.now() if lane.queue else None
-            context.signals.notify(record_topic(mapping.uuid))
+            context.signals.notify(("feeder", id(self)))  # room in the lane, a done batch
 
     def _take_batch(self, lane: Lane) -> list[StreamEvent]:
         mapping = self.context.mapping
@@ -703,9 +713,9 @@ class MappingRun:
                         worker = ShardWorker(context, self.reader, shard)
                         self.workers[shard.shard_pk] = worker
                         self._tasks[shard.shard_pk] = asyncio.create_task(worker.run())
-                await context.signals.wait(
-                    [record_topic(context.mapping.uuid), stream_topic(context.stream_id)], 1.0
-                )
+                # Woken when a shard finishes (its children may be ready now); new shards
+                # without parents are found on the round after at most a second.
+                await context.signals.wait([record_topic(context.mapping.uuid)], 1.0)
         finally:
             for task in self._tasks.values():
                 task.cancel()

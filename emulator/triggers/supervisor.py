@@ -75,6 +75,9 @@ class TriggerSupervisor:
         self.contexts: dict[str, RunContext] = {}
         #: Runs cancelled and not yet finished (awaited on shutdown).
         self._stopping: set[asyncio.Task[None]] = set()
+        #: Per mapping: (documents version, answer) of the last look at the stored state.
+        self._may_invoke_cache: dict[str, tuple[int, bool]] = {}
+        self._results: dict[str, tuple[int, str]] = {}
 
     # -- the loop ------------------------------------------------------------------------
 
@@ -162,12 +165,18 @@ class TriggerSupervisor:
         self.running[mapping.uuid] = _Running(mapping, run, asyncio.create_task(run.run()))
 
     def _may_invoke(self, region: str, uuid: str) -> bool:
+        version = self.engine.documents.version
+        known = self._may_invoke_cache.get(uuid)
+        if known is not None and known[0] == version:
+            return known[1]
         document = self.engine.documents.get(MAPPING_KIND, region, uuid)
-        return document is not None and document.get("State") not in (
+        allowed = document is not None and document.get("State") not in (
             DELETING,
             DISABLING,
             DISABLED,
         )
+        self._may_invoke_cache[uuid] = (version, allowed)
+        return allowed
 
     def _stop_soon(self, uuid: str) -> None:
         running = self.running.pop(uuid, None)
@@ -186,11 +195,15 @@ class TriggerSupervisor:
                 await running.task
 
     def _set_result(self, region: str, uuid: str, result: str) -> None:
-        document = self.engine.documents.get(MAPPING_KIND, region, uuid)
-        if document is None or document.get("LastProcessingResult") == result:
+        if self._results.get(uuid) == (self.engine.documents.version, result):
             return
-        document["LastProcessingResult"] = result
-        self.engine.documents.put(MAPPING_KIND, region, uuid, document)
+        document = self.engine.documents.get(MAPPING_KIND, region, uuid)
+        if document is None:
+            return
+        if document.get("LastProcessingResult") != result:
+            document["LastProcessingResult"] = result
+            self.engine.documents.put(MAPPING_KIND, region, uuid, document)
+        self._results[uuid] = (self.engine.documents.version, result)
 
     # -- settling and status -------------------------------------------------------------
 
