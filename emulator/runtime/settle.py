@@ -14,12 +14,14 @@ from typing import Any
 
 from emulator.runtime.backend import Backend
 
-#: How often settling looks again (real seconds): short, so a put → settle loop is fast.
-POLL_SECONDS = 0.001
+#: How often settling looks again (real seconds): at first often, so a put → settle loop
+#: is fast, then less and less, so a long wait leaves the CPU to the delivery.
+FIRST_POLL_SECONDS = 0.0005
+LAST_POLL_SECONDS = 0.02
 
 
-def unsettled(backend: Backend) -> list[dict[str, Any]]:
-    pending = backend.triggers.pending()
+def unsettled(backend: Backend, detail: bool = True) -> list[dict[str, Any]]:
+    pending = backend.triggers.pending(detail)
     for check in backend.settle_checks:
         if not check():
             pending.append({"Reason": getattr(check, "__doc__", None) or repr(check)})
@@ -29,11 +31,12 @@ def unsettled(backend: Backend) -> list[dict[str, Any]]:
 async def settle(backend: Backend, timeout: float) -> tuple[bool, list[dict[str, Any]]]:
     """(settled, what is still pending)."""
     deadline = time.monotonic() + timeout
+    pause = FIRST_POLL_SECONDS
     while True:
         backend.triggers.reconcile()
-        pending = unsettled(backend)
-        if not pending:
+        if not unsettled(backend, detail=False):
             return True, []
         if backend.triggers.blocked_on_clock() or time.monotonic() >= deadline:
-            return False, pending
-        await asyncio.sleep(POLL_SECONDS)
+            return False, unsettled(backend)
+        await asyncio.sleep(pause)
+        pause = min(LAST_POLL_SECONDS, pause * 1.5)

@@ -15,48 +15,85 @@ from typing import Any
 
 import orjson
 
-from emulator.streams.records import encode_sequence_number
+from emulator.streams.records import TTL_IDENTITY, encode_sequence_number
 
 RETRY_ATTEMPTS_EXHAUSTED = "RetryAttemptsExhausted"
 RECORD_AGE_EXCEEDED = "RecordAgeExceeded"
 
 
-class StreamEvent:
-    """One record as delivered: its sequence number, creation time, partition keys and
-    the Lambda form (a dict, built once)."""
+_CREATED_KEY = b'"ApproximateCreationDateTime":'
+_TTL_IDENTITY_SUFFIX = b',"userIdentity":' + orjson.dumps(TTL_IDENTITY) + b"}"
+_LAMBDA_TTL_IDENTITY = b',"userIdentity":{"type":"Service","principalId":"dynamodb.amazonaws.com"}}'
 
-    __slots__ = ("created", "keys", "record", "sequence", "size")
+
+class StreamEvent:
+    """One record as delivered: its sequence number, creation time and Lambda form.
+
+    The Lambda form is spliced from the stored bytes (no decoding on the way to the
+    function); the dict is decoded only when something needs it (filters, keys for
+    ParallelizationFactor, failure payloads).
+    """
+
+    __slots__ = ("_record", "created", "data", "sequence")
 
     def __init__(self, sequence: int, created: float, data: bytes, stream_arn: str) -> None:
-        record: dict[str, Any] = orjson.loads(data)
-        dynamodb = record["dynamodb"]
-        dynamodb["ApproximateCreationDateTime"] = float(
-            int(dynamodb["ApproximateCreationDateTime"])
-        )
-        identity = record.pop("userIdentity", None)
-        record["eventSourceARN"] = stream_arn
-        if identity is not None:
-            record["userIdentity"] = {
-                "type": identity.get("Type"),
-                "principalId": identity.get("PrincipalId"),
-            }
         self.sequence = sequence
         self.created = created
-        self.keys: Any = dynamodb.get("Keys")
-        self.record = record
-        self.size = len(data) + len(stream_arn) + 20
+        self._record: dict[str, Any] | None = None
+        self.data = _lambda_form(data, stream_arn)
+
+    @property
+    def record(self) -> dict[str, Any]:
+        record = self._record
+        if record is None:
+            record = self._record = orjson.loads(self.data)
+        return record
+
+    @property
+    def keys(self) -> Any:
+        return self.record["dynamodb"].get("Keys")
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
 
     @property
     def sequence_number(self) -> str:
-        return str(self.record["dynamodb"]["SequenceNumber"])
+        return encode_sequence_number(self.sequence)
 
     @property
     def approximate_creation(self) -> float:
-        return float(self.record["dynamodb"]["ApproximateCreationDateTime"])
+        return float(int(self.created))
 
 
-def lambda_event(events: list[StreamEvent]) -> dict[str, Any]:
-    return {"Records": [event.record for event in events]}
+def _lambda_form(data: bytes, stream_arn: str) -> bytes:
+    """GetRecords form → Lambda form: a float creation time, the stream ARN after
+    `dynamodb`, a TTL delete's identity in lower case after it."""
+    at = data.find(_CREATED_KEY)
+    if at >= 0:
+        end = data.find(b",", at)
+        data = data[:end] + b".0" + data[end:]
+    arn = b',"eventSourceARN":' + orjson.dumps(stream_arn)
+    if data.endswith(_TTL_IDENTITY_SUFFIX):
+        return data[: -len(_TTL_IDENTITY_SUFFIX)] + arn + _LAMBDA_TTL_IDENTITY
+    if b'"userIdentity"' in data[-200:]:
+        record = orjson.loads(data)
+        identity = record.pop("userIdentity")
+        record["eventSourceARN"] = stream_arn
+        record["userIdentity"] = {
+            "type": identity.get("Type"),
+            "principalId": identity.get("PrincipalId"),
+        }
+        return orjson.dumps(record)
+    return data[:-1] + arn + b"}"
+
+
+def lambda_payload(events: list[StreamEvent], extra: dict[str, Any] | None = None) -> bytes:
+    """The invocation payload `{"Records": [...], **extra}` as bytes."""
+    payload = b'{"Records":[' + b",".join(event.data for event in events) + b"]"
+    if extra:
+        payload += b"," + orjson.dumps(extra)[1:-1]
+    return payload + b"}"
 
 
 def iso_milliseconds(epoch: float) -> str:

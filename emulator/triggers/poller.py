@@ -39,6 +39,7 @@ from emulator.triggers.events import (
     StreamEvent,
     failure_document,
     iso_seconds,
+    lambda_payload,
 )
 from emulator.triggers.mapping import EventSourceMapping, checkpoint_consumer
 from emulator.triggers.targets import Invocation, InvokeResult, Outcome, Target
@@ -123,6 +124,8 @@ class RunContext:
     retention_seconds: float
     resolve: Resolver
     matches: Callable[[dict[str, Any]], bool]
+    #: Whether the mapping has FilterCriteria (else no record is decoded to match).
+    filtering: bool
     #: (mapping, document, delivered records) for a discarded batch.
     on_failure: Callable[[EventSourceMapping, dict[str, Any], list[dict[str, Any]]], None]
     #: Called with the new LastProcessingResult when it changes.
@@ -270,15 +273,21 @@ class ShardWorker:
                         )
                         self.read_after = record.sequence
                         self._order.append(record.sequence)
-                        if not context.matches(event.record):
+                        if context.filtering and not context.matches(event.record):
                             self._done.add(record.sequence)  # consumed, never delivered
                             self._advance()
                             continue
-                        lane = self.lanes[lane_of(event.keys, lane_count)]
+                        lane = (
+                            self.lanes[lane_of(event.keys, lane_count)]
+                            if lane_count > 1
+                            else self.lanes[0]
+                        )
                         if not lane.queue:
                             lane.first_read_at = now
                         lane.queue.append(event)
-                        self._wake_lane(lane)
+                    for lane in self.lanes:
+                        if lane.queue:
+                            self._wake_lane(lane)
                     continue
             if self._shard_done():
                 await self._close_windows()
@@ -525,9 +534,9 @@ class ShardWorker:
         (`_NO_STATE` when its response carries none)."""
         context = self.context
         mapping = context.mapping
-        payload: dict[str, Any] = {"Records": [event.record for event in events]}
-        if mapping.tumbling_window_seconds:
-            payload.update(self._window_fields(lane, events, final))
+        extra = (
+            self._window_fields(lane, events, final) if mapping.tumbling_window_seconds else None
+        )
         if not context.may_invoke():
             self.stopping = True
             return InvokeResult(Outcome.SERVICE_ERROR, b"", detail="mapping stopped"), _NO_STATE
@@ -540,7 +549,7 @@ class ShardWorker:
             context.on_result("PROBLEM: Function not found")
         else:
             result = await target.invoke(
-                Invocation(orjson.dumps(payload), _request_id(), None, False)
+                Invocation(lambda_payload(events, extra), _request_id(), None, False)
             )
         context.log.append(
             InvocationEntry(
@@ -604,14 +613,12 @@ class ShardWorker:
             if not context.may_invoke():
                 self.stopping = True
                 return
-            payload = {"Records": []} | self._window_fields(lane, [], True, terminated_early)
+            payload = lambda_payload([], self._window_fields(lane, [], True, terminated_early))
             target = context.resolve(context.mapping)
             if target is None:
                 result = InvokeResult(Outcome.SERVICE_ERROR, b"", detail="Function not found")
             else:
-                result = await target.invoke(
-                    Invocation(orjson.dumps(payload), _request_id(), None, False)
-                )
+                result = await target.invoke(Invocation(payload, _request_id(), None, False))
             context.invocations += 1
             attempts += 1
             context.log.append(

@@ -154,6 +154,7 @@ class TriggerSupervisor:
             retention_seconds=self.retention_seconds,
             resolve=self.resolve,
             matches=_matcher(mapping),
+            filtering=bool(mapping.filter_patterns),
             on_failure=self.destinations.send,
             on_result=functools.partial(self._set_result, mapping.region, mapping.uuid),
             may_invoke=functools.partial(self._may_invoke, mapping.region, mapping.uuid),
@@ -207,9 +208,10 @@ class TriggerSupervisor:
 
     # -- settling and status -------------------------------------------------------------
 
-    def pending(self) -> list[dict[str, Any]]:
+    def pending(self, detail: bool = True) -> list[dict[str, Any]]:
         """What keeps the triggers from being settled: an empty list when every mapping
-        is in a settled state with nothing pending and nothing in flight."""
+        is in a settled state with nothing pending and nothing in flight (`detail`:
+        with backlogs, which cost a count)."""
         waiting: list[dict[str, Any]] = []
         for _region, uuid, document in self.engine.documents.list(MAPPING_KIND):
             state = document.get("State")
@@ -229,14 +231,13 @@ class TriggerSupervisor:
                 reason = "records pending or in flight"
                 if running.run.waiting_for_clock():
                     reason = "waiting for the clock (a batching or tumbling window)"
-                waiting.append(
-                    entry
-                    | {
-                        "Reason": reason,
+                entry |= {"Reason": reason}
+                if detail:
+                    entry |= {
                         "Backlog": running.run.backlog(),
                         "LastProcessingResult": document.get("LastProcessingResult"),
                     }
-                )
+                waiting.append(entry)
         if not self.destinations.idle():
             waiting.append({"Reason": "failure documents being delivered"})
         return waiting
