@@ -1049,3 +1049,37 @@ def test_powertools_batch_processor_with_partial_failures(tmp_path: Any) -> None
     assert document["requestContext"]["approximateInvokeCount"] == 2
     assert document["responseContext"]["functionError"] is None
     assert document["DDBStreamBatchInfo"]["batchSize"] == 2
+
+
+def test_shard_end_closes_a_tumbling_window(triggers: Triggers) -> None:
+    """Check 27: the end of a shard closes its window (a final invocation) before its
+    child's records start a window of their own, from a fresh state."""
+
+    def counting(event: dict[str, Any]) -> Any:
+        state = dict(event["state"])
+        state["count"] = state.get("count", 0) + len(event["Records"])
+        return {"state": state}
+
+    function = triggers.function("fn", counting)
+    arn = triggers.table("esm-window-end")
+    triggers.advance(0)
+    triggers.mapping("fn", arn, BatchSize=10, TumblingWindowInSeconds=900)
+    triggers.put_together("esm-window-end", "p1", "p2")
+    assert triggers.settle()["settled"] is False  # the window is open
+    triggers.server.admin("/_emulator/streams/rollover", {"StreamArn": arn})
+    triggers.put_together("esm-window-end", "c1")
+    assert triggers.settle()["settled"] is False  # the child's window is open now
+    summary = [
+        (
+            [r["dynamodb"]["Keys"]["pk"]["S"] for r in e["Records"]],
+            e["isFinalInvokeForWindow"],
+            e["state"],
+        )
+        for e in function.events
+    ]
+    assert summary == [
+        (["p1", "p2"], False, {}),
+        ([], True, {"count": 2}),
+        (["c1"], False, {}),
+    ]
+    assert function.events[0]["shardId"] != function.events[2]["shardId"]
