@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
+
+from emulator import __version__
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +30,42 @@ class Config:
     functions: tuple[tuple[str, str], ...] = ()
     function_python: str | None = None
     destination_endpoint: str | None = None
+
+    def __post_init__(self) -> None:
+        problem = next(iter(self.problems()), None)
+        if problem is not None:
+            raise ValueError(problem)
+
+    def problems(self) -> list[str]:
+        """What is out of range, worded with the flag's name (empty when all is well)."""
+        found = []
+        for name, (low, high, open_low) in _RANGES.items():
+            value = getattr(self, name)
+            flag = "--" + name.replace("_", "-")
+            if isinstance(value, float) and not math.isfinite(value):
+                found.append(f"{flag} must be a finite number, not {value}")
+            elif value < low or (open_low and value == low) or value > high:
+                low_text = ("greater than " if open_low else "at least ") + _number(low)
+                found.append(
+                    f"{flag} must be {low_text} and at most {_number(high)}, not {_number(value)}"
+                )
+        return found
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+#: Numeric fields: (lowest, highest, whether the lowest itself is excluded).
+_TEN_YEARS = 10 * 365 * 86400.0
+_RANGES: dict[str, tuple[float, float, bool]] = {
+    "port": (0, 65535, False),
+    "stream_shards": (1, 1000, False),
+    "shard_rollover_seconds": (0, _TEN_YEARS, False),  # 0 = never
+    "stream_retention_seconds": (0, _TEN_YEARS, True),
+    "iterator_ttl_seconds": (0, _TEN_YEARS, True),
+    "ttl_sweep_seconds": (0, _TEN_YEARS, True),
+}
 
 
 _HELP = {
@@ -139,6 +178,9 @@ def parse_config(
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument(
+        "--version", action="version", version=f"ddb-streams-emulator {__version__}"
+    )
     for f in fields(Config):
         if f.name == "functions":
             _add_functions_flag(parser, environ)
@@ -169,7 +211,10 @@ def parse_config(
     values = vars(args)
     # One endpoint per function: a later --function NAME=URL replaces an earlier one.
     values["functions"] = tuple(dict(values["functions"] or ()).items())
-    return Config(**values)
+    try:
+        return Config(**values)
+    except ValueError as error:
+        parser.error(str(error))
 
 
 def _add_functions_flag(parser: argparse.ArgumentParser, environ: Mapping[str, str]) -> None:

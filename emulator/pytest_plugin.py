@@ -14,6 +14,11 @@ Installed with the package and loaded by pytest through the `pytest11` entry poi
   test's process as Lambda function `name` (Invoke, event source mappings) instead of the
   function's code, until the test ends. Needs the in-process emulator (not
   `--ddb-endpoint`).
+- `ddb_lambda_client`: a boto3 `lambda` client for `ddb_endpoint` (functions, event source
+  mappings, Invoke).
+- `ddb_settle`: `ddb_settle(timeout=10)` returns once every trigger has delivered everything
+  it has and nothing is in flight (`POST /_emulator/triggers/settle`); it fails the test,
+  saying what is pending, when that cannot happen (e.g. a window waits for the clock).
 
 Nothing here is autouse and the module imports neither boto3 nor the server until a
 fixture is used, so a test suite that does not use the fixtures does not pay for them.
@@ -103,6 +108,35 @@ def ddb_client(_ddb_emulator_clients: _Clients, ddb_reset: None) -> Any:
 def ddb_streams_client(_ddb_emulator_clients: _Clients, ddb_reset: None) -> Any:
     """A boto3 DynamoDB Streams client for the emulator (reset like `ddb_client`)."""
     return _ddb_emulator_clients.get("dynamodbstreams")
+
+
+@pytest.fixture
+def ddb_lambda_client(_ddb_emulator_clients: _Clients, ddb_reset: None) -> Any:
+    """A boto3 Lambda client for the emulator (reset like `ddb_client`)."""
+    return _ddb_emulator_clients.get("lambda")
+
+
+@pytest.fixture
+def ddb_settle(ddb_endpoint: str) -> Callable[..., None]:
+    """`ddb_settle(timeout=10)`: wait until every trigger has delivered what was written."""
+    import json
+    import urllib.error
+
+    def settle(timeout: float = 10) -> None:
+        request = urllib.request.Request(
+            ddb_endpoint + "/_emulator/triggers/settle",
+            data=json.dumps({"timeout": timeout}).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=timeout + 30) as response:
+                response.read()
+        except urllib.error.HTTPError as error:
+            pending = json.loads(error.read()).get("pending")
+            pytest.fail(f"the emulator's triggers did not settle within {timeout} s: {pending}")
+
+    return settle
 
 
 @pytest.fixture

@@ -13,6 +13,9 @@ service model is read only when first needed, and each operation's validator is
 compiled into closures on its first request and cached. Validating a request is then
 a walk over the request's own members with precomputed checks.
 
+A JSON ``null`` member of a structure counts as absent, as on AWS: the validator removes
+it from the request, so operations see only members that carry a value.
+
 Recursive shapes (``AttributeValue`` and the lists/maps inside it) are deliberately
 checked only shallowly (``must be a JSON object``): the domain layer validates attribute
 values itself, with DynamoDB's own messages, and a deep walk would be both slow and
@@ -353,15 +356,24 @@ class _Compiler:
             if type(value) is not dict:
                 raise _type_error(value, "structure")
             found: list[tuple[int, list[Violation]]] | None = None
+            nulls: list[str] | None = None
             for key, item in value.items():
                 spec = lookup(key)
-                if spec is None or item is None:  # unknown members are ignored, null = absent
+                if spec is None:  # unknown members are ignored
+                    continue
+                if item is None:
+                    nulls = [key] if nulls is None else [*nulls, key]
                     continue
                 errs = spec[2](item)
                 if errs:
                     if found is None:
                         found = []
                     found.append((spec[0], _prefixed(spec[1], errs)))
+            if nulls is not None:
+                # JSON null is an absent member (AWS's and botocore's reading): dropped
+                # here, so no operation ever sees a None where it expects a value.
+                for key in nulls:
+                    del value[key]
             for index, member, camel in required:
                 if value.get(member) is None:
                     if found is None:

@@ -128,6 +128,15 @@ def without_metadata(response: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in response.items() if k != "ResponseMetadata"}
 
 
+#: What the trigger supervisor changes after an answer (state transitions).
+_MOVING = ("ResponseMetadata", "State", "LastModified", "LastProcessingResult")
+
+
+def settled(mapping: dict[str, Any]) -> dict[str, Any]:
+    """A mapping description without the members its state transitions change."""
+    return {k: v for k, v in mapping.items() if k not in _MOVING}
+
+
 # --------------------------------------------------------------------------- functions
 
 
@@ -534,7 +543,6 @@ def test_create_mapping_answers_every_default(
         raw["LastModified"]
     )
     assert not any(key.startswith("_") for key in raw)
-    assert raw["State"] == "Creating"
 
 
 def test_create_mapping_errors(lam: Any, function: str, stream_arn: str) -> None:
@@ -719,7 +727,7 @@ def test_mapping_settings_are_echoed(lam: Any, function: str, stream_arn: str) -
     assert (created["BatchSize"], created["ParallelizationFactor"]) == (7, 3)
     assert created["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     got = lam.get_event_source_mapping(UUID=created["UUID"])
-    assert without_metadata(got) == without_metadata(created)
+    assert settled(got) == settled(created)
     error = error_of(
         lam.create_event_source_mapping,
         **esm_body(
@@ -744,17 +752,6 @@ def test_unknown_uuid_is_404(lam: Any) -> None:
         "Code": "ResourceNotFoundException",
         "Message": "The resource you requested does not exist.",
     }
-
-
-def test_update_while_creating_is_in_use(lam: Any, function: str, stream_arn: str) -> None:
-    created = lam.create_event_source_mapping(**esm_body(function, stream_arn))
-    with pytest.raises(lam.exceptions.ResourceInUseException) as info:
-        lam.update_event_source_mapping(UUID=created["UUID"], BatchSize=5)
-    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
-    deleted = lam.delete_event_source_mapping(UUID=created["UUID"])
-    assert deleted["ResponseMetadata"]["HTTPStatusCode"] == 202
-    assert deleted["State"] == "Deleting"
-    assert lam.get_event_source_mapping(UUID=created["UUID"])["State"] == "Deleting"
 
 
 def test_mappings_survive_delete_function(lam: Any, function: str, stream_arn: str) -> None:
@@ -788,12 +785,36 @@ def test_errors_are_modelled_exceptions(endpoint: str, lam: Any) -> None:
 
 @pytest.fixture
 def held() -> Iterator[Any]:
+    """A server over a Backend the test holds, without the trigger supervisor: mapping
+    states stay where the API put them until the test moves them (`set_state`), as the
+    supervisor would."""
     from emulator.config import Config
     from emulator.runtime.backend import Backend
 
     backend = Backend.create(Config())
+
+    async def no_supervisor() -> None:
+        return None
+
+    backend.triggers.run_forever = no_supervisor  # type: ignore[method-assign]
     with serve_backend(backend) as server:
         yield server
+
+
+def held_mapping(server: Any, function: str, table: str) -> tuple[Any, str]:
+    """A lambda client of `server` and a new mapping of `function` on a new table."""
+    lam = make_client(server.url, "lambda")
+    ddb = make_client(server.url)
+    create_function(lam, function)
+    ddb.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )
+    arn = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    return lam, lam.create_event_source_mapping(**esm_body(function, arn))["UUID"]
 
 
 def set_state(server: Any, mapping_uuid: str, state: str) -> None:
@@ -809,20 +830,25 @@ def set_state(server: Any, mapping_uuid: str, state: str) -> None:
     server.call(apply)
 
 
-def test_update_states(held: Any) -> None:
-    lam = make_client(held.url, "lambda")
-    ddb = make_client(held.url)
-    create_function(lam, "state-fn")
-    ddb.create_table(
-        TableName="state-table",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+def test_update_while_creating_is_in_use(held: Any) -> None:
+    lam, mapping_uuid = held_mapping(held, "creating-fn", "creating-table")
+    with pytest.raises(lam.exceptions.ResourceInUseException) as info:
+        lam.update_event_source_mapping(UUID=mapping_uuid, BatchSize=5)
+    response = info.value.response
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert response["Error"]["Message"] == (
+        "Cannot update the event source mapping because it is in use."
     )
-    arn = ddb.describe_table(TableName="state-table")["Table"]["LatestStreamArn"]
-    created = lam.create_event_source_mapping(**esm_body("state-fn", arn))
-    mapping_uuid = created["UUID"]
+    deleted = lam.delete_event_source_mapping(UUID=mapping_uuid)
+    assert deleted["ResponseMetadata"]["HTTPStatusCode"] == 202
+    assert deleted["State"] == "Deleting"
+    assert lam.get_event_source_mapping(UUID=mapping_uuid)["State"] == "Deleting"
+    with pytest.raises(lam.exceptions.ResourceInUseException):
+        lam.update_event_source_mapping(UUID=mapping_uuid, BatchSize=5)
+
+
+def test_update_states(held: Any) -> None:
+    lam, mapping_uuid = held_mapping(held, "state-fn", "state-table")
     set_state(held, mapping_uuid, "Enabled")
     disabled = lam.update_event_source_mapping(UUID=mapping_uuid, Enabled=False)
     assert disabled["ResponseMetadata"]["HTTPStatusCode"] == 202
@@ -1024,7 +1050,7 @@ def test_functions_and_mappings_persist(tmp_path: Path) -> None:
         with urllib.request.urlopen(after["Code"]["Location"], timeout=10) as response:
             assert response.read() == CODE
         got = lam.get_event_source_mapping(UUID=mapping["UUID"])
-        assert without_metadata(got) == without_metadata(mapping)
+        assert settled(got) == settled(mapping)
     finally:
         server.stop()
 

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.request
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -68,6 +69,13 @@ def code_zip(tmp_path: Path) -> Path:
     path = tmp_path / "function.zip"
     path.write_bytes(buffer.getvalue())
     return path
+
+
+def settle(endpoint: str) -> None:
+    """Wait for the trigger supervisor to complete every state transition."""
+    request = urllib.request.Request(endpoint + "/_emulator/triggers/settle", b"{}", method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert json.loads(response.read()) == {"settled": True}
 
 
 def create(endpoint: str, name: str, code_zip: Path) -> Any:
@@ -192,16 +200,14 @@ def test_mapping_lifecycle(
     assert duplicate.returncode in (254, 255)  # AWS CLI v2, v1
     assert "(ResourceConflictException)" in duplicate.stderr
     assert f"existing mapping with UUID {uuid}" in duplicate.stderr
-    in_use = aws(
-        endpoint,
-        "lambda",
-        "update-event-source-mapping",
-        "--uuid",
-        uuid,
-        "--no-enabled",
-        check=False,
+    settle(endpoint)
+    assert aws_json(endpoint, "lambda", "get-event-source-mapping", "--uuid", uuid)["State"] == (
+        "Enabled"
     )
-    assert "(ResourceInUseException)" in in_use.stderr
+    disabled = aws_json(
+        endpoint, "lambda", "update-event-source-mapping", "--uuid", uuid, "--no-enabled"
+    )
+    assert disabled["State"] == "Disabling"
     deleted = aws_json(endpoint, "lambda", "delete-event-source-mapping", "--uuid", uuid)
     assert deleted["State"] == "Deleting"
     unknown = aws(

@@ -134,3 +134,16 @@ def test_the_readme_example_passes(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_readme=example)
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+def _readme_trigger_example() -> str:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme[readme.index("## Testing a stream trigger") :]
+    return section[section.index("```python\n") + len("```python\n") : section.index("```\n")]
+
+
+def test_the_readme_trigger_example_runs(pytester: pytest.Pytester) -> None:
+    """The README's "Testing a stream trigger" example, as a user would run it."""
+    pytester.makepyfile(test_trigger=_readme_trigger_example())
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)

@@ -58,8 +58,12 @@ class Triggers:
         self, name: str, behaviour: Callable[[dict[str, Any]], Any] | None = None
     ) -> Function:
         function = Function() if behaviour is None else Function(behaviour)
-        self.server.call(lambda: self.server.backend.targets.register_callable(name, function))
+        self.register(name, function)
         return function
+
+    def register(self, name: str, handler: Callable[[dict[str, Any], Any], Any]) -> None:
+        targets = self.server.backend.targets
+        self.server.call(lambda: targets.register_callable(name, handler))
 
     def table(self, name: str, view: str = "NEW_AND_OLD_IMAGES", **extra: Any) -> str:
         self.ddb.create_table(
@@ -76,6 +80,12 @@ class Triggers:
         for key in keys:
             item = {"pk": {"S": key}} | {k: {"S": v} for k, v in attributes.items()}
             self.ddb.put_item(TableName=table, Item=item)
+
+    def put_together(self, table: str, *keys: str) -> None:
+        """One BatchWriteItem: one commit, so a poller reads the records together."""
+        self.ddb.batch_write_item(
+            RequestItems={table: [{"PutRequest": {"Item": {"pk": {"S": k}}}} for k in keys]}
+        )
 
     def mapping(self, function: str, stream_arn: str, **settings: Any) -> str:
         settings.setdefault("StartingPosition", "TRIM_HORIZON")
@@ -686,7 +696,7 @@ def test_filtered_records_are_consumed_never_delivered(triggers: Triggers) -> No
     triggers.put("esm-filtered", "x1", "x2", "x3")
     triggers.settled()
     assert function.events == []  # a batch with no match: no invocation
-    triggers.put("esm-filtered", "m0", "x4", "m4")
+    triggers.put_together("esm-filtered", "m0", "x4", "m4")
     triggers.settled()
     assert function.batches() == [["m0", "m4"]]
     # The checkpoint passed the filtered records: re-enabling delivers nothing again.
@@ -713,7 +723,7 @@ def test_tumbling_windows_carry_state_and_end_with_a_final_invocation(
     window_start = int(now) // 60 * 60 + 60
     triggers.server.admin("/_emulator/clock", {"set": window_start + 1})
     triggers.mapping("fn", arn, BatchSize=2, TumblingWindowInSeconds=60)
-    triggers.put("esm-tumbling", "a", "b", "c")
+    triggers.put_together("esm-tumbling", "a", "b", "c")
     answer = triggers.settle()
     assert answer["settled"] is False  # the window is open until the clock passes its end
     assert [len(e["Records"]) for e in function.events] == [2, 1]
@@ -758,3 +768,284 @@ def test_put_settle_assert_a_thousand_times(triggers: Triggers) -> None:
         assert triggers.settle() == {"settled": True}
         assert function.events[-1]["Records"][-1]["dynamodb"]["Keys"]["pk"]["S"] == f"k{i}"
     assert sum(len(event["Records"]) for event in function.events) == 1000
+
+
+# -- failure destinations on a real SQS / SNS / S3 (moto's server) --------------------------
+
+
+@pytest.fixture(scope="module")
+def moto_server() -> Iterator[str]:
+    import socket as sockets
+    import subprocess
+    import sys
+
+    with sockets.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(url + "/moto-api/", timeout=1).close()
+                break
+            except OSError:
+                assert process.poll() is None and time.monotonic() < deadline
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_failure_documents_reach_sqs_sns_and_s3(moto_server: str) -> None:
+    """Check 25: SQS gets the document as its body, SNS as `Message`, S3 under
+    `aws/lambda/<UUID>/<shardId>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<uuid>` with the batch."""
+    sqs = make_client(moto_server, "sqs")
+    sns = make_client(moto_server, "sns")
+    s3 = make_client(moto_server, "s3")
+    queue_url = sqs.create_queue(QueueName="esm-failures")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    topic_arn = sns.create_topic(Name="esm-failures")["TopicArn"]
+    topic_queue_url = sqs.create_queue(QueueName="esm-topic-copy")["QueueUrl"]
+    topic_queue_arn = sqs.get_queue_attributes(
+        QueueUrl=topic_queue_url, AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=topic_queue_arn)
+    s3.create_bucket(Bucket="esm-failures")
+
+    for triggers in _triggers(Config(destination_endpoint=moto_server)):
+        triggers.function("fn", _failing_on("bad"))
+        uuids = {}
+        for kind, destination in (
+            ("sqs", queue_arn),
+            ("sns", topic_arn),
+            ("s3", "arn:aws:s3:::esm-failures"),
+        ):
+            arn = triggers.table(f"esm-dest-{kind}")
+            triggers.put(f"esm-dest-{kind}", "bad")
+            uuids[kind] = triggers.mapping(
+                "fn",
+                arn,
+                MaximumRetryAttempts=0,
+                DestinationConfig={"OnFailure": {"Destination": destination}},
+            )
+        triggers.settled()
+        kept = {kind: triggers.failures(uuid) for kind, uuid in uuids.items()}
+
+    (sent,) = kept["sqs"]
+    (message,) = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1)["Messages"]
+    assert json.loads(message["Body"]) == sent
+    assert sent["requestContext"]["condition"] == "RetryAttemptsExhausted"
+
+    (published,) = kept["sns"]
+    (copy,) = sqs.receive_message(QueueUrl=topic_queue_url, WaitTimeSeconds=1)["Messages"]
+    assert json.loads(json.loads(copy["Body"])["Message"]) == published
+
+    (stored,) = kept["s3"]
+    (entry,) = s3.list_objects_v2(Bucket="esm-failures")["Contents"]
+    shard_id = stored["DDBStreamBatchInfo"]["shardId"]
+    prefix = f"aws/lambda/{uuids['s3']}/{shard_id}/"
+    assert entry["Key"].startswith(prefix)
+    day, stamp_and_id = entry["Key"][len(prefix) :].rsplit("/", 1)
+    assert len(day) == len("YYYY/MM/DD") and stamp_and_id[:10] == day.replace("/", "-")
+    body = json.loads(s3.get_object(Bucket="esm-failures", Key=entry["Key"])["Body"].read())
+    payload = body.pop("payload")
+    assert body == stored
+    assert [r["dynamodb"]["Keys"] for r in payload["Records"]] == [{"pk": {"S": "bad"}}]
+
+
+# -- throttles and errors that never reached the function -----------------------------------
+
+
+def test_throttles_and_service_errors_do_not_count_as_retries() -> None:
+    """Check 20: an Invoke endpoint answering 429, then 502, then succeeding, with
+    MaximumRetryAttempts 0: the batch is delivered, nothing is discarded."""
+    import http.server
+
+    answers = [429, 429, 502, 200]
+    bodies: list[bytes] = []
+
+    class Endpoint(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            status = answers.pop(0) if answers else 200
+            bodies.append(body)
+            payload = b"null" if status == 200 else b'{"message":"slow down"}'
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    endpoint = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Endpoint)
+    thread = threading.Thread(target=endpoint.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{endpoint.server_address[1]}"
+    try:
+        for triggers in _triggers(Config(functions=(("remote", url),))):
+            arn = triggers.table("esm-throttled")
+            triggers.put("esm-throttled", "a")
+            uuid = triggers.mapping("remote", arn, MaximumRetryAttempts=0)
+            triggers.settled()
+            assert triggers.failures(uuid) == []
+            assert triggers.lam.get_event_source_mapping(UUID=uuid)["LastProcessingResult"] == "OK"
+    finally:
+        endpoint.shutdown()
+        endpoint.server_close()
+    assert len(bodies) == 4
+    assert len({body for body in bodies}) == 1  # the same batch each time
+    (record,) = json.loads(bodies[0])["Records"]
+    assert record["dynamodb"]["Keys"] == {"pk": {"S": "a"}}
+
+
+def test_a_deleted_function_is_a_problem_not_a_retry(triggers: Triggers) -> None:
+    """Mappings survive DeleteFunction; every invoke is then a service error: retried
+    without counting, nothing discarded, `PROBLEM: Function not found` (Emulator rule)."""
+    function = triggers.function("gone")
+    arn = triggers.table("esm-gone")
+    uuid = triggers.mapping("gone", arn, MaximumRetryAttempts=0)
+    triggers.settled()
+    triggers.server.call(lambda: triggers.server.backend.targets.unregister_callable("gone"))
+    triggers.put("esm-gone", "waits")
+    answer = triggers.settle(timeout=0.5)
+    assert answer["settled"] is False
+    described = triggers.lam.get_event_source_mapping(UUID=uuid)
+    assert described["State"] == "Enabled"
+    assert described["LastProcessingResult"] == "PROBLEM: Function not found"
+    assert triggers.failures(uuid) == []
+    triggers.server.call(
+        lambda: triggers.server.backend.targets.register_callable("gone", function)
+    )
+    triggers.settled()
+    assert function.batches() == [["waits"]]
+
+
+def test_a_mapping_resumes_from_its_checkpoint_after_a_restart(tmp_path: Any) -> None:
+    """With --data-dir the mapping and its positions survive a restart: what was
+    delivered is not delivered again, what was written is not lost."""
+    config = Config(data_dir=str(tmp_path), shard_rollover_seconds=0)
+    first = Function()
+    for triggers in _triggers(config):
+        triggers.register("fn", first)
+        arn = triggers.table("esm-durable")
+        uuid = triggers.mapping("fn", arn, BatchSize=10)
+        triggers.put_together("esm-durable", "a", "b")
+        triggers.settled()
+    assert first.batches() == [["a", "b"]]
+
+    second = Function()
+    for triggers in _triggers(config):
+        triggers.register("fn", second)
+        triggers.put("esm-durable", "c")
+        triggers.settled()
+        assert triggers.lam.get_event_source_mapping(UUID=uuid)["State"] == "Enabled"
+    assert second.batches() == [["c"]]
+
+
+# -- a real handler library: aws-lambda-powertools' BatchProcessor ---------------------------
+
+POWERTOOLS_HANDLER = """
+import json, os
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor, EventType, process_partial_response,
+)
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def record_handler(record):
+    key = record.dynamodb.keys["pk"]
+    with open(os.environ["SEEN"], "a") as seen:
+        seen.write(key + "\\n")
+    if key.startswith("bad"):
+        raise ValueError("cannot handle " + key)
+
+
+def handler(event, context):
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+"""
+
+
+def test_powertools_batch_processor_with_partial_failures(tmp_path: Any) -> None:
+    """aws-lambda-powertools' BatchProcessor(EventType.DynamoDBStreams) as a Python-zip
+    function in a worker process of a real emulator process: its batchItemFailures
+    rewind the shard to the failed record, and the remainder is discarded to the
+    failure destination once retries are exhausted."""
+    import io
+    import zipfile
+
+    from conftest import start_server
+
+    seen = tmp_path / "seen.txt"
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("app.py", POWERTOOLS_HANDLER)
+    running = start_server()
+    try:
+        ddb = make_client(running.url)
+        lam = make_client(running.url, "lambda")
+        lam.create_function(
+            FunctionName="powertools",
+            Runtime="python3.12",
+            Role=f"arn:aws:iam::{ACCOUNT}:role/r",
+            Handler="app.handler",
+            Code={"ZipFile": package.getvalue()},
+            Timeout=30,
+            Environment={"Variables": {"SEEN": str(seen)}},
+        )
+        ddb.create_table(
+            TableName="esm-powertools",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )
+        arn = ddb.describe_table(TableName="esm-powertools")["Table"]["LatestStreamArn"]
+        ddb.batch_write_item(
+            RequestItems={
+                "esm-powertools": [
+                    {"PutRequest": {"Item": {"pk": {"S": key}}}} for key in ("a", "bad-1", "c")
+                ]
+            }
+        )
+        uuid = lam.create_event_source_mapping(
+            FunctionName="powertools",
+            EventSourceArn=arn,
+            StartingPosition="TRIM_HORIZON",
+            BatchSize=3,
+            MaximumRetryAttempts=1,
+            FunctionResponseTypes=["ReportBatchItemFailures"],
+        )["UUID"]
+        request = urllib.request.Request(
+            running.url + "/_emulator/triggers/settle",
+            data=b'{"timeout": 60}',
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=90) as response:
+            assert json.loads(response.read()) == {"settled": True}
+        with urllib.request.urlopen(
+            f"{running.url}/_emulator/triggers/{uuid}/failures", timeout=10
+        ) as response:
+            (document,) = json.loads(response.read())["Failures"]
+    finally:
+        running.stop()
+    # First [a, bad-1, c]; the rewind retries [bad-1, c]; then retries are exhausted.
+    assert seen.read_text().split() == ["a", "bad-1", "c", "bad-1", "c"]
+    assert document["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert document["requestContext"]["approximateInvokeCount"] == 2
+    assert document["responseContext"]["functionError"] is None
+    assert document["DDBStreamBatchInfo"]["batchSize"] == 2

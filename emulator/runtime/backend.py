@@ -11,6 +11,8 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from emulator.changes.pipeline import WritePipeline
 from emulator.changes.sinks import index_sink_factory, stream_sink_factory
 from emulator.clock import Clock
@@ -28,6 +30,9 @@ from emulator.triggers.runners import TargetRegistry
 from emulator.triggers.supervisor import TriggerSupervisor
 from emulator.triggers.targets import Target
 
+#: The meta key under which the clock's state is kept.
+CLOCK_META = "clock"
+
 
 @dataclass
 class Backend:
@@ -39,8 +44,6 @@ class Backend:
     pipeline: WritePipeline
     signals: CommitSignals
     triggers: TriggerSupervisor
-    #: TransactWriteItems ClientRequestToken -> (time, request digest, response).
-    idempotency: dict[str, tuple[float, str, dict[str, Any]]] = field(default_factory=dict)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     #: Background work never runs twice at once (the tick and an admin clock move).
     maintenance_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -56,6 +59,9 @@ class Backend:
     def create(cls, config: Config, clock: Clock | None = None) -> Backend:
         clock = clock or Clock()
         engine = Engine.open(config.data_dir, TableStateCodec())
+        saved_clock = engine.get_meta(CLOCK_META)
+        if saved_clock is not None:
+            clock.restore(orjson.loads(saved_clock))
         secret = engine.get_meta("iterator_secret")
         if secret is None:
             secret = os.urandom(32)
@@ -109,10 +115,13 @@ class Backend:
         self.engine.close()
 
     def reset(self) -> None:
+        """Drop every table, stream, mapping and consumer position, and return the clock
+        to real time (test isolation: nothing a test did survives it)."""
         self.triggers.reset()
-        self.idempotency.clear()
         self.targets.discard_all()
         self.engine.reset()
+        self.clock.reset()
+        self._save_clock()
         self.streams.reset()
         self.signals.notify_all()
 
@@ -153,7 +162,13 @@ class Backend:
             self.clock.advance(0)
         else:
             raise ValueError('expected "advance", "set" or "mode"')
+        self._save_clock()
         self.signals.notify_all()  # whatever waits for the clock looks again
+
+    def _save_clock(self) -> None:
+        """Keep the clock's state with the data (a manual clock survives a restart)."""
+        with self.engine.transaction():
+            self.engine.set_meta(CLOCK_META, orjson.dumps(self.clock.state()))
 
 
 def _target_resolver(engine: Engine, targets: TargetRegistry, account_id: str) -> Resolver:

@@ -1,7 +1,8 @@
-"""Time-driven work: shard rollover, stream record trimming, expiry of old shards and
-streams, and TTL sweeps. It runs on a background tick and whenever the admin API moves
-the clock, cut into small transactions with a yield to the event loop between them, so
-a large trim or sweep never holds requests up for more than a few milliseconds."""
+"""Time-driven work: shard rollover, stream record trimming, expiry of old shards,
+streams and idempotency tokens, and TTL sweeps. It runs on a background tick and
+whenever the admin API moves the clock, cut into small transactions with a yield to the
+event loop between them, so a large trim or sweep never holds requests up for more than
+a few milliseconds."""
 
 from __future__ import annotations
 
@@ -66,6 +67,7 @@ async def run_due_work(backend: Backend, *, sweep_ttl: bool = False) -> dict[str
                 await yield_to_requests()
         with engine.transaction():
             backend.streams.expire(now, config.stream_retention_seconds)
+            engine.tokens.prune(now)
         deleted: dict[str, int] = {}
         if sweep_ttl or now - backend.last_ttl_sweep >= config.ttl_sweep_seconds:
             backend.last_ttl_sweep = now

@@ -122,6 +122,9 @@ class RunContext:
     on_failure: Callable[[EventSourceMapping, dict[str, Any], list[dict[str, Any]]], None]
     #: Called with the new LastProcessingResult when it changes.
     on_result: Callable[[str], None]
+    #: Whether the mapping may still invoke (not deleted or disabled since it started):
+    #: asked before every invocation, so none follows a Delete or Disable answer.
+    may_invoke: Callable[[], bool] = lambda: True
     log: deque[InvocationEntry] = field(default_factory=lambda: deque(maxlen=1000))
     invocations: int = 0
 
@@ -142,10 +145,30 @@ class Lane:
         self.window: tuple[int, Any] | None = None
         #: The window's state outgrew its limit: end the window now.
         self.terminate_early = False
-        self.waiting_for_clock = False
 
     def busy(self) -> bool:
         return self.active() or self.window is not None
+
+    def clock_bound(self, now: float) -> bool:
+        """Whether this lane only waits for clock time: an open tumbling window that has
+        not ended, or records held by the batching window."""
+        if self.in_flight:
+            return False
+        mapping = self.worker.context.mapping
+        tumbling = mapping.tumbling_window_seconds
+        if not self.queue:
+            return self.window is not None and now < self.window[0] + tumbling
+        if self.window is not None and (
+            _window_start(self.queue[0].approximate_creation, tumbling) != self.window[0]
+            or now >= self.window[0] + tumbling
+        ):
+            return False
+        batching = mapping.maximum_batching_window_seconds
+        return (
+            batching > 0
+            and len(self.queue) < mapping.batch_size
+            and (self.first_read_at or now) + batching > now
+        )
 
     def active(self) -> bool:
         """A batch in flight or records queued (an open tumbling window aside)."""
@@ -173,7 +196,19 @@ class ShardWorker:
         return any(lane.busy() for lane in self.lanes) or bool(self._order)
 
     def waiting_for_clock(self) -> bool:
-        return any(lane.waiting_for_clock for lane in self.lanes)
+        """Whether everything this worker holds only waits for clock time."""
+        now = self.context.clock.now()
+        if self.context.engine.stream_log.has_records_from(
+            self.shard.shard_pk, self.read_after + 1
+        ):
+            return False
+        waiting = False
+        for lane in self.lanes:
+            if lane.clock_bound(now):
+                waiting = True
+            elif lane.busy():
+                return False
+        return waiting
 
     def _mark_done(self, events: list[StreamEvent]) -> None:
         for event in events:
@@ -318,7 +353,6 @@ class ShardWorker:
                     await self._final_window_invoke(lane, terminated_early=False)
                     continue
             if not lane.queue:
-                lane.waiting_for_clock = lane.window is not None and clock.mode == "manual"
                 timeout = 1.0
                 if lane.window is not None and clock.mode == "real":
                     timeout = max(0.001, lane.window[0] + window_seconds - clock.now())
@@ -329,16 +363,16 @@ class ShardWorker:
                 deadline = (lane.first_read_at or clock.now()) + window
                 remaining = deadline - clock.now()
                 if remaining > 0:
-                    lane.waiting_for_clock = clock.mode == "manual"
                     await self._lane_wait(lane, remaining if clock.mode == "real" else 1.0)
                     continue
-            lane.waiting_for_clock = False
             batch = self._take_batch(lane)
             lane.in_flight = True
             try:
                 await self._deliver(lane, batch)
             finally:
                 lane.in_flight = False
+            if self.stopping:
+                return  # stopped mid-batch: it is delivered again from the checkpoint
             self._mark_done(batch)
             lane.first_read_at = clock.now() if lane.queue else None
             context.signals.notify(record_topic(mapping.uuid))
@@ -484,6 +518,9 @@ class ShardWorker:
         payload: dict[str, Any] = {"Records": [event.record for event in events]}
         if mapping.tumbling_window_seconds:
             payload.update(self._window_fields(lane, events, final))
+        if not context.may_invoke():
+            self.stopping = True
+            return InvokeResult(Outcome.SERVICE_ERROR, b"", detail="mapping stopped"), _NO_STATE
         target = context.resolve(mapping)
         context.invocations += 1
         if target is None:
@@ -554,6 +591,9 @@ class ShardWorker:
         backoff = MIN_BACKOFF_SECONDS
         attempts = 0
         while lane.window is not None and not self.stopping:
+            if not context.may_invoke():
+                self.stopping = True
+                return
             payload = {"Records": []} | self._window_fields(lane, [], True, terminated_early)
             target = context.resolve(context.mapping)
             if target is None:
@@ -681,7 +721,15 @@ class MappingRun:
         return self.reader.caught_up()
 
     def waiting_for_clock(self) -> bool:
-        return any(worker.waiting_for_clock() for worker in self.workers.values())
+        """Whether every shard with work in hand only waits for clock time."""
+        log = self.context.engine.stream_log
+        busy = [
+            worker
+            for worker in self.workers.values()
+            if worker.in_flight()
+            or log.has_records_from(worker.shard.shard_pk, worker.read_after + 1)
+        ]
+        return bool(busy) and all(worker.waiting_for_clock() for worker in busy)
 
     def backlog(self) -> int:
         return sum(

@@ -73,7 +73,8 @@ class TriggerSupervisor:
         self.running: dict[str, _Running] = {}
         #: Contexts outlive a run's restart (an update), so the invocation log does too.
         self.contexts: dict[str, RunContext] = {}
-        self.transitions_pending = False
+        #: Runs cancelled and not yet finished (awaited on shutdown).
+        self._stopping: set[asyncio.Task[None]] = set()
 
     # -- the loop ------------------------------------------------------------------------
 
@@ -98,6 +99,9 @@ class TriggerSupervisor:
     async def stop_all(self) -> None:
         for uuid in list(self.running):
             await self._stop(uuid)
+        for task in list(self._stopping):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     def reconcile(self) -> None:
         """One round: complete transitions, start, restart and stop runs."""
@@ -149,6 +153,7 @@ class TriggerSupervisor:
             matches=_matcher(mapping),
             on_failure=self.destinations.send,
             on_result=functools.partial(self._set_result, mapping.region, mapping.uuid),
+            may_invoke=functools.partial(self._may_invoke, mapping.region, mapping.uuid),
         )
         if log is not None:
             context.log = log
@@ -156,11 +161,21 @@ class TriggerSupervisor:
         run = MappingRun(context)
         self.running[mapping.uuid] = _Running(mapping, run, asyncio.create_task(run.run()))
 
+    def _may_invoke(self, region: str, uuid: str) -> bool:
+        document = self.engine.documents.get(MAPPING_KIND, region, uuid)
+        return document is not None and document.get("State") not in (
+            DELETING,
+            DISABLING,
+            DISABLED,
+        )
+
     def _stop_soon(self, uuid: str) -> None:
         running = self.running.pop(uuid, None)
         if running is not None:
             running.run.stopped = True
             running.task.cancel()
+            self._stopping.add(running.task)
+            running.task.add_done_callback(self._stopping.discard)
 
     async def _stop(self, uuid: str) -> None:
         running = self.running.pop(uuid, None)
