@@ -120,6 +120,8 @@ def handler(event, context):
         return {"s": {1, 2}}
     if action == "huge":
         return "x" * 7_000_000
+    if action == "enormous":
+        return "x" * 30_000_000
     if action == "none":
         return None
     if action == "boto3":

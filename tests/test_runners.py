@@ -11,6 +11,8 @@ import os
 import re
 import shutil
 import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -425,6 +427,7 @@ def test_a_long_log_keeps_its_end_and_the_tail_is_the_last_4_kb(app: Path) -> No
         ("none", Outcome.SUCCESS, None),
         ("unmarshalable", Outcome.FUNCTION_ERROR, "Runtime.MarshalError"),
         ("huge", Outcome.FUNCTION_ERROR, "Function.ResponseSizeTooLarge"),
+        ("enormous", Outcome.FUNCTION_ERROR, "Function.ResponseSizeTooLarge"),
     ],
 )
 def test_the_response_is_marshalled_as_the_runtime_does(
@@ -583,3 +586,30 @@ def test_under_uvloop(app: Path) -> None:
         ok, died, again = runner.run(scenario())
     assert ok.outcome is again.outcome is Outcome.SUCCESS
     assert payload(died)["errorMessage"].endswith("exit status 5")
+
+
+def test_a_worker_ends_when_the_emulator_is_killed(app: Path, tmp_path: Path) -> None:
+    """Killed without closing its workers, the emulator leaves none behind, even one whose
+    handler hangs (and so never reads the request pipe's EOF)."""
+    pid_file = tmp_path / "pids.json"
+    script = tmp_path / "emulator_stand_in.py"
+    script.write_text(
+        "import asyncio, json, sys\n"
+        "from emulator.triggers.runners import TargetRegistry\n"
+        "from emulator.triggers.targets import FunctionSpec, Invocation\n"
+        "async def main():\n"
+        "    spec = FunctionSpec('f', 'arn:f', 'python3.12', 'app.handler', timeout_seconds=60,\n"
+        f"                        code_dir={str(app)!r})\n"
+        f"    event = json.dumps({{'action': 'hang', 'pid_file': {str(pid_file)!r}}}).encode()\n"
+        "    await TargetRegistry().target_for(spec).invoke(Invocation(event, 'r'))\n"
+        "asyncio.run(main())\n"
+    )
+    process = subprocess.Popen([sys.executable, str(script)])
+    try:
+        assert eventually(pid_file.exists, 30)
+        (worker_pid,) = json.loads(pid_file.read_text())
+        assert pid_alive(worker_pid)
+    finally:
+        process.kill()
+        process.wait()
+    assert eventually(lambda: not pid_alive(worker_pid), 10)

@@ -209,7 +209,17 @@ async function invoke(handler, request) {
   }
 }
 
+// End this worker if the emulator is gone (killed without closing it), even while a
+// handler never settles.
+function exitWithParent() {
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) process.exit(1);
+  }, 1000).unref();
+}
+
 async function main() {
+  exitWithParent();
   patchConsole();
   let handler;
   try {

@@ -38,6 +38,9 @@ from emulator.triggers.targets import FunctionSpec, Invocation, InvokeResult, Ou
 _LENGTH = struct.Struct(">I")
 #: Lambda's init phase may take 10 s before the invocation's own timeout starts.
 INIT_SECONDS = 10.0
+#: A reply frame is read only up to this size (Lambda's response limit is 6 MB; a larger
+#: frame is a too-large response, not something to hold in memory).
+MAX_FRAME_BYTES = 4 * output.MAX_RESPONSE_BYTES
 #: How long to wait for the log of a phase once its result is in (it was written first).
 LOG_WAIT_SECONDS = 2.0
 #: How long to wait for the rest of a dead worker's log (a grandchild may hold the pipe).
@@ -46,6 +49,14 @@ EXIT_LOG_WAIT_SECONDS = 0.5
 
 class WorkerDied(Exception):
     """The worker's result pipe closed: the process is gone (or going)."""
+
+
+class FrameTooLarge(Exception):
+    """The worker announced a reply larger than any the emulator reads."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size
 
 
 class PrepareError(Exception):
@@ -189,7 +200,10 @@ class Worker:
     async def read_frame(self) -> dict[str, Any]:
         try:
             head = await self.results.readexactly(_LENGTH.size)
-            body = await self.results.readexactly(_LENGTH.unpack(head)[0])
+            size = _LENGTH.unpack(head)[0]
+            if size > MAX_FRAME_BYTES:
+                raise FrameTooLarge(size)
+            body = await self.results.readexactly(size)
         except asyncio.IncompleteReadError:
             raise WorkerDied from None
         message: dict[str, Any] = orjson.loads(body)
@@ -420,7 +434,7 @@ class ProcessTarget:
                 ),
                 0.0,
             )
-        except WorkerDied:
+        except (WorkerDied, FrameTooLarge):
             code = await worker.exit_code()
             logs = await worker.logs.rest()
             await worker.discard()
@@ -502,6 +516,20 @@ class ProcessTarget:
                         before=before,
                         init_ms=init_ms,
                         status="timeout",
+                    ),
+                    duration,
+                ),
+                False,
+            )
+        except FrameTooLarge as error:
+            duration = (time.perf_counter() - started) * 1000
+            await worker.kill()
+            logs = await worker.logs.rest()
+            return (
+                output.function_error(
+                    output.too_large_document(error.size),
+                    output.framed_log(
+                        request_id, logs, duration, spec.memory_mb, before=before, init_ms=init_ms
                     ),
                     duration,
                 ),

@@ -346,6 +346,22 @@ def _invoke(function: Any, request: dict[str, Any]) -> tuple[bool, str]:
     return False, json.dumps(document)
 
 
+def _exit_with_parent() -> None:
+    """A daemon thread: end this worker if the emulator is gone (killed without closing
+    it), even while a handler hangs and the request pipe is not being read."""
+    import threading
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="emulator-parent-watch", daemon=True).start()
+
+
 def main() -> None:
     global _current_request_id
     result_fd, handler = int(sys.argv[1]), sys.argv[2]
@@ -356,6 +372,7 @@ def main() -> None:
     os.close(devnull)
     results = os.fdopen(result_fd, "wb", buffering=0)
     sys.argv = [""]
+    _exit_with_parent()
     task_root = os.getcwd()
     if sys.path and sys.path[0] in ("", "."):
         sys.path[0] = task_root
