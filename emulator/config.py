@@ -22,6 +22,7 @@ class Config:
     stream_retention_seconds: float = 86400.0
     iterator_ttl_seconds: float = 900.0
     ttl_sweep_seconds: float = 60.0
+    kinesis_endpoint: str | None = None
 
 
 _HELP = {
@@ -37,6 +38,8 @@ _HELP = {
     "stream_retention_seconds": "trim stream records older than this",
     "iterator_ttl_seconds": "shard iterators expire this long after they were issued",
     "ttl_sweep_seconds": "how often expired TTL items are deleted",
+    "kinesis_endpoint": "send tables' Kinesis destination records to this Kinesis endpoint "
+    "(e.g. http://127.0.0.1:4567) instead of the built-in Kinesis streams",
 }
 
 
@@ -52,6 +55,7 @@ _METAVAR = {
     "stream_retention_seconds": "SECONDS",
     "iterator_ttl_seconds": "SECONDS",
     "ttl_sweep_seconds": "SECONDS",
+    "kinesis_endpoint": "URL",
 }
 
 

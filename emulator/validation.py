@@ -50,8 +50,12 @@ Violation = tuple[str, str, str]
 # Type mismatches raise SerializationException instead (AWS rejects those while parsing).
 Check = Callable[[Any], "list[Violation] | None"]
 
-_SERVICE_DIRS = {"dynamodb": "dynamodb", "dynamodbstreams": "dynamodbstreams"}
-_API_VERSION = "2012-08-10"
+#: service -> (botocore data directory, API version).
+_SERVICE_DIRS = {
+    "dynamodb": ("dynamodb", "2012-08-10"),
+    "dynamodbstreams": ("dynamodbstreams", "2012-08-10"),
+    "kinesis": ("kinesis", "2013-12-02"),
+}
 
 _INT32 = (-(2**31), 2**31 - 1)
 _INT64 = (-(2**63), 2**63 - 1)
@@ -69,6 +73,9 @@ _MEMBER_OVERRIDES: dict[tuple[str, str, str], dict[str, Any]] = {
     ("dynamodbstreams", "ListStreamsInput", "Limit"): {"max": 100},
     ("dynamodbstreams", "DescribeStreamInput", "Limit"): {"max": 100},
     ("dynamodb", "CreateTableInput", "TableName"): {"shape": "TableName"},
+    # Kinesis GetRecords: "If you specify a value that is greater than 10,000, GetRecords
+    # throws InvalidArgumentException" (the model's doc), not a ValidationException.
+    ("kinesis", "GetRecordsInput", "Limit"): {"max": None},
 }
 
 
@@ -576,7 +583,10 @@ def _boolean(value: Any) -> list[Violation] | None:
 
 
 def _blob(value: Any) -> list[Violation] | None:
-    """Blobs travel as base64 text; undecodable text fails while parsing, like AWS."""
+    """Blobs travel as base64 text in JSON (undecodable text fails while parsing, like
+    AWS) and as byte strings in CBOR."""
+    if type(value) is bytes:
+        return None
     if type(value) is not str:
         raise _type_error(value, "blob")
     if len(value) % 4:
@@ -632,10 +642,11 @@ def _data_dir() -> str:
 @cache
 def _service(service: str) -> _ServiceModel:
     """Load a service model on first use (a few ms), then keep it."""
-    directory = _SERVICE_DIRS.get(service)
-    if directory is None:
+    found = _SERVICE_DIRS.get(service)
+    if found is None:
         raise ValueError(f"unknown service {service!r}")
-    path = os.path.join(_data_dir(), directory, _API_VERSION, "service-2.json.gz")
+    directory, version = found
+    path = os.path.join(_data_dir(), directory, version, "service-2.json.gz")
     with gzip.open(path, "rb") as handle:
         model = orjson.loads(handle.read())
     return _ServiceModel(service, model)

@@ -15,6 +15,13 @@ from emulator.changes.pipeline import WritePipeline
 from emulator.changes.sinks import index_sink_factory, stream_sink_factory
 from emulator.clock import Clock
 from emulator.config import Config
+from emulator.kinesis.destination import (
+    Destinations,
+    complete_destination_transitions,
+    destination_sink_factory,
+    has_pending_destinations,
+)
+from emulator.kinesis.service import KinesisService
 from emulator.model.table_state import TableStateCodec
 from emulator.storage.engine import Engine
 from emulator.streams.iterators import IteratorCodec
@@ -31,6 +38,9 @@ class Backend:
     iterators: IteratorCodec
     pipeline: WritePipeline
     signals: CommitSignals
+    #: The built-in Kinesis Data Streams service and the tables' Kinesis destinations.
+    kinesis: KinesisService
+    kinesis_destinations: Destinations
     #: TransactWriteItems ClientRequestToken -> (time, request digest, response).
     idempotency: dict[str, tuple[float, str, dict[str, Any]]] = field(default_factory=dict)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -41,6 +51,11 @@ class Backend:
     #: delivery (trigger pollers, Kinesis forwarders, replicators) adds a check that is
     #: True once it has nothing pending and nothing in flight.
     settle_checks: list[Callable[[], bool]] = field(default_factory=list)
+    #: State changes that complete on the next scheduler tick (at once under the test
+    #: clock): ENABLING → ACTIVE and the like. Each completes what is due when called.
+    transitions: list[Callable[[], None]] = field(default_factory=list)
+    #: Called after `reset()` dropped the stored data, for features with in-memory state.
+    reset_hooks: list[Callable[[], None]] = field(default_factory=list)
 
     @classmethod
     def create(cls, config: Config, clock: Clock | None = None) -> Backend:
@@ -56,12 +71,35 @@ class Backend:
         streams.load()
         engine.on_metadata_rollback(streams.load)
         signals = CommitSignals()
+        iterators = IteratorCodec(secret)
+        kinesis = KinesisService(engine, clock, config.account_id, iterators)
+        destinations = Destinations(kinesis, engine, signals, config.kinesis_endpoint)
         pipeline = WritePipeline(
             engine,
             clock,
-            [index_sink_factory(engine), stream_sink_factory(engine, streams, signals)],
+            [
+                index_sink_factory(engine),
+                stream_sink_factory(engine, streams, signals),
+                destination_sink_factory(destinations),
+            ],
         )
-        return cls(config, clock, engine, streams, IteratorCodec(secret), pipeline, signals)
+        backend = cls(
+            config, clock, engine, streams, iterators, pipeline, signals, kinesis, destinations
+        )
+        # Kinesis streams settle before the destinations that may point at them.
+        backend.transitions += [
+            kinesis.complete_transitions,
+            lambda: complete_destination_transitions(destinations),
+        ]
+        backend.settle_checks.append(
+            lambda: not kinesis.has_pending() and not has_pending_destinations(engine)
+        )
+        backend.reset_hooks.append(kinesis.reset)
+        return backend
+
+    def complete_transitions(self) -> None:
+        for complete in self.transitions:
+            complete()
 
     def start_background(self, work: Coroutine[Any, Any, None]) -> None:
         """Run `work` as a task on the event loop until `stop()`."""
@@ -80,6 +118,8 @@ class Backend:
         self.idempotency.clear()
         self.engine.reset()
         self.streams.reset()
+        for hook in self.reset_hooks:
+            hook()
         self.signals.notify_all()
 
     def rollover(self, stream_arn: str | None, split: bool) -> tuple[list[str], list[str]]:

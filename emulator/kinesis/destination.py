@@ -1,0 +1,241 @@
+"""A table's Kinesis Data Streams destination: the record a change becomes (SPEC.md 4.8,
+SPEC-STREAM-APPS 4.2), its partition key, and the sink that writes it inside the table
+write's transaction.
+
+- Built-in stream (no `--kinesis-endpoint`): the sink appends the record to the Kinesis
+  stream's shard itself. The Kinesis log is durable and written in the same transaction,
+  so the record exists exactly when the write does: none lost across a restart, none for
+  a write that rolled back, readable as soon as the write is answered.
+- External endpoint, or when duplicate/reorder faults are switched on: the sink puts the
+  record into the outbox (the same transaction), and the forwarder (kinesis/forwarder.py)
+  sends what was committed.
+
+Independent of the table's own stream: MODIFY carries both images whatever the stream
+view type, and it works with no stream at all (as on AWS).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from random import getrandbits
+from typing import Any
+
+import orjson
+
+from emulator.changes.change import Change
+from emulator.changes.sinks import Sink, SinkFactory
+from emulator.kinesis.model import ACTIVE, UPDATING
+from emulator.kinesis.service import KinesisService
+from emulator.model.values import item_size
+from emulator.storage.engine import Engine, TableRow
+from emulator.storage.indexes import table_key_bytes
+from emulator.streams.signals import CommitSignals
+
+ENABLING = "ENABLING"
+DISABLING = "DISABLING"
+DISABLED = "DISABLED"
+ENABLE_FAILED = "ENABLE_FAILED"
+DESTINATION_ACTIVE = "ACTIVE"
+DESTINATION_UPDATING = "UPDATING"
+#: Destination states in which the table's changes are sent.
+FLOWING = frozenset({ENABLING, DESTINATION_ACTIVE, DESTINATION_UPDATING})
+TRANSITIONAL = frozenset({ENABLING, DESTINATION_UPDATING, DISABLING})
+#: The Kinesis record limit: larger change records are skipped and counted, as on AWS.
+MAX_RECORD_BYTES = 1024 * 1024
+OUTBOX_TOPIC = ("kinesis-outbox",)
+#: The lower-case service identity of a TTL delete (SPEC-STREAM-APPS 4.2, Emulator rule).
+TTL_IDENTITY = b'{"type":"Service","principalId":"dynamodb.amazonaws.com"}'
+
+
+def stream_topic(stream_arn: str) -> tuple[str, str]:
+    """The signal a Kinesis stream's readers (trigger pollers) wait on."""
+    return ("kinesis", stream_arn)
+
+
+def partition_key(hash_key: bytes, range_key: bytes) -> str:
+    """32 upper-case hex digits, stable per item and distinct across items: the MD5 of the
+    item's canonical (encoded) key. AWS's derivation is unknown (SPEC-STREAM-APPS 4.3)."""
+    return hashlib.md5(table_key_bytes(hash_key, range_key)).hexdigest().upper()
+
+
+def _event_id() -> bytes:
+    """A random (version 4) UUID, hyphenated, as AWS's eventID."""
+    return str(uuid.UUID(int=getrandbits(128), version=4)).encode()
+
+
+def destination_record(change: Change, event: str, precision: str | None) -> bytes:
+    """The `Data` of the Kinesis record of one change, in its final JSON bytes."""
+    if precision == "MICROSECOND":
+        created = b"%d" % int(change.time * 1_000_000)
+    else:
+        created = b"%d" % int(change.time * 1000)
+    parts = [
+        b'{"awsRegion":',
+        orjson.dumps(change.table.region),
+        b',"eventID":"',
+        _event_id(),
+        b'","eventName":"',
+        event.encode(),
+        b'","userIdentity":',
+        b"null" if change.user_identity is None else TTL_IDENTITY,
+        b',"recordFormat":"application/json","tableName":',
+        orjson.dumps(change.table.name),
+        b',"dynamodb":{"ApproximateCreationDateTime":',
+        created,
+    ]
+    if precision is not None:
+        parts.append(b',"ApproximateCreationDateTimePrecision":"%s"' % precision.encode())
+    parts += [b',"Keys":', orjson.dumps(change.key)]
+    size = item_size(change.key)
+    if change.new_item is not None:
+        blob = change.new_blob
+        parts += [b',"NewImage":', orjson.dumps(change.new_item) if blob is None else blob]
+        size += change.new_size
+    if change.old_item is not None:
+        parts += [b',"OldImage":', orjson.dumps(change.old_item)]
+        size += change.old_size
+    parts.append(b',"SizeBytes":%d},"eventSource":"aws:dynamodb"}' % size)
+    return b"".join(parts)
+
+
+@dataclass
+class DestinationStats:
+    """What AWS reports as CloudWatch metrics, per destination stream."""
+
+    records: int = 0
+    failed_to_replicate: int = 0
+    throttled_puts: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "Records": self.records,
+            "FailedToReplicateRecordCount": self.failed_to_replicate,
+            "ThrottledPutRecordCount": self.throttled_puts,
+        }
+
+
+@dataclass
+class Faults:
+    """Opt-in fault injection (SPEC-STREAM-APPS 8): every `duplicate_every`-th forwarded
+    record is sent twice; every `reorder_every`-th pair of records is swapped."""
+
+    duplicate_every: int = 0
+    reorder_every: int = 0
+
+    @property
+    def active(self) -> bool:
+        return self.duplicate_every > 0 or self.reorder_every > 0
+
+
+@dataclass
+class Destinations:
+    """The destinations' shared runtime: where records go, fault settings, statistics."""
+
+    service: KinesisService
+    engine: Engine
+    signals: CommitSignals
+    #: An external Kinesis endpoint every destination forwards to, or None (built-in).
+    external_endpoint: str | None = None
+    faults: Faults = field(default_factory=Faults)
+    stats: dict[str, DestinationStats] = field(default_factory=dict)
+
+    def stats_for(self, arn: str) -> DestinationStats:
+        found = self.stats.get(arn)
+        if found is None:
+            found = self.stats[arn] = DestinationStats()
+        return found
+
+    @property
+    def queued(self) -> bool:
+        """Whether records go through the outbox and the forwarder."""
+        return self.external_endpoint is not None or self.faults.active
+
+
+class KinesisDestinationSink:
+    __slots__ = ("_destinations", "_stats", "arn", "precision")
+
+    def __init__(self, destinations: Destinations, arn: str, precision: str | None) -> None:
+        self._destinations = destinations
+        self._stats = destinations.stats_for(arn)
+        self.arn = arn
+        self.precision = precision
+
+    def record(self, change: Change) -> None:
+        event = change.event
+        if event is None:
+            return
+        data = destination_record(change, event, self.precision)
+        stats = self._stats
+        if len(data) > MAX_RECORD_BYTES:
+            stats.failed_to_replicate += 1
+            return
+        key = partition_key(change.hash_key, change.range_key)
+        destinations = self._destinations
+        engine = destinations.engine
+        if destinations.queued:
+            destinations.service.log.enqueue(self.arn, key, data, change.time)
+            engine.after_commit(destinations.signals.notify, OUTBOX_TOPIC)
+            return
+        stream = destinations.service.by_arn.get(self.arn)
+        if stream is None or stream.status not in (ACTIVE, UPDATING):
+            stats.failed_to_replicate += 1
+            return
+        destinations.service.put(stream, key, data, None)
+        stats.records += 1
+        engine.after_commit(destinations.signals.notify, stream_topic(self.arn))
+
+
+def destination_sink_factory(destinations: Destinations) -> SinkFactory:
+    def make(row: TableRow) -> Sink | None:
+        for destination in row.state.kinesis_destinations:
+            if destination["status"] in FLOWING:
+                return KinesisDestinationSink(
+                    destinations, destination["arn"], destination.get("precision")
+                )
+        return None
+
+    return make
+
+
+def complete_destination_transitions(destinations: Destinations) -> None:
+    """ENABLING → ACTIVE (or ENABLE_FAILED when the built-in stream does not exist),
+    UPDATING → ACTIVE, DISABLING → DISABLED."""
+    engine = destinations.engine
+    for row in engine.catalog.all_tables():
+        current = row.state.kinesis_destinations
+        if not any(d["status"] in TRANSITIONAL for d in current):
+            continue
+        settled = tuple(_settle(destinations, dict(d)) for d in current)
+        with engine.transaction():
+            row.state = dataclasses.replace(row.state, kinesis_destinations=settled)
+            engine.catalog.save_table(row)
+
+
+def _settle(destinations: Destinations, destination: dict[str, Any]) -> dict[str, Any]:
+    status = destination["status"]
+    if status == ENABLING:
+        stream = destinations.service.by_arn.get(destination["arn"])
+        if destinations.external_endpoint is None and stream is None:
+            destination["status"] = ENABLE_FAILED
+            destination["description"] = (
+                f"Kinesis data stream {destination['arn']} does not exist or is not accessible."
+            )
+        else:
+            destination["status"] = DESTINATION_ACTIVE
+            destination.pop("description", None)
+    elif status == DESTINATION_UPDATING:
+        destination["status"] = DESTINATION_ACTIVE
+    elif status == DISABLING:
+        destination["status"] = DISABLED
+    return destination
+
+
+def has_pending_destinations(engine: Engine) -> bool:
+    return any(
+        d["status"] in TRANSITIONAL
+        for row in engine.catalog.all_tables()
+        for d in row.state.kinesis_destinations
+    )
