@@ -38,6 +38,8 @@ class EmulatorApp:
     @asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
         self.backend.start_background(scheduler.tick_forever(self.backend))
+        for work in self.backend.background:
+            self.backend.start_background(work())
         try:
             yield
         finally:
@@ -197,7 +199,10 @@ def admin_routes(app: EmulatorApp) -> list[Route]:
         deleted = await scheduler.run_due_work(backend, sweep_ttl=True)
         return JSONResponse({"DeletedItems": deleted})
 
+    from emulator.kinesis.admin import kinesis_routes
+
     return [
+        *kinesis_routes(backend),
         Route("/", root, methods=["GET", "HEAD"]),
         Route("/_emulator/ttl/sweep", ttl_sweep, methods=["POST"]),
         Route("/_emulator/health", health, methods=["GET"]),

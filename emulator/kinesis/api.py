@@ -234,11 +234,7 @@ def _shard_filter(
             raise InvalidArgument(f"Must specify Timestamp for filter type {kind}.")
         at = float(moment)
         if kind == "AT_TIMESTAMP":
-            return [
-                s
-                for s in shards
-                if s.created <= at and (s.closed is None or s.closed > at)
-            ]
+            return [s for s in shards if s.created <= at and (s.closed is None or s.closed > at)]
         return [s for s in shards if s.closed is None or s.closed > at]
     if kind == "AT_LATEST":
         return [s for s in shards if s.is_open]
@@ -570,9 +566,7 @@ def put_records(backend: Backend, region: str, request: Request) -> dict[str, An
                 )
                 continue
             shard, sequence = service.put(stream, key, data, explicit_hash)
-            results.append(
-                {"SequenceNumber": encode_sequence(sequence), "ShardId": shard.shard_id}
-            )
+            results.append({"SequenceNumber": encode_sequence(sequence), "ShardId": shard.shard_id})
     backend.signals.notify(("kinesis", stream.arn))
     return {"FailedRecordCount": failed, "Records": results}
 
@@ -599,11 +593,13 @@ def get_shard_iterator(backend: Backend, region: str, request: Request) -> dict[
     number = request.get("StartingSequenceNumber")
     by_number = kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER")
     if by_number != (number is not None) and kind != "AT_TIMESTAMP":
-        also = "also a StartingSequenceNumber" if number is not None else "no StartingSequenceNumber"
+        also = (
+            "also a StartingSequenceNumber" if number is not None else "no StartingSequenceNumber"
+        )
         raise InvalidArgument(
             "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and "
             "StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no "
-            f"StartingSequenceNumber. Request specified {kind} and {also}."
+            f"StartingSequenceNumber. Request specified {kind} and {also} StartingSequenceNumber."
         )
     log = service.log
     now = service.clock.now()
@@ -635,7 +631,7 @@ def get_shard_iterator(backend: Backend, region: str, request: Request) -> dict[
         else:
             position = log.peek_sequence()
     else:
-        sequence = _sequence_in(service, stream, shard, number)
+        sequence = _sequence_in(service, stream, shard, str(number))
         position = sequence if kind == "AT_SEQUENCE_NUMBER" else sequence + 1
     return {"ShardIterator": service.iterators.encode(stream.arn, shard.shard_pk, position, now)}
 

@@ -141,6 +141,9 @@ class Destinations:
     external_endpoint: str | None = None
     faults: Faults = field(default_factory=Faults)
     stats: dict[str, DestinationStats] = field(default_factory=dict)
+    #: Faults were switched off while records were queued: keep queueing until the
+    #: forwarder emptied the outbox, so no record overtakes an older one.
+    draining: bool = False
 
     def stats_for(self, arn: str) -> DestinationStats:
         found = self.stats.get(arn)
@@ -151,7 +154,7 @@ class Destinations:
     @property
     def queued(self) -> bool:
         """Whether records go through the outbox and the forwarder."""
-        return self.external_endpoint is not None or self.faults.active
+        return self.external_endpoint is not None or self.faults.active or self.draining
 
 
 class KinesisDestinationSink:

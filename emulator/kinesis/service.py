@@ -150,9 +150,7 @@ class KinesisService:
         max_record_kib: int,
     ) -> KinesisStream:
         if (region, name) in self.streams:
-            raise ResourceInUse(
-                f"Stream {name} under account {self.account_id} already exists."
-            )
+            raise ResourceInUse(f"Stream {name} under account {self.account_id} already exists.")
         now = self.clock.now()
         stream = KinesisStream(
             region=region,

@@ -21,6 +21,7 @@ from emulator.kinesis.destination import (
     destination_sink_factory,
     has_pending_destinations,
 )
+from emulator.kinesis.forwarder import Forwarder
 from emulator.kinesis.service import KinesisService
 from emulator.model.table_state import TableStateCodec
 from emulator.storage.engine import Engine
@@ -56,6 +57,8 @@ class Backend:
     transitions: list[Callable[[], None]] = field(default_factory=list)
     #: Called after `reset()` dropped the stored data, for features with in-memory state.
     reset_hooks: list[Callable[[], None]] = field(default_factory=list)
+    #: Long-running consumers (a Kinesis forwarder, ...) the app's lifespan starts.
+    background: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
 
     @classmethod
     def create(cls, config: Config, clock: Clock | None = None) -> Backend:
@@ -91,8 +94,14 @@ class Backend:
             kinesis.complete_transitions,
             lambda: complete_destination_transitions(destinations),
         ]
+        forwarder = Forwarder(destinations)
+        backend.background.append(forwarder.run)
         backend.settle_checks.append(
-            lambda: not kinesis.has_pending() and not has_pending_destinations(engine)
+            lambda: (
+                not kinesis.has_pending()
+                and not has_pending_destinations(engine)
+                and forwarder.idle()
+            )
         )
         backend.reset_hooks.append(kinesis.reset)
         return backend

@@ -87,9 +87,7 @@ class KinesisLog:
         self.next_value = sequence + 1
         return sequence
 
-    def append_many(
-        self, rows: list[tuple[int, float, str, bytes]]
-    ) -> list[int]:
+    def append_many(self, rows: list[tuple[int, float, str, bytes]]) -> list[int]:
         """`append` for (shard_pk, arrival, partition_key, data) rows, in order."""
         first = self.next_value
         if first + len(rows) > _SEQUENCE_MASK:
