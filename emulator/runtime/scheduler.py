@@ -1,8 +1,9 @@
 """Time-driven work: shard rollover, stream record trimming, expiry of old shards and
 streams, TTL sweeps, the state changes features leave for the next tick (Kinesis streams
 and destinations), and Kinesis retention. It runs on a background tick and whenever the
-admin API moves the clock, cut into small transactions with a yield to the event loop between them, so
-a large trim or sweep never holds requests up for more than a few milliseconds."""
+admin API moves the clock, cut into small transactions with a yield to the event loop
+between them, so a large trim or sweep never holds requests up for more than a few
+milliseconds."""
 
 from __future__ import annotations
 
