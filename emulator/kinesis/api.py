@@ -593,9 +593,7 @@ def get_shard_iterator(backend: Backend, region: str, request: Request) -> dict[
     number = request.get("StartingSequenceNumber")
     by_number = kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER")
     if by_number != (number is not None) and kind != "AT_TIMESTAMP":
-        also = (
-            "also a StartingSequenceNumber" if number is not None else "no StartingSequenceNumber"
-        )
+        also = "also a" if number is not None else "no"
         raise InvalidArgument(
             "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and "
             "StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no "
@@ -616,8 +614,9 @@ def get_shard_iterator(backend: Backend, region: str, request: Request) -> dict[
                 "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. "
                 "Current request has no timestamp parameter."
             )
-        at = float(moment)
-        if at > now:
+        # Timestamps travel with millisecond precision at most.
+        at = math.floor(float(moment) * 1000) / 1000
+        if at > math.floor(now * 1000) / 1000:
             raise InvalidArgument(
                 f"The timestampInMillis parameter cannot be greater than the "
                 f"currentTimestampInMillis. timestampInMillis: {math.floor(at * 1000)}, "
