@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 import os
 import subprocess
@@ -117,7 +118,7 @@ def test_describe_list_and_defaults(kinesis: Any, server: RunningServer) -> None
     ranges = [s["HashKeyRange"] for s in description["Shards"]]
     assert ranges[0]["StartingHashKey"] == "0"
     assert ranges[-1]["EndingHashKey"] == ONE_SHARD_END
-    for left, right in zip(ranges, ranges[1:], strict=False):
+    for left, right in itertools.pairwise(ranges):
         assert int(left["EndingHashKey"]) + 1 == int(right["StartingHashKey"])
     assert description["StreamARN"] == f"arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/ondemand"
     assert description["RetentionPeriodHours"] == 24
