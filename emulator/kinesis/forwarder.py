@@ -12,9 +12,9 @@ writes committed to their Kinesis stream, outside any write's transaction.
 - An entry leaves the outbox once the endpoint acknowledged it (at-least-once: a crash
   between the answer and the removal resends it). Towards the built-in streams the send
   and the removal are one transaction (exactly once).
-- A record the endpoint rejects for good (a missing stream, a validation error) is
-  dropped and counted as `FailedToReplicateRecordCount`, as AWS skips records it cannot
-  deliver.
+- A missing stream is retried like an unreachable endpoint (it may be created later);
+  a record the endpoint rejects for good (a validation error) is dropped and counted as
+  `FailedToReplicateRecordCount`, as AWS skips records it cannot deliver.
 - Opt-in faults (`Faults`): duplicates and reordering, deterministic by count.
 """
 
@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from typing import Any
 
 from emulator.kinesis.destination import OUTBOX_TOPIC, Destinations, stream_topic
@@ -36,6 +37,11 @@ BATCH_BYTES = 10 * 1024 * 1024
 IDLE_WAKE_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 5.0
 RETRYABLE = frozenset({"ProvisionedThroughputExceededException", "InternalFailure"})
+#: Whole-request errors retried like an unreachable endpoint: the stream may appear later
+#: (a test partner started after the emulator), and nothing committed may be lost.
+RETRYABLE_REQUEST = frozenset({"ResourceNotFoundException", "ResourceInUseException"})
+#: An injected reordering holds a lone record back this long for a successor to swap with.
+REORDER_HOLD_SECONDS = 0.5
 
 #: One record to send: (outbox entry, partition key, data).
 Outgoing = tuple[int, str, bytes]
@@ -48,6 +54,7 @@ class Forwarder:
         self.busy = False
         self.failures = 0
         self._sent = 0
+        self._held_since: float | None = None
         self._clients: dict[str, Any] = {}
 
     def idle(self) -> bool:
@@ -67,6 +74,8 @@ class Forwarder:
                 delay = (
                     min(MAX_BACKOFF_SECONDS, 0.05 * 2 ** min(self.failures, 10))
                     if self.failures
+                    else REORDER_HOLD_SECONDS / 5
+                    if self._held_since is not None
                     else IDLE_WAKE_SECONDS
                 )
                 await signals.wait([OUTBOX_TOPIC], delay)
@@ -123,6 +132,15 @@ class Forwarder:
             self.failures = 0
             self.destinations.draining = False
             return False
+        reorder = self.destinations.faults.reorder_every
+        if reorder > 0 and len(batch) == 1 and (self._sent + 1) % reorder == 0:
+            # The record to swap has no successor yet: wait for one (a little while).
+            now = time.monotonic()
+            if self._held_since is None:
+                self._held_since = now
+            if now - self._held_since < REORDER_HOLD_SECONDS:
+                return False
+        self._held_since = None
         self.busy = True
         try:
             records = self._with_faults(batch)
@@ -211,7 +229,13 @@ class Forwarder:
         except ClientError as error:
             code = str(error.response.get("Error", {}).get("Code", ""))
             status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
-            retryable = code in RETRYABLE or status >= 500 or status == 429 or "Throttl" in code
+            retryable = (
+                code in RETRYABLE
+                or code in RETRYABLE_REQUEST
+                or status >= 500
+                or status == 429
+                or "Throttl" in code
+            )
             logger.warning("Kinesis PutRecords to %s failed: %s", arn, code)
             return [code if retryable else "DROP"] * len(records)
         except (BotoCoreError, OSError) as error:
