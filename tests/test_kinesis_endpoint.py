@@ -644,3 +644,59 @@ def test_aws_cli_get_records(
     assert base64.b64decode(page["Records"][0]["Data"]) == b'{"hello": "cli"}'
     assert page["MillisBehindLatest"] == 0
     assert data_of([{"Data": base64.b64decode(page["Records"][0]["Data"])}]) == [{"hello": "cli"}]
+
+
+def test_polling_consumer_over_cbor_follows_child_shards(
+    kinesis: Any, server: RunningServer, stream: str
+) -> None:
+    """What KCL's POLLING mode does, on the wire the Java SDK uses by default (CBOR):
+    ListShards, GetShardIterator from a checkpoint (AFTER_SEQUENCE_NUMBER), GetRecords to
+    the end of a closed shard, then its ChildShards from TRIM_HORIZON."""
+    for i in range(4):
+        kinesis.put_record(StreamName=stream, Data=b"p%d" % i, PartitionKey=f"k{i}")
+    kinesis.update_shard_count(StreamName=stream, TargetShardCount=2, ScalingType="UNIFORM_SCALING")
+    settle(server.url)
+    for i in range(4):
+        kinesis.put_record(StreamName=stream, Data=b"c%d" % i, PartitionKey=f"k{i}")
+    arn = f"arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/{stream}"
+    status, listed = cbor_call(
+        server.url, "ListShards", {"StreamARN": arn, "ShardFilter": {"Type": "AT_TRIM_HORIZON"}}
+    )
+    assert status == 200 and [s["ShardId"] for s in listed["Shards"]] == ["shardId-000000000000"]
+
+    def page(shard_id: str, **position: Any) -> dict[str, Any]:
+        _, answer = cbor_call(
+            server.url,
+            "GetShardIterator",
+            {"StreamARN": arn, "ShardId": shard_id, **position},
+        )
+        status, records = cbor_call(
+            server.url,
+            "GetRecords",
+            {"StreamARN": arn, "ShardIterator": answer["ShardIterator"], "Limit": 2},
+        )
+        assert status == 200
+        return dict(records)
+
+    first = page("shardId-000000000000", ShardIteratorType="TRIM_HORIZON")
+    assert [r["Data"] for r in first["Records"]] == [b"p0", b"p1"]
+    assert first["MillisBehindLatest"] >= 0 and "ChildShards" not in first
+    checkpoint = first["Records"][-1]["SequenceNumber"]
+    # A restarted worker resumes after its checkpoint.
+    rest = page(
+        "shardId-000000000000",
+        ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+        StartingSequenceNumber=checkpoint,
+    )
+    # The page that reaches the end of the closed shard has no next iterator, and its
+    # children instead.
+    assert [r["Data"] for r in rest["Records"]] == [b"p2", b"p3"]
+    assert "NextShardIterator" not in rest
+    children = [child["ShardId"] for child in rest["ChildShards"]]
+    assert children == ["shardId-000000000001", "shardId-000000000002"]
+    after = [
+        record["Data"]
+        for child in children
+        for record in page(child, ShardIteratorType="TRIM_HORIZON")["Records"]
+    ]
+    assert sorted(after) == [b"c0", b"c1", b"c2", b"c3"]
