@@ -17,8 +17,8 @@ view type, and it works with no stream at all (as on AWS).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
-import uuid
 from dataclasses import dataclass, field
 from random import getrandbits
 from typing import Any
@@ -27,7 +27,7 @@ import orjson
 
 from emulator.changes.change import Change
 from emulator.changes.sinks import Sink, SinkFactory
-from emulator.kinesis.model import ACTIVE, UPDATING
+from emulator.kinesis.model import ACTIVE, UPDATING, hash_key_of
 from emulator.kinesis.service import KinesisService
 from emulator.model.values import item_size
 from emulator.storage.engine import Engine, TableRow
@@ -62,43 +62,74 @@ def partition_key(hash_key: bytes, range_key: bytes) -> str:
 
 
 def _event_id() -> bytes:
-    """A random (version 4) UUID, hyphenated, as AWS's eventID."""
-    return str(uuid.UUID(int=getrandbits(128), version=4)).encode()
+    """A random (version 4, variant 1) UUID, hyphenated, as AWS's eventID."""
+    bits = getrandbits(122)
+    return b"%08x-%04x-4%03x-%x%03x-%012x" % (
+        bits >> 90,
+        (bits >> 74) & 0xFFFF,
+        (bits >> 62) & 0xFFF,
+        8 | ((bits >> 60) & 0x3),
+        (bits >> 48) & 0xFFF,
+        bits & 0xFFFFFFFFFFFF,
+    )
+
+
+@functools.cache
+def _record_template(
+    region: str, table: str, event: str, ttl: bool, precision: str | None, new: bool, old: bool
+) -> bytes:
+    """The record's JSON with `%` slots for what varies per record (eventID, time, keys,
+    images, size), so a record is one formatting operation: this runs on every write to
+    a table with a destination."""
+    template = (
+        b'{"awsRegion":%s,"eventID":"%%s","eventName":"%s","userIdentity":%s,'
+        b'"recordFormat":"application/json","tableName":%s,'
+        b'"dynamodb":{"ApproximateCreationDateTime":%%d'
+        % (
+            orjson.dumps(region).replace(b"%", b"%%"),
+            event.encode(),
+            TTL_IDENTITY if ttl else b"null",
+            orjson.dumps(table).replace(b"%", b"%%"),
+        )
+    )
+    if precision is not None:
+        template += b',"ApproximateCreationDateTimePrecision":"%s"' % precision.encode()
+    template += b',"Keys":%s'
+    if new:
+        template += b',"NewImage":%s'
+    if old:
+        template += b',"OldImage":%s'
+    return template + b',"SizeBytes":%d},"eventSource":"aws:dynamodb"}'
 
 
 def destination_record(change: Change, event: str, precision: str | None) -> bytes:
-    """The `Data` of the Kinesis record of one change, in its final JSON bytes."""
-    if precision == "MICROSECOND":
-        created = b"%d" % int(change.time * 1_000_000)
-    else:
-        created = b"%d" % int(change.time * 1000)
-    parts = [
-        b'{"awsRegion":',
-        orjson.dumps(change.table.region),
-        b',"eventID":"',
-        _event_id(),
-        b'","eventName":"',
-        event.encode(),
-        b'","userIdentity":',
-        b"null" if change.user_identity is None else TTL_IDENTITY,
-        b',"recordFormat":"application/json","tableName":',
-        orjson.dumps(change.table.name),
-        b',"dynamodb":{"ApproximateCreationDateTime":',
-        created,
-    ]
-    if precision is not None:
-        parts.append(b',"ApproximateCreationDateTimePrecision":"%s"' % precision.encode())
-    parts += [b',"Keys":', orjson.dumps(change.key)]
-    size = item_size(change.key)
-    if change.new_item is not None:
+    """The `Data` of the Kinesis record of one change, in its final JSON bytes: epoch
+    milliseconds, or microseconds once that precision is set; MODIFY with both images."""
+    scale = 1_000_000 if precision == "MICROSECOND" else 1000
+    key = change.key
+    values: list[object] = [_event_id(), int(change.time * scale), orjson.dumps(key)]
+    size = item_size(key)
+    new_item = change.new_item
+    if new_item is not None:
         blob = change.new_blob
-        parts += [b',"NewImage":', orjson.dumps(change.new_item) if blob is None else blob]
+        values.append(orjson.dumps(new_item) if blob is None else blob)
         size += change.new_size
-    if change.old_item is not None:
-        parts += [b',"OldImage":', orjson.dumps(change.old_item)]
+    old_item = change.old_item
+    if old_item is not None:
+        values.append(orjson.dumps(old_item))
         size += change.old_size
-    parts.append(b',"SizeBytes":%d},"eventSource":"aws:dynamodb"}' % size)
-    return b"".join(parts)
+    values.append(size)
+    table = change.table
+    template = _record_template(
+        table.region,
+        table.name,
+        event,
+        change.user_identity is not None,
+        precision,
+        new_item is not None,
+        old_item is not None,
+    )
+    return template % tuple(values)
 
 
 @dataclass
@@ -189,6 +220,47 @@ class KinesisDestinationSink:
         destinations.service.put(stream, key, data, None)
         stats.records += 1
         engine.after_commit(destinations.signals.notify, stream_topic(self.arn))
+
+    def insert_with_item(
+        self,
+        change: Change,
+        table_id: int,
+        hash_key: bytes,
+        range_key: bytes,
+        size: int,
+        blob: bytes,
+        expires: float | None,
+    ) -> bool | None:
+        """A new item and its INSERT record in one statement (see `WritePipeline.put`):
+        whether they were stored (False: the item exists), None when this sink cannot do
+        it (the record goes through the outbox, or the stream is not writable)."""
+        destinations = self._destinations
+        if destinations.queued:
+            return None
+        stream = destinations.service.by_arn.get(self.arn)
+        if stream is None or stream.status not in (ACTIVE, UPDATING):
+            return None
+        data = destination_record(change, "INSERT", self.precision)
+        if len(data) > MAX_RECORD_BYTES:
+            return None
+        key = partition_key(hash_key, range_key)
+        shard = stream.route(hash_key_of(key))
+        if not destinations.service.log.insert_item_with_record(
+            table_id,
+            hash_key,
+            range_key,
+            size,
+            blob,
+            expires,
+            shard.shard_pk,
+            change.time,
+            key,
+            data,
+        ):
+            return False
+        self._stats.records += 1
+        destinations.engine.after_commit(destinations.signals.notify, stream_topic(self.arn))
+        return True
 
 
 def destination_sink_factory(destinations: Destinations) -> SinkFactory:

@@ -39,6 +39,27 @@ CREATE TABLE IF NOT EXISTS kinesis_outbox (
 """
 
 
+#: A new item and its Kinesis record in one statement (as the stream log's fused insert):
+#: an INSERT into the view; its INSTEAD OF trigger stores the item unless it exists, and
+#: the record only when the item was stored. Recreated on every open.
+_FUSED_INSERT = """
+DROP TRIGGER IF EXISTS store_new_item_with_kinesis_record;
+DROP VIEW IF EXISTS new_items_with_kinesis_records;
+CREATE VIEW new_items_with_kinesis_records
+    (table_id, hash_key, range_key, size, item, expires, record_key, arrival, partition_key,
+     data)
+    AS SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0;
+CREATE TRIGGER store_new_item_with_kinesis_record
+    INSTEAD OF INSERT ON new_items_with_kinesis_records
+BEGIN
+    INSERT OR IGNORE INTO items (table_id, hash_key, range_key, size, item, expires)
+        VALUES (NEW.table_id, NEW.hash_key, NEW.range_key, NEW.size, NEW.item, NEW.expires);
+    INSERT INTO kinesis_records (record_key, arrival, partition_key, data)
+        SELECT NEW.record_key, NEW.arrival, NEW.partition_key, NEW.data WHERE changes() = 1;
+END;
+"""
+
+
 def shard_keys(shard_pk: int) -> tuple[int, int]:
     """[first, end) record keys of a shard."""
     return shard_pk << SEQUENCE_BITS, (shard_pk + 1) << SEQUENCE_BITS
@@ -51,6 +72,7 @@ class KinesisLog:
         self._engine = engine
         self.connection = engine.connection
         self.connection.executescript(_SCHEMA)
+        self.connection.executescript(_FUSED_INSERT)
         top = self.connection.execute(
             f"SELECT coalesce(max(record_key & {_SEQUENCE_MASK}), 0) FROM kinesis_records"
         ).fetchone()[0]
@@ -86,6 +108,48 @@ class KinesisLog:
         )
         self.next_value = sequence + 1
         return sequence
+
+    def insert_item_with_record(
+        self,
+        table_id: int,
+        hash_key: bytes,
+        range_key: bytes,
+        size: int,
+        item: bytes,
+        expires: float | None,
+        shard_pk: int,
+        arrival: float,
+        partition_key: str,
+        data: bytes,
+    ) -> bool:
+        """Store a new item and its Kinesis record in one statement (atomic on its own);
+        neither when the item exists. Whether they were stored."""
+        sequence = self.next_value
+        if sequence > _SEQUENCE_MASK:
+            raise RuntimeError("Kinesis sequence numbers exhausted")
+        connection = self.connection
+        before = connection.total_changes
+        connection.execute(
+            "INSERT INTO new_items_with_kinesis_records (table_id, hash_key, range_key, size, "
+            "item, expires, record_key, arrival, partition_key, data) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                table_id,
+                hash_key,
+                range_key,
+                size,
+                item,
+                expires,
+                (shard_pk << SEQUENCE_BITS) | sequence,
+                arrival,
+                partition_key,
+                data,
+            ),
+        )
+        if connection.total_changes == before:
+            return False
+        self.next_value = sequence + 1
+        return True
 
     def append_many(self, rows: list[tuple[int, float, str, bytes]]) -> list[int]:
         """`append` for (shard_pk, arrival, partition_key, data) rows, in order."""
@@ -150,6 +214,13 @@ class KinesisLog:
         """Delete up to `batch` of the shard's oldest records that arrived before the
         cutoff (arrival follows sequence order, so they are a prefix); how many."""
         start, end = shard_keys(shard_pk)
+        oldest = self.connection.execute(
+            "SELECT arrival FROM kinesis_records WHERE record_key >= ? AND record_key < ? "
+            "ORDER BY record_key LIMIT 1",
+            (start, end),
+        ).fetchone()
+        if oldest is None or oldest[0] >= arrived_before:
+            return 0  # the common case, answered from the first row
         last_key, count = self.connection.execute(
             "SELECT max(record_key), count(*) FROM (SELECT record_key FROM kinesis_records "
             "WHERE record_key >= ? AND record_key < ? AND arrival < ? "
