@@ -700,3 +700,28 @@ def test_polling_consumer_over_cbor_follows_child_shards(
         for record in page(child, ShardIteratorType="TRIM_HORIZON")["Records"]
     ]
     assert sorted(after) == [b"c0", b"c1", b"c2", b"c3"]
+
+
+def test_consumer_registry_and_subscribe_to_shard_answer(
+    kinesis: Any, server: RunningServer, stream: str
+) -> None:
+    arn = f"arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/{stream}"
+    consumer = kinesis.register_stream_consumer(StreamARN=arn, ConsumerName="app")["Consumer"]
+    assert consumer["ConsumerARN"].startswith(f"{arn}/consumer/app:")
+    assert consumer["ConsumerStatus"] == "ACTIVE"
+    listed = kinesis.list_stream_consumers(StreamARN=arn)["Consumers"]
+    assert [c["ConsumerName"] for c in listed] == ["app"]
+    status, answer = json_call(
+        server.url,
+        "SubscribeToShard",
+        {
+            "ConsumerARN": consumer["ConsumerARN"],
+            "ShardId": "shardId-000000000000",
+            "StartingPosition": {"Type": "LATEST"},
+        },
+    )
+    assert status == 400 and answer["__type"] == "InvalidArgumentException"
+    assert "polling" in answer["message"]
+    assert error_of(kinesis.delete_stream, StreamName=stream)["Code"] == "ResourceInUseException"
+    kinesis.deregister_stream_consumer(ConsumerARN=consumer["ConsumerARN"])
+    assert kinesis.list_stream_consumers(StreamARN=arn)["Consumers"] == []

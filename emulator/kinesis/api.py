@@ -790,6 +790,19 @@ def deregister_stream_consumer(backend: Backend, region: str, request: Request) 
     return {}
 
 
+def subscribe_to_shard(backend: Backend, region: str, request: Request) -> dict[str, Any]:
+    """Enhanced fan-out pushes an HTTP/2 event stream, which this endpoint does not speak
+    (SPEC-STREAM-APPS 5.5: a clear error rather than a fake stream)."""
+    service = _service(backend)
+    stream, _consumer = _find_consumer(service, region, {"ConsumerARN": request["ConsumerARN"]})
+    service.find_shard(stream, request["ShardId"])
+    raise InvalidArgument(
+        "SubscribeToShard (enhanced fan-out over HTTP/2) is not offered by this emulator: "
+        "read the shard with GetShardIterator and GetRecords (KCL: polling mode, "
+        "RetrievalMode.POLLING)."
+    )
+
+
 OPERATIONS: dict[str, Callable[[Backend, str, Request], dict[str, Any]]] = {
     "CreateStream": create_stream,
     "DeleteStream": delete_stream,
@@ -813,4 +826,5 @@ OPERATIONS: dict[str, Callable[[Backend, str, Request], dict[str, Any]]] = {
     "DescribeStreamConsumer": describe_stream_consumer,
     "ListStreamConsumers": list_stream_consumers,
     "DeregisterStreamConsumer": deregister_stream_consumer,
+    "SubscribeToShard": subscribe_to_shard,
 }
