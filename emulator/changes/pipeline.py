@@ -177,10 +177,18 @@ class WritePipeline:
         if not sinks:
             self._items.put(row.table_id, hash_key, range_key, size, blob, expires)
             return
-        change = Change(
-            row, key, hash_key, range_key, None, 0, item, size, blob, USER, None, self.clock.now()
-        )
+        now = self.clock.now()
         may_be_new = True
+        fused = plan.fused
+        if fused is not None:
+            stored = fused.insert_with_item(
+                key, now, row.table_id, hash_key, range_key, size, blob, expires
+            )
+            if stored:
+                return
+            if stored is False:
+                may_be_new = False
+        change = Change(row, key, hash_key, range_key, None, 0, item, size, blob, USER, None, now)
         stream = plan.stream_only
         if stream is not None:
             found = stream.insert_record(change)
@@ -201,15 +209,6 @@ class WritePipeline:
                     stream.committed()
                     return
                 may_be_new = False  # the insert found the item
-        fused = plan.fused
-        if fused is not None:
-            stored = fused.insert_with_item(
-                change, row.table_id, hash_key, range_key, size, blob, expires
-            )
-            if stored:
-                return
-            if stored is False:
-                may_be_new = False
         with self.engine.transaction():
             if may_be_new and self._items.insert(
                 row.table_id, hash_key, range_key, size, blob, expires

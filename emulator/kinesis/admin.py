@@ -101,6 +101,7 @@ def kinesis_routes(backend: Backend) -> list[Route]:
             faults.reorder_every = values.get("ReorderEvery", faults.reorder_every)
             if was_active and not faults.active:
                 backend.kinesis_destinations.draining = True
+            backend.kinesis_destinations.update_mode()
             backend.kinesis.throttle_next_puts = values.get(
                 "ThrottleNextPuts", backend.kinesis.throttle_next_puts
             )

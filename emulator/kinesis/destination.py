@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
 from dataclasses import dataclass, field
+from hashlib import md5
 from random import getrandbits
 from typing import Any
 
@@ -27,9 +27,9 @@ import orjson
 
 from emulator.changes.change import Change
 from emulator.changes.sinks import Sink, SinkFactory
-from emulator.kinesis.model import ACTIVE, UPDATING, hash_key_of
+from emulator.kinesis.model import ACTIVE, UPDATING
 from emulator.kinesis.service import KinesisService
-from emulator.model.values import item_size
+from emulator.model.values import Item, item_size
 from emulator.storage.engine import Engine, TableRow
 from emulator.storage.indexes import table_key_bytes
 from emulator.streams.signals import CommitSignals
@@ -58,7 +58,7 @@ def stream_topic(stream_arn: str) -> tuple[str, str]:
 def partition_key(hash_key: bytes, range_key: bytes) -> str:
     """32 upper-case hex digits, stable per item and distinct across items: the MD5 of the
     item's canonical (encoded) key. AWS's derivation is unknown (SPEC-STREAM-APPS 4.3)."""
-    return hashlib.md5(table_key_bytes(hash_key, range_key)).hexdigest().upper()
+    return md5(table_key_bytes(hash_key, range_key)).hexdigest().upper()
 
 
 def _event_id() -> bytes:
@@ -175,6 +175,15 @@ class Destinations:
     #: Faults were switched off while records were queued: keep queueing until the
     #: forwarder emptied the outbox, so no record overtakes an older one.
     draining: bool = False
+    #: Whether records go through the outbox and the forwarder (external endpoint, faults
+    #: on, or draining); kept as a plain attribute, read on every write (`update_mode`).
+    queued: bool = False
+
+    def __post_init__(self) -> None:
+        self.update_mode()
+
+    def update_mode(self) -> None:
+        self.queued = self.external_endpoint is not None or self.faults.active or self.draining
 
     def stats_for(self, arn: str) -> DestinationStats:
         found = self.stats.get(arn)
@@ -182,20 +191,31 @@ class Destinations:
             found = self.stats[arn] = DestinationStats()
         return found
 
-    @property
-    def queued(self) -> bool:
-        """Whether records go through the outbox and the forwarder."""
-        return self.external_endpoint is not None or self.faults.active or self.draining
-
 
 class KinesisDestinationSink:
-    __slots__ = ("_destinations", "_stats", "arn", "precision")
+    __slots__ = (
+        "_destinations",
+        "_insert_template",
+        "_scale",
+        "_stats",
+        "_topic",
+        "arn",
+        "precision",
+    )
 
-    def __init__(self, destinations: Destinations, arn: str, precision: str | None) -> None:
+    def __init__(
+        self, destinations: Destinations, row: TableRow, arn: str, precision: str | None
+    ) -> None:
         self._destinations = destinations
         self._stats = destinations.stats_for(arn)
+        self._topic = stream_topic(arn)
         self.arn = arn
         self.precision = precision
+        #: A new item's INSERT record (the record most writes make), for one formatting.
+        self._insert_template = _record_template(
+            row.region, row.name, "INSERT", False, precision, True, False
+        )
+        self._scale = 1_000_000 if precision == "MICROSECOND" else 1000
 
     def record(self, change: Change) -> None:
         event = change.event
@@ -219,11 +239,12 @@ class KinesisDestinationSink:
             return
         destinations.service.put(stream, key, data, None)
         stats.records += 1
-        engine.after_commit(destinations.signals.notify, stream_topic(self.arn))
+        engine.after_commit(destinations.signals.notify, self._topic)
 
     def insert_with_item(
         self,
-        change: Change,
+        keys: Item,
+        time: float,
         table_id: int,
         hash_key: bytes,
         range_key: bytes,
@@ -240,11 +261,17 @@ class KinesisDestinationSink:
         stream = destinations.service.by_arn.get(self.arn)
         if stream is None or stream.status not in (ACTIVE, UPDATING):
             return None
-        data = destination_record(change, "INSERT", self.precision)
+        data = self._insert_template % (
+            _event_id(),
+            int(time * self._scale),
+            orjson.dumps(keys),
+            blob,
+            item_size(keys) + size,
+        )
         if len(data) > MAX_RECORD_BYTES:
             return None
-        key = partition_key(hash_key, range_key)
-        shard = stream.route(hash_key_of(key))
+        key = md5(len(hash_key).to_bytes(2, "big") + hash_key + range_key).hexdigest().upper()
+        shard = stream.route_key(key)
         if not destinations.service.log.insert_item_with_record(
             table_id,
             hash_key,
@@ -253,13 +280,13 @@ class KinesisDestinationSink:
             blob,
             expires,
             shard.shard_pk,
-            change.time,
+            time,
             key,
             data,
         ):
             return False
         self._stats.records += 1
-        destinations.engine.after_commit(destinations.signals.notify, stream_topic(self.arn))
+        destinations.engine.after_commit(destinations.signals.notify, self._topic)
         return True
 
 
@@ -268,7 +295,7 @@ def destination_sink_factory(destinations: Destinations) -> SinkFactory:
         for destination in row.state.kinesis_destinations:
             if destination["status"] in FLOWING:
                 return KinesisDestinationSink(
-                    destinations, destination["arn"], destination.get("precision")
+                    destinations, row, destination["arn"], destination.get("precision")
                 )
         return None
 

@@ -130,7 +130,9 @@ class Forwarder:
         arn, batch = self._batch()
         if not batch:
             self.failures = 0
-            self.destinations.draining = False
+            if self.destinations.draining:
+                self.destinations.draining = False
+                self.destinations.update_mode()
             return False
         reorder = self.destinations.faults.reorder_every
         if reorder > 0 and len(batch) == 1 and (self._sent + 1) % reorder == 0:

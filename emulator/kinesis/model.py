@@ -181,6 +181,13 @@ class KinesisStream:
         """The open shard whose range holds `hash_key`."""
         return self._open[bisect.bisect_right(self._starts, hash_key) - 1]
 
+    def route_key(self, partition_key: str) -> Shard:
+        """The open shard of a partition key (no hashing when there is one open shard)."""
+        opened = self._open
+        if len(opened) == 1:
+            return opened[0]
+        return opened[bisect.bisect_right(self._starts, hash_key_of(partition_key)) - 1]
+
     def shard(self, shard_id: str) -> Shard | None:
         for shard in self.shards:
             if shard.shard_id == shard_id:

@@ -24,7 +24,6 @@ from emulator.kinesis.model import (
     KinesisStream,
     Shard,
     even_ranges,
-    hash_key_of,
 )
 from emulator.storage.engine import Engine
 from emulator.storage.kinesis_log import KinesisLog
@@ -268,8 +267,10 @@ class KinesisService:
         self, stream: KinesisStream, partition_key: str, data: bytes, explicit_hash: int | None
     ) -> tuple[Shard, int]:
         """Append one record to the shard its hash key routes to: (shard, sequence)."""
-        hash_key = hash_key_of(partition_key) if explicit_hash is None else explicit_hash
-        shard = stream.route(hash_key)
+        if explicit_hash is None:
+            shard = stream.route_key(partition_key)
+        else:
+            shard = stream.route(explicit_hash)
         return shard, self.log.append(shard.shard_pk, self.clock.now(), partition_key, data)
 
     # -- background work ----------------------------------------------------------------
