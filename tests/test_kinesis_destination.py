@@ -665,3 +665,23 @@ def test_forwarding_retries_throttles_in_item_order_and_survives_an_outage(
     finally:
         source.stop()
         target.stop()
+
+
+def test_reset_drops_kinesis_streams_records_and_queue() -> None:
+    server = start_server("--kinesis-endpoint", "http://127.0.0.1:9")  # nothing listens
+    try:
+        ddb, kinesis = _enable_on(server, "reset", "reset-stream")
+        ddb.put_item(TableName="reset", Item={"pk": {"S": "queued"}})
+        assert (
+            admin(server.url, "/_emulator/kinesis/destinations", method="GET")["OutboxRecords"] == 1
+        )
+        admin(server.url, "/_emulator/reset")
+        assert kinesis.list_streams()["StreamNames"] == []
+        assert (
+            admin(server.url, "/_emulator/kinesis/destinations", method="GET")["OutboxRecords"] == 0
+        )
+        kinesis.create_stream(StreamName="reset-stream", ShardCount=1)
+        settle(server.url)
+        assert records_of(kinesis, "reset-stream") == []
+    finally:
+        server.stop()
