@@ -19,6 +19,7 @@ from types import FrameType
 
 from emulator import __version__
 from emulator.config import Config, parse_config
+from emulator.storage.lock import DataDirError
 
 GRACEFUL_SHUTDOWN_SECONDS = 10
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -60,12 +61,17 @@ def main(argv: Sequence[str] | None = None) -> None:
             config.region,
         )
 
-    server = make_server(
-        config,
-        banner,
-        uvicorn_log_level=uvicorn_log_level(config.log_level),
-        graceful_seconds=GRACEFUL_SHUTDOWN_SECONDS,
-    )
+    try:
+        server = make_server(
+            config,
+            banner,
+            uvicorn_log_level=uvicorn_log_level(config.log_level),
+            graceful_seconds=GRACEFUL_SHUTDOWN_SECONDS,
+        )
+    except DataDirError as error:
+        sock.close()
+        logger.error("%s", error)
+        raise SystemExit(1) from None
 
     # uvicorn catches SIGTERM / SIGINT itself, shuts down gracefully, then re-raises the
     # signal against the handlers it found. These make that re-raise a clean exit(0),

@@ -1,5 +1,6 @@
-"""The ASGI application: AWS calls on `POST /`, the emulator's own admin surface under
-`/_emulator/`, and the lifespan that owns the storage engine and background work."""
+"""The ASGI application: AWS JSON calls on `POST /`, the Lambda API under `/2015-03-31/`,
+the emulator's own admin surface under `/_emulator/`, and the lifespan that owns the
+storage engine and background work."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from emulator.api import Backend
 from emulator.config import Config
 from emulator.errors import AwsError
 from emulator.runtime import scheduler
+from emulator.runtime.settle import settle
 
 logger = logging.getLogger("emulator")
 
@@ -38,6 +40,7 @@ class EmulatorApp:
     @asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
         self.backend.start_background(scheduler.tick_forever(self.backend))
+        self.backend.start_background(self.backend.triggers.run_forever())
         for work in self.backend.background:
             self.backend.start_background(work())
         try:
@@ -48,8 +51,21 @@ class EmulatorApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/":
             await self.serve_aws(scope, receive, send)
+        elif scope["type"] == "http" and scope["path"].startswith("/2015-03-31/"):
+            await self.serve_lambda(scope, receive, send)
         else:
             await self.admin(scope, receive, send)
+
+    async def serve_lambda(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The Lambda API (REST-JSON); imported on its first request, so start-up does
+        not pay for it."""
+        from emulator.lambda_api.http import serve
+
+        authorization = next(
+            (v.decode("latin-1") for n, v in scope["headers"] if n == b"authorization"), None
+        )
+        region = wire.region_from_authorization(authorization, self.config.region)
+        await serve(self.backend, region, scope, receive, send)
 
     async def serve_aws(self, scope: Scope, receive: Receive, send: Send) -> None:
         target = authorization = content_type = None
@@ -199,11 +215,46 @@ def admin_routes(app: EmulatorApp) -> list[Route]:
         deleted = await scheduler.run_due_work(backend, sweep_ttl=True)
         return JSONResponse({"DeletedItems": deleted})
 
+    async def triggers_settle(request: Request) -> Response:
+        body = await request.body()
+        try:
+            command: Any = orjson.loads(body) if body.strip() else {}
+            timeout = command.get("timeout", 10) if isinstance(command, dict) else None
+            if (
+                isinstance(timeout, bool)
+                or not isinstance(timeout, int | float)
+                or not 0 <= timeout <= 3600
+            ):
+                raise ValueError('"timeout" must be a number of seconds from 0 to 3600')
+        except (ValueError, orjson.JSONDecodeError) as error:
+            return JSONResponse({"error": str(error)}, status_code=400)
+        settled, pending = await settle(backend, float(timeout))
+        if settled:
+            return JSONResponse({"settled": True})
+        return JSONResponse({"settled": False, "pending": pending}, status_code=409)
+
+    async def triggers_status(request: Request) -> Response:
+        return JSONResponse({"EventSourceMappings": backend.triggers.status()})
+
+    async def trigger_invocations(request: Request) -> Response:
+        entries = backend.triggers.invocations(request.path_params["uuid"])
+        if entries is None:
+            return JSONResponse({"error": "no such running mapping"}, status_code=404)
+        return JSONResponse({"Invocations": entries})
+
+    async def trigger_failures(request: Request) -> Response:
+        uuid = request.path_params["uuid"]
+        return JSONResponse({"Failures": backend.triggers.destinations.documents(uuid)})
+
     from emulator.kinesis.admin import kinesis_routes
 
     return [
         *kinesis_routes(backend),
         Route("/", root, methods=["GET", "HEAD"]),
+        Route("/_emulator/triggers", triggers_status, methods=["GET"]),
+        Route("/_emulator/triggers/settle", triggers_settle, methods=["POST"]),
+        Route("/_emulator/triggers/{uuid}/invocations", trigger_invocations, methods=["GET"]),
+        Route("/_emulator/triggers/{uuid}/failures", trigger_failures, methods=["GET"]),
         Route("/_emulator/ttl/sweep", ttl_sweep, methods=["POST"]),
         Route("/_emulator/health", health, methods=["GET"]),
         Route("/_emulator/reset", reset, methods=["POST"]),

@@ -13,6 +13,9 @@ service model is read only when first needed, and each operation's validator is
 compiled into closures on its first request and cached. Validating a request is then
 a walk over the request's own members with precomputed checks.
 
+A JSON ``null`` member of a structure counts as absent, as on AWS: the validator removes
+it from the request, so operations see only members that carry a value.
+
 Recursive shapes (``AttributeValue`` and the lists/maps inside it) are deliberately
 checked only shallowly (``must be a JSON object``): the domain layer validates attribute
 values itself, with DynamoDB's own messages, and a deep walk would be both slow and
@@ -54,6 +57,7 @@ Check = Callable[[Any], "list[Violation] | None"]
 _SERVICE_DIRS = {
     "dynamodb": ("dynamodb", "2012-08-10"),
     "dynamodbstreams": ("dynamodbstreams", "2012-08-10"),
+    "lambda": ("lambda", "2015-03-31"),
     "kinesis": ("kinesis", "2013-12-02"),
 }
 
@@ -68,7 +72,14 @@ _INT64 = (-(2**63), 2**63 - 1)
 # * CreateTable takes a table *name* (3..255, ``[a-zA-Z0-9_.-]+``); botocore models it as
 #   ``TableArn`` (1..1024, no pattern) because most operations also accept an ARN. Being
 #   strict here follows ARCHITECTURE decision 5 ("where unknown, be strict").
+# * Lambda prints the StartingPosition enum in its own order (recorded on AWS,
+#   SPEC-STREAM-APPS 2.6), and caps a function's Timeout at 900 s (SPEC-STREAM-APPS 2.3;
+#   the model's 5400 is for durable functions).
+_LAMBDA_POSITIONS = {"enum": ["LATEST", "AT_TIMESTAMP", "TRIM_HORIZON"]}
 _MEMBER_OVERRIDES: dict[tuple[str, str, str], dict[str, Any]] = {
+    ("lambda", "CreateEventSourceMappingRequest", "StartingPosition"): _LAMBDA_POSITIONS,
+    ("lambda", "CreateFunctionRequest", "Timeout"): {"max": 900},
+    ("lambda", "UpdateFunctionConfigurationRequest", "Timeout"): {"max": 900},
     ("dynamodbstreams", "GetRecordsInput", "Limit"): {"max": 1000},
     ("dynamodbstreams", "ListStreamsInput", "Limit"): {"max": 100},
     ("dynamodbstreams", "DescribeStreamInput", "Limit"): {"max": 100},
@@ -349,15 +360,24 @@ class _Compiler:
             if type(value) is not dict:
                 raise _type_error(value, "structure")
             found: list[tuple[int, list[Violation]]] | None = None
+            nulls: list[str] | None = None
             for key, item in value.items():
                 spec = lookup(key)
-                if spec is None or item is None:  # unknown members are ignored, null = absent
+                if spec is None:  # unknown members are ignored
+                    continue
+                if item is None:
+                    nulls = [key] if nulls is None else [*nulls, key]
                     continue
                 errs = spec[2](item)
                 if errs:
                     if found is None:
                         found = []
                     found.append((spec[0], _prefixed(spec[1], errs)))
+            if nulls is not None:
+                # JSON null is an absent member (AWS's and botocore's reading): dropped
+                # here, so no operation ever sees a None where it expects a value.
+                for key in nulls:
+                    del value[key]
             for index, member, camel in required:
                 if value.get(member) is None:
                     if found is None:
@@ -642,11 +662,11 @@ def _data_dir() -> str:
 @cache
 def _service(service: str) -> _ServiceModel:
     """Load a service model on first use (a few ms), then keep it."""
-    found = _SERVICE_DIRS.get(service)
-    if found is None:
+    location = _SERVICE_DIRS.get(service)
+    if location is None:
         raise ValueError(f"unknown service {service!r}")
-    directory, version = found
-    path = os.path.join(_data_dir(), directory, version, "service-2.json.gz")
+    directory, api_version = location
+    path = os.path.join(_data_dir(), directory, api_version, "service-2.json.gz")
     with gzip.open(path, "rb") as handle:
         model = orjson.loads(handle.read())
     return _ServiceModel(service, model)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import json
 import re
 import zlib
@@ -20,7 +21,7 @@ from typing import Any
 
 import pytest
 from conftest import raw_call
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 REGION = "eu-central-2"
@@ -46,9 +47,12 @@ SETTINGS = settings(
 )
 
 
-def call(endpoint: str, target: str, body: bytes | str | Any) -> tuple[int, Any]:
+def call(
+    endpoint: str, target: str, body: bytes | str | Any, region: str = REGION
+) -> tuple[int, Any]:
     raw = body if isinstance(body, (bytes, str)) else json.dumps(body)
-    status, headers, payload = raw_call(endpoint, target, raw, {"Authorization": AUTHORIZATION})
+    authorization = AUTHORIZATION.replace(f"/{REGION}/", f"/{region}/")
+    status, headers, payload = raw_call(endpoint, target, raw, {"Authorization": authorization})
     lowered = {name.lower(): value for name, value in headers.items()}
     assert lowered["x-amz-crc32"] == str(zlib.crc32(payload) & 0xFFFFFFFF)
     return status, json.loads(payload) if payload else None
@@ -639,3 +643,285 @@ def test_sentinel_is_intact_at_the_end(sentinel: str) -> None:
     assert after["tables"] == {"TableNames": [SENTINEL]}
     assert after["tags"]["Tags"] == [{"Key": "role", "Value": "sentinel"}]
     assert len(after["records"]) == 1
+
+
+# -- deep nesting and null in every expression member ----------------------------------------
+
+#: Condition wrappers: (opening, closing, operators it adds).
+WRAPPERS = {
+    "paren": ("(", ")", 0),
+    "not": ("NOT ", "", 1),
+    "not-paren": ("NOT (", ")", 1),
+    "and-paren": ("(a = :v AND ", ")", 2),
+    "or-paren": ("(a = :v OR ", ")", 2),
+}
+#: Function wrappers of an operand: (opening, closing).
+CALLS = {
+    "size": ("size(", ")"),
+    "list_append": ("list_append(", ", :v)"),
+    "if_not_exists": ("if_not_exists(a, ", ")"),
+    "contains": ("contains(", ", :v)"),
+}
+
+
+def _operand(calls: list[str], depth: int) -> str:
+    """An operand inside `depth` function calls, their names cycling through `calls`."""
+    names = [calls[i % len(calls)] for i in range(depth)]
+    return "".join(CALLS[n][0] for n in names) + "a" + "".join(CALLS[n][1] for n in reversed(names))
+
+
+@st.composite
+def deep_conditions(draw: st.DrawFn) -> str:
+    """A condition nested hundreds to thousands of levels deep that AWS must refuse: more
+    than 300 operators, redundant parentheses, or over 4 KB."""
+    pattern = draw(st.lists(st.sampled_from(sorted(WRAPPERS)), min_size=1, max_size=4))
+    levels = draw(st.integers(150, 2100))
+    calls = draw(st.lists(st.sampled_from(["size"]), max_size=1))
+    depth = draw(st.integers(0, 600)) if calls else 0
+    wrappers = [pattern[i % len(pattern)] for i in range(levels)]
+    operators = sum(WRAPPERS[w][2] for w in wrappers) + depth + 1
+    redundant = any(
+        outer in ("paren", "not-paren") and inner == "paren"
+        for outer, inner in itertools.pairwise(wrappers)
+    )
+    atom = (_operand(calls, depth) if depth else "a") + " = :v"
+    text = "".join(WRAPPERS[w][0] for w in wrappers) + atom
+    text += "".join(WRAPPERS[w][1] for w in reversed(wrappers))
+    assume(operators > 300 or redundant or len(text.encode()) > 4096)
+    return text
+
+
+@st.composite
+def deep_updates(draw: st.DrawFn) -> str:
+    """SET with more than 300 nested function calls (too many operators, or over 4 KB)."""
+    calls = draw(st.lists(st.sampled_from(["list_append", "if_not_exists", "size"]), min_size=1))
+    return "SET b = " + _operand(calls, draw(st.integers(301, 700)))
+
+
+deep_expression = st.one_of(deep_conditions(), deep_updates())
+DEEP_VALUES = {":v": {"S": "x"}, ":k": KEY["pk"]}
+QUERY = {
+    "TableName": SENTINEL,
+    "KeyConditionExpression": "pk = :k",
+    "ExpressionAttributeValues": DEEP_VALUES,
+}
+
+
+def _in_transaction(kind: str, member: str) -> Any:
+    def place(text: str) -> tuple[str, dict[str, Any]]:
+        action: dict[str, Any] = {"TableName": SENTINEL, "ExpressionAttributeValues": DEEP_VALUES}
+        if kind == "Put":
+            action["Item"] = CHANGED_ITEM
+        else:
+            action["Key"] = KEY
+        if kind == "Update" and member != "UpdateExpression":
+            action["UpdateExpression"] = "SET data = :v"
+        if kind == "ConditionCheck" and member != "ConditionExpression":
+            action["ConditionExpression"] = "a = :v"
+        action[member] = text
+        return "TransactWriteItems", {"TransactItems": [{kind: action}]}
+
+    return place
+
+
+#: Where an expression can go: each builds (operation, body) around the text.
+DEEP_PLACES: dict[str, Any] = {
+    "PutItem.Condition": lambda t: (
+        "PutItem",
+        {**PUT, "ConditionExpression": t, "ExpressionAttributeValues": DEEP_VALUES},
+    ),
+    "DeleteItem.Condition": lambda t: (
+        "DeleteItem",
+        {**KEYED, "ConditionExpression": t, "ExpressionAttributeValues": DEEP_VALUES},
+    ),
+    "UpdateItem.Condition": lambda t: (
+        "UpdateItem",
+        {
+            **KEYED,
+            "UpdateExpression": "SET data = :v",
+            "ConditionExpression": t,
+            "ExpressionAttributeValues": DEEP_VALUES,
+        },
+    ),
+    "UpdateItem.Update": lambda t: (
+        "UpdateItem",
+        {**KEYED, "UpdateExpression": t, "ExpressionAttributeValues": DEEP_VALUES},
+    ),
+    "GetItem.Projection": lambda t: ("GetItem", {**KEYED, "ProjectionExpression": t}),
+    "Query.KeyCondition": lambda t: ("Query", {**QUERY, "KeyConditionExpression": t}),
+    "Query.Filter": lambda t: ("Query", {**QUERY, "FilterExpression": t}),
+    "Query.Projection": lambda t: ("Query", {**QUERY, "ProjectionExpression": t}),
+    "Scan.Filter": lambda t: (
+        "Scan",
+        {"TableName": SENTINEL, "FilterExpression": t, "ExpressionAttributeValues": DEEP_VALUES},
+    ),
+    "Scan.Projection": lambda t: ("Scan", {"TableName": SENTINEL, "ProjectionExpression": t}),
+    "BatchGetItem.Projection": lambda t: (
+        "BatchGetItem",
+        {"RequestItems": {SENTINEL: {"Keys": [KEY], "ProjectionExpression": t}}},
+    ),
+    "TransactGetItems.Projection": lambda t: (
+        "TransactGetItems",
+        {"TransactItems": [{"Get": {**KEYED, "ProjectionExpression": t}}]},
+    ),
+    "Transact.Put.Condition": _in_transaction("Put", "ConditionExpression"),
+    "Transact.Delete.Condition": _in_transaction("Delete", "ConditionExpression"),
+    "Transact.Update.Condition": _in_transaction("Update", "ConditionExpression"),
+    "Transact.Update.Update": _in_transaction("Update", "UpdateExpression"),
+    "Transact.ConditionCheck.Condition": _in_transaction("ConditionCheck", "ConditionExpression"),
+}
+
+
+@SETTINGS
+@given(place=st.sampled_from(sorted(DEEP_PLACES)), text=deep_expression)
+def test_deep_nesting_in_every_expression_member(sentinel: str, place: str, text: str) -> None:
+    """Issue 12: deep nesting used to overflow the parser's recursion (HTTP 500)."""
+    operation, body = DEEP_PLACES[place](text)
+    status, answer = call(sentinel, DDB + operation, body)
+    assert status == 400, (status, answer, place)
+    assert answer["__type"] == "com.amazon.coral.validate#ValidationException", answer
+    assert snapshot(sentinel) == BASELINE, (place, text[:80])
+
+
+# Null members: compared against the same request without them, in a region of its own
+# (these requests may succeed and write; every write here is idempotent).
+NULL_REGION = "eu-south-2"
+SCRATCH = "fuzz-nulls"
+SCRATCH_ITEM = {**KEY, "a": {"S": "x"}}
+NULL_VALUES = {":v": {"S": "x"}, ":k": KEY["pk"]}
+NULL_NAMES = {"#a": "a"}
+NULL_BASES: dict[str, dict[str, Any]] = {
+    "PutItem": {
+        "Item": SCRATCH_ITEM,
+        "ConditionExpression": "attribute_exists(#a) OR attribute_not_exists(#a)",
+        "ExpressionAttributeNames": NULL_NAMES,
+        "ReturnValues": "ALL_OLD",
+        "ReturnConsumedCapacity": "TOTAL",
+        "ReturnItemCollectionMetrics": "SIZE",
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    },
+    "UpdateItem": {
+        "Key": KEY,
+        "UpdateExpression": "SET #a = :v",
+        "ConditionExpression": "attribute_exists(pk)",
+        "ExpressionAttributeNames": NULL_NAMES,
+        "ExpressionAttributeValues": NULL_VALUES | {":k": KEY["pk"]},
+        "ReturnValues": "ALL_NEW",
+    },
+    "DeleteItem": {
+        "Key": {**KEY, "pk": {"S": "never"}},
+        "ConditionExpression": "attribute_not_exists(#a)",
+        "ExpressionAttributeNames": NULL_NAMES,
+        "ReturnValues": "ALL_OLD",
+    },
+    "GetItem": {
+        "Key": KEY,
+        "ProjectionExpression": "#a, pk",
+        "ExpressionAttributeNames": NULL_NAMES,
+        "ConsistentRead": True,
+        "ReturnConsumedCapacity": "TOTAL",
+    },
+    "Query": {
+        "KeyConditionExpression": "pk = :k",
+        "FilterExpression": "#a = :v",
+        "ProjectionExpression": "#a, sk",
+        "ExpressionAttributeNames": NULL_NAMES,
+        "ExpressionAttributeValues": NULL_VALUES,
+        "Limit": 5,
+        "ScanIndexForward": False,
+        "ExclusiveStartKey": {**KEY, "sk": {"N": "0"}},
+        "Select": "SPECIFIC_ATTRIBUTES",
+        "ConsistentRead": True,
+    },
+    "Scan": {
+        "FilterExpression": "#a = :v",
+        "ProjectionExpression": "#a",
+        "ExpressionAttributeNames": NULL_NAMES,
+        "ExpressionAttributeValues": {":v": {"S": "x"}},
+        "Limit": 3,
+        "Segment": 0,
+        "TotalSegments": 1,
+        "ExclusiveStartKey": None,
+    },
+    "ListTables": {"Limit": 10, "ExclusiveStartTableName": "a"},
+    "TransactWriteItems": {"ClientRequestToken": None},
+}
+
+
+@st.composite
+def null_requests(draw: st.DrawFn) -> tuple[str, dict[str, Any], list[str]]:
+    operation = draw(st.sampled_from(sorted(NULL_BASES)))
+    base = dict(NULL_BASES[operation])
+    if operation != "ListTables":
+        base["TableName"] = SCRATCH
+    if operation == "TransactWriteItems":
+        action = draw(st.sampled_from(["Put", "Update", "ConditionCheck"]))
+        inner = {
+            "Put": {"Item": SCRATCH_ITEM, "ConditionExpression": "attribute_exists(#a) OR a = :v"},
+            "Update": {"Key": KEY, "UpdateExpression": "SET #a = :v"},
+            "ConditionCheck": {"Key": KEY, "ConditionExpression": "#a = :v"},
+        }[action]
+        inner = {
+            "TableName": SCRATCH,
+            **inner,
+            "ExpressionAttributeNames": NULL_NAMES,
+            "ExpressionAttributeValues": NULL_VALUES,
+        }
+        nulled = draw(st.lists(st.sampled_from(sorted(inner)), unique=True, max_size=3))
+        base["TransactItems"] = [{action: {**inner, **dict.fromkeys(nulled)}}]
+        return operation, base, [f"TransactItems.{n}" for n in nulled]
+    optional = sorted(k for k in base if k not in ("TableName", "Key", "Item"))
+    nulled = draw(st.lists(st.sampled_from(optional), unique=True, min_size=1, max_size=4))
+    return operation, {**base, **dict.fromkeys(nulled)}, nulled
+
+
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
+@pytest.fixture(scope="module")
+def scratch(endpoint: str) -> str:
+    call(
+        endpoint,
+        DDB + "CreateTable",
+        {**NEW_TABLE, "TableName": SCRATCH, **create_defects_free_keys()},
+        NULL_REGION,
+    )
+    assert (
+        call(endpoint, DDB + "PutItem", {"TableName": SCRATCH, "Item": SCRATCH_ITEM}, NULL_REGION)[
+            0
+        ]
+        == 200
+    )
+    return endpoint
+
+
+def create_defects_free_keys() -> dict[str, Any]:
+    """The sentinel's key schema (pk S, sk N), so KEY fits the scratch table too."""
+    return {
+        "KeySchema": [
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        "AttributeDefinitions": [
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "N"},
+        ],
+    }
+
+
+@SETTINGS
+@given(request=null_requests())
+def test_null_in_every_optional_member_reads_as_absent(
+    scratch: str, request: tuple[str, dict[str, Any], list[str]]
+) -> None:
+    """Issue 12: JSON null in an optional member used to reach the operation (HTTP 500)."""
+    operation, body, nulled = request
+    with_nulls = call(scratch, DDB + operation, body, NULL_REGION)
+    without = call(scratch, DDB + operation, _without_nulls(body), NULL_REGION)
+    assert with_nulls[0] < 500, (with_nulls, nulled)
+    assert with_nulls == without, nulled

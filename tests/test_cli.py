@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from conftest import ROOT, make_client
 
-from emulator.config import Config, env_name
+from emulator.config import Config, env_name, flag_name
 
 BANNER = re.compile(
     r"INFO emulator: ddb-streams-emulator \S+ listening on (http://\S+) \((.+), region (\S+)\)"
@@ -92,7 +92,7 @@ def test_help_lists_every_flag_and_its_environment_variable() -> None:
     assert result.stdout.startswith("usage: ddb-emulator")
     flat = " ".join(result.stdout.split())
     for f in fields(Config):
-        assert "--" + f.name.replace("_", "-") in flat
+        assert flag_name(f.name) + " " in flat
         assert env_name(f.name) in flat
     assert "AWS_ENDPOINT_URL" in flat
 
@@ -100,7 +100,7 @@ def test_help_lists_every_flag_and_its_environment_variable() -> None:
 def test_the_readme_flag_table_lists_every_flag() -> None:
     readme = (ROOT / "README.md").read_text()
     for f in fields(Config):
-        flag = "--" + f.name.replace("_", "-")
+        flag = flag_name(f.name)
         assert f"| `{flag}` | `{env_name(f.name)}` |" in readme, flag
 
 
@@ -189,8 +189,9 @@ def test_signal_stops_cleanly_and_closes_the_database(
     assert code == 0, output
     assert "Traceback" not in output
     assert f"stopped on {signum.name}" in output
-    # The engine was closed: SQLite checkpointed and removed the write-ahead log.
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["emulator.sqlite3"]
+    # The engine was closed: SQLite checkpointed and removed the write-ahead log (the
+    # lock file stays: removing it could let two processes lock two different files).
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["emulator.lock", "emulator.sqlite3"]
 
     again = start(cli, "--data-dir", str(tmp_path))
     item = make_client(again.url).get_item(TableName="durable", Key={"pk": {"S": "k"}})
@@ -220,3 +221,103 @@ def test_a_request_in_flight_at_sigterm_is_answered(cli: list[Cli]) -> None:
     assert response.endswith(b'{"TableNames":[]}')
     code, output = running.stop()
     assert code == 0, output
+
+
+# -- issue 12, defect 4: data directories, flag ranges, --version ------------------------
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "emulator", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=30,
+    )
+
+
+def test_version() -> None:
+    from emulator import __version__
+
+    result = run_cli("--version")
+    assert (result.returncode, result.stdout) == (0, f"ddb-streams-emulator {__version__}\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["--port", "70000"], {}, "--port must be at least 0 and at most 65535, not 70000"),
+        (["--port", "-1"], {}, "--port must be at least 0 and at most 65535, not -1"),
+        ([], {"EMULATOR_PORT": "65536"}, "--port must be at least 0 and at most 65535"),
+        (["--stream-shards", "0"], {}, "--stream-shards must be at least 1"),
+        (["--stream-shards", "-3"], {}, "--stream-shards must be at least 1"),
+        (["--iterator-ttl-seconds", "0"], {}, "--iterator-ttl-seconds must be greater than 0"),
+        (["--stream-retention-seconds", "-5"], {}, "--stream-retention-seconds must be greater"),
+        (["--ttl-sweep-seconds", "0"], {}, "--ttl-sweep-seconds must be greater than 0"),
+        (["--shard-rollover-seconds", "-1"], {}, "--shard-rollover-seconds must be at least 0"),
+        (["--stream-retention-seconds", "nan"], {}, "must be a finite number, not nan"),
+        (["--iterator-ttl-seconds", "inf"], {}, "must be a finite number, not inf"),
+    ],
+)
+def test_numeric_flags_are_range_checked(
+    args: list[str], env: dict[str, str], message: str
+) -> None:
+    result = run_cli(*args, env=env)
+    assert result.returncode == 2, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("ddb-emulator: error: ") and message in last, last
+    assert "Traceback" not in result.stderr
+
+
+def test_zero_rollover_still_means_never(cli: list[Cli]) -> None:
+    running = start(cli, "--shard-rollover-seconds", "0")
+    assert running.stop()[0] == 0
+
+
+def _one_error_line(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert " ERROR emulator: " in lines[0]
+    return lines[0].partition(" ERROR emulator: ")[2]
+
+
+def test_bad_data_dirs_are_one_line_errors(tmp_path: Path) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a directory")
+    assert _one_error_line(run_cli("--port", "0", "--data-dir", str(a_file))) == (
+        f"data directory {a_file} is not a directory"
+    )
+    under_a_file = a_file / "db"
+    assert _one_error_line(run_cli("--port", "0", "--data-dir", str(under_a_file))) == (
+        f"cannot create data directory {under_a_file}: Not a directory"
+    )
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    (corrupt / "emulator.sqlite3").write_bytes(b"this is no SQLite database, " * 100)
+    assert _one_error_line(run_cli("--port", "0", "--data-dir", str(corrupt))) == (
+        f"{corrupt / 'emulator.sqlite3'} is not a usable emulator database (file is not a database)"
+    )
+
+
+def test_a_second_process_on_one_data_dir_is_refused(cli: list[Cli], tmp_path: Path) -> None:
+    first = start(cli, "--data-dir", str(tmp_path))
+    create_table(make_client(first.url), "held")
+    message = _one_error_line(run_cli("--port", "0", "--data-dir", str(tmp_path)))
+    assert message == (
+        f"data directory {tmp_path} is in use by another emulator process (pid {first.process.pid})"
+    )
+    assert make_client(first.url).list_tables()["TableNames"] == ["held"]
+    assert first.stop()[0] == 0
+    second = start(cli, "--data-dir", str(tmp_path))  # the lock went with the first
+    assert make_client(second.url).list_tables()["TableNames"] == ["held"]
+
+
+def test_the_lock_goes_with_a_killed_process(cli: list[Cli], tmp_path: Path) -> None:
+    first = start(cli, "--data-dir", str(tmp_path))
+    first.process.kill()
+    first.process.communicate()
+    second = start(cli, "--data-dir", str(tmp_path))
+    assert make_client(second.url).list_tables()["TableNames"] == []

@@ -96,8 +96,8 @@ def test_data_dir_survives_a_restart(tmp_path: Path) -> None:
             BillingMode="PAY_PER_REQUEST",
         )
         ddb.put_item(TableName="kept", Item={"pk": {"S": "a"}, "n": {"N": "1"}})
-    # A clean close checkpoints the WAL: only the database file is left.
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["emulator.sqlite3"]
+    # A clean close checkpoints the WAL: only the database file (and the lock file) is left.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["emulator.lock", "emulator.sqlite3"]
     with emulator.serve(data_dir=str(tmp_path)) as url:
         item = client(url).get_item(TableName="kept", Key={"pk": {"S": "a"}})["Item"]
         assert item == {"pk": {"S": "a"}, "n": {"N": "1"}}
@@ -172,3 +172,16 @@ def test_the_readme_example_runs() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_one_data_dir_serves_one_emulator_at_a_time(tmp_path: Path) -> None:
+    from emulator.storage.engine import DataDirError
+
+    with (
+        emulator.serve(data_dir=str(tmp_path)),
+        pytest.raises(DataDirError, match="in use by another emulator process"),
+        emulator.serve(data_dir=str(tmp_path)),
+    ):
+        pass  # pragma: no cover - never reached
+    with emulator.serve(data_dir=str(tmp_path)) as url:  # released on exit
+        assert client(url).list_tables()["TableNames"] == []

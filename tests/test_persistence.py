@@ -11,6 +11,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import pytest
+from botocore.exceptions import ClientError
 from conftest import RunningServer, make_client, start_server
 
 HASH = [{"AttributeName": "pk", "KeyType": "HASH"}]
@@ -300,3 +302,78 @@ def _post(url: str) -> Any:
     request = urllib.request.Request(url, data=b"{}", method="POST")
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
+
+
+def _wait_until(predicate: Any, what: str, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def test_records_after_a_restart_follow_a_shard_trimmed_empty(tmp_path: Path) -> None:
+    """Issue 12, defect 1: an open shard whose records were all trimmed keeps its trimmed
+    position across a restart, so new records get sequence numbers after it: TRIM_HORIZON
+    sees them, and a consumer resuming from a checkpoint that was trimmed is told so
+    (TrimmedDataAccessException, AWS's "older than the trim point"), never that its
+    checkpoint lies outside the shard (the ValidationException of the defect)."""
+    first = start_server(
+        "--data-dir",
+        str(tmp_path),
+        "--stream-retention-seconds",
+        "1",
+        "--shard-rollover-seconds",
+        "0",
+    )
+    try:
+        ddb = make_client(first.url)
+        streams = make_client(first.url, "dynamodbstreams")
+        arn = ddb.create_table(
+            TableName="trimmed",
+            KeySchema=HASH,
+            AttributeDefinitions=PK_S,
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+        )["TableDescription"]["LatestStreamArn"]
+        ddb.put_item(TableName="trimmed", Item={"pk": {"S": "before-1"}})
+        ddb.put_item(TableName="trimmed", Item={"pk": {"S": "before-2"}})
+        *_, record = _stream_records(streams, arn)
+        checkpoint = record["dynamodb"]["SequenceNumber"]
+        [shard] = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+        shard_id = shard["ShardId"]
+
+        def trimmed() -> bool:
+            return _stream_records(streams, arn) == []
+
+        _wait_until(trimmed, "the record to be trimmed")
+    finally:
+        first.stop()
+
+    second = start_server("--data-dir", str(tmp_path), "--shard-rollover-seconds", "0")
+    try:
+        ddb = make_client(second.url)
+        streams = make_client(second.url, "dynamodbstreams")
+        ddb.put_item(TableName="trimmed", Item={"pk": {"S": "after"}})
+        records = _stream_records(streams, arn)
+        assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in records] == ["after"]
+        assert int(records[0]["dynamodb"]["SequenceNumber"]) > int(checkpoint)
+        with pytest.raises(ClientError) as info:
+            streams.get_shard_iterator(
+                StreamArn=arn,
+                ShardId=shard_id,
+                ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                SequenceNumber=checkpoint,
+            )
+        assert info.value.response["Error"]["Code"] == "TrimmedDataAccessException"
+        resumed = streams.get_shard_iterator(
+            StreamArn=arn,
+            ShardId=shard_id,
+            ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+            SequenceNumber=records[0]["dynamodb"]["SequenceNumber"],
+        )["ShardIterator"]
+        ddb.put_item(TableName="trimmed", Item={"pk": {"S": "later"}})
+        page = streams.get_records(ShardIterator=resumed)
+        assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in page["Records"]] == ["later"]
+    finally:
+        second.stop()

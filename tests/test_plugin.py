@@ -104,7 +104,9 @@ def test_plugin_is_registered_and_listed(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_inprocess("--help")
     result.stdout.fnmatch_lines(["*--ddb-endpoint=URL*"])
     fixtures = pytester.runpytest_subprocess("--fixtures")
-    fixtures.stdout.fnmatch_lines(["ddb_endpoint*", "ddb_client*", "ddb_streams_client*"])
+    # pytest lists them sorted by "file:line" as text, so each is looked for on its own.
+    for name in ("ddb_endpoint", "ddb_client", "ddb_streams_client", "ddb_reset", "ddb_function"):
+        fixtures.stdout.fnmatch_lines([f"{name} *"])
 
 
 def test_loading_the_plugin_imports_neither_boto3_nor_the_server() -> None:
@@ -131,4 +133,17 @@ def test_the_readme_example_passes(pytester: pytest.Pytester) -> None:
     assert len(example.splitlines()) <= 12
     pytester.makepyfile(test_readme=example)
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
+def _readme_trigger_example() -> str:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme[readme.index("## Testing a stream trigger") :]
+    return section[section.index("```python\n") + len("```python\n") : section.index("```\n")]
+
+
+def test_the_readme_trigger_example_runs(pytester: pytest.Pytester) -> None:
+    """The README's "Testing a stream trigger" example, as a user would run it."""
+    pytester.makepyfile(test_trigger=_readme_trigger_example())
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)

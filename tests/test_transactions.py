@@ -7,12 +7,21 @@ from __future__ import annotations
 import json
 import urllib.request
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from conftest import REGION, error_of, make_client, raw_call, read_table_stream, start_server
+from conftest import (
+    REGION,
+    error_of,
+    make_client,
+    raw_call,
+    read_table_stream,
+    serve_backend,
+    start_server,
+)
 
 TARGET = "DynamoDB_20120810."
 SAME_ITEM = {
@@ -421,6 +430,99 @@ def test_client_request_token_idempotency(private_server: str) -> None:
     ddb.transact_write_items(TransactItems=[put("idem", "other")], ClientRequestToken="token-1")
     assert ddb.get_item(TableName="idem", Key=key("other"))["Item"] == key("other")
     assert len(read_table_stream(ddb, streams, "idem")) == 4
+
+
+INCREMENT = [
+    {
+        "Update": {
+            "TableName": "idem",
+            "Key": {"pk": {"S": "counter"}},
+            "UpdateExpression": "ADD n :one",
+            "ExpressionAttributeValues": {":one": {"N": "1"}},
+        }
+    }
+]
+
+
+def _idem_table(ddb: Any) -> None:
+    ddb.create_table(
+        TableName="idem",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+    )
+
+
+def _counter(ddb: Any) -> str:
+    return str(ddb.get_item(TableName="idem", Key=key("counter"))["Item"]["n"]["N"])
+
+
+def test_idempotency_tokens_survive_a_restart(tmp_path: Path) -> None:
+    """Issue 12, defect 5: a TransactWriteItems replayed within 10 minutes, after a
+    restart with --data-dir, is not applied a second time."""
+    first = start_server("--data-dir", str(tmp_path))
+    try:
+        ddb = make_client(first.url)
+        _idem_table(ddb)
+        answer = ddb.transact_write_items(
+            TransactItems=INCREMENT, ClientRequestToken="replayed", ReturnConsumedCapacity="TOTAL"
+        )
+        assert _counter(ddb) == "1"
+    finally:
+        first.stop()
+    second = start_server("--data-dir", str(tmp_path))
+    try:
+        ddb = make_client(second.url)
+        streams = make_client(second.url, "dynamodbstreams")
+        replay = ddb.transact_write_items(
+            TransactItems=INCREMENT, ClientRequestToken="replayed", ReturnConsumedCapacity="TOTAL"
+        )
+        assert _counter(ddb) == "1"
+        assert replay["ConsumedCapacity"] == answer["ConsumedCapacity"]
+        assert len(read_table_stream(ddb, streams, "idem")) == 1
+        mismatch = error_of(
+            ddb.transact_write_items,
+            TransactItems=[put("idem", "other")],
+            ClientRequestToken="replayed",
+        )
+        assert mismatch["Code"] == "IdempotentParameterMismatchException"
+    finally:
+        second.stop()
+
+
+def test_tokens_are_per_region(private_server: str) -> None:
+    east = make_client(private_server)
+    west = make_client(private_server, region="us-west-2")
+    for ddb in (east, west):
+        _idem_table(ddb)
+        ddb.transact_write_items(TransactItems=INCREMENT, ClientRequestToken="shared")
+    assert _counter(east) == _counter(west) == "1"
+
+
+def test_remembered_tokens_are_bounded() -> None:
+    """At most `limit` tokens are kept (the oldest go first), and none past 10 minutes."""
+    from emulator.config import Config
+    from emulator.runtime.backend import Backend
+    from emulator.storage.tokens import MAX_TOKENS
+
+    backend = Backend.create(Config())
+    assert backend.engine.tokens.limit == MAX_TOKENS
+    backend.engine.tokens.limit = 5
+    with serve_backend(backend) as server:
+        ddb = make_client(server.url)
+        _idem_table(ddb)
+        for number in range(12):
+            ddb.transact_write_items(TransactItems=INCREMENT, ClientRequestToken=f"t{number}")
+        assert _counter(ddb) == "12"
+        server.admin("/_emulator/clock", {"advance": 1})  # runs the background work now
+        assert server.call(backend.engine.tokens.count) == 5
+        ddb.transact_write_items(TransactItems=INCREMENT, ClientRequestToken="t11")
+        assert _counter(ddb) == "12"  # kept: among the newest five
+        ddb.transact_write_items(TransactItems=INCREMENT, ClientRequestToken="t0")
+        assert _counter(ddb) == "13"  # forgotten: the oldest went first
+        server.admin("/_emulator/clock", {"advance": 600})
+        assert server.call(backend.engine.tokens.count) == 0
 
 
 # -- TransactGetItems ------------------------------------------------------------------------

@@ -29,7 +29,6 @@ from emulator.model.values import Item, check_item_size, validate_item
 from emulator.runtime.backend import Backend
 from emulator.storage.engine import TableRow
 
-IDEMPOTENCY_SECONDS = 600
 _ACTIONS = ("ConditionCheck", "Put", "Delete", "Update")
 _SAME_ITEM = "Transaction request cannot include multiple operations on one item"
 
@@ -115,15 +114,18 @@ def _request_digest(request: dict[str, Any]) -> str:
 def transact_write_items(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
     token = request.get("ClientRequestToken")
     now = backend.clock.now()
+    digest = None
     if token is not None:
-        remembered = backend.idempotency.get(token)
-        if remembered is not None and now - remembered[0] < IDEMPOTENCY_SECONDS:
-            if remembered[1] != _request_digest(request):
+        digest = _request_digest(request)
+        remembered = backend.engine.tokens.get(region, token, now)
+        if remembered is not None:
+            if remembered[0] != digest:
                 raise IdempotentParameterMismatchException(
                     "Parameters for the request do not match the previous request with the "
                     "same idempotency token"
                 )
-            return dict(remembered[2])
+            answer: dict[str, Any] = orjson.loads(remembered[1])
+            return answer
     actions = [_plan_action(backend, region, entry) for entry in request["TransactItems"]]
     seen: set[tuple[int, bytes, bytes]] = set()
     for action in actions:
@@ -164,13 +166,14 @@ def transact_write_items(backend: Backend, region: str, request: dict[str, Any])
             raise _cancel(actions)
         for action, (old_item, old_size) in zip(actions, olds, strict=True):
             _apply(backend, region, action, old_item, old_size, units)
-    result: dict[str, Any] = {}
-    if request.get("ReturnConsumedCapacity", "NONE") != "NONE":
-        result["ConsumedCapacity"] = [
-            consumed_capacity(request, name, value) for name, value in units.items()
-        ]
-    if token is not None:
-        backend.idempotency[token] = (now, _request_digest(request), result)
+        result: dict[str, Any] = {}
+        if request.get("ReturnConsumedCapacity", "NONE") != "NONE":
+            result["ConsumedCapacity"] = [
+                consumed_capacity(request, name, value) for name, value in units.items()
+            ]
+        if token is not None and digest is not None:
+            # In the writes' transaction: the token is remembered exactly when they are.
+            backend.engine.tokens.put(region, token, now, digest, orjson.dumps(result))
     return result
 
 

@@ -10,8 +10,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any
 
 import orjson
@@ -20,22 +18,19 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from emulator.runtime.backend import Backend
+from emulator.runtime.settle import settle as settle_everything
 
 SETTLE_TIMEOUT_SECONDS = 10.0
 _FAULTS = ("DuplicateEvery", "ReorderEvery", "ThrottleNextPuts")
 
 
 async def settle(backend: Backend, timeout: float = SETTLE_TIMEOUT_SECONDS) -> bool:
-    """Complete transitions and wait until every settle check holds (or the timeout)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        async with backend.maintenance_lock:
-            backend.complete_transitions()
-        if all(check() for check in backend.settle_checks):
-            return True
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(0.002)
+    """Complete pending state changes and wait until everything delivered in the
+    background is delivered (runtime/settle.py), destination records included."""
+    async with backend.maintenance_lock:
+        backend.complete_transitions()
+    settled, _pending = await settle_everything(backend, timeout)
+    return settled
 
 
 def _faults(backend: Backend) -> dict[str, int]:

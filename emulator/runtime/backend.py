@@ -11,6 +11,8 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from emulator.changes.pipeline import WritePipeline
 from emulator.changes.sinks import index_sink_factory, stream_sink_factory
 from emulator.clock import Clock
@@ -28,6 +30,16 @@ from emulator.storage.engine import Engine
 from emulator.streams.iterators import IteratorCodec
 from emulator.streams.shards import StreamManager
 from emulator.streams.signals import CommitSignals
+from emulator.triggers.destinations import FailureDestinations
+from emulator.triggers.functions import function_spec
+from emulator.triggers.mapping import EventSourceMapping
+from emulator.triggers.poller import Resolver
+from emulator.triggers.runners import TargetRegistry
+from emulator.triggers.supervisor import TriggerSupervisor
+from emulator.triggers.targets import Target
+
+#: The meta key under which the clock's state is kept.
+CLOCK_META = "clock"
 
 
 @dataclass
@@ -39,11 +51,10 @@ class Backend:
     iterators: IteratorCodec
     pipeline: WritePipeline
     signals: CommitSignals
+    triggers: TriggerSupervisor
     #: The built-in Kinesis Data Streams service and the tables' Kinesis destinations.
     kinesis: KinesisService
     kinesis_destinations: Destinations
-    #: TransactWriteItems ClientRequestToken -> (time, request digest, response).
-    idempotency: dict[str, tuple[float, str, dict[str, Any]]] = field(default_factory=dict)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     #: Background work never runs twice at once (the tick and an admin clock move).
     maintenance_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -52,6 +63,8 @@ class Backend:
     #: delivery (trigger pollers, Kinesis forwarders, replicators) adds a check that is
     #: True once it has nothing pending and nothing in flight.
     settle_checks: list[Callable[[], bool]] = field(default_factory=list)
+    #: What runs each Lambda function (worker processes, endpoints, callables).
+    targets: TargetRegistry = field(default_factory=TargetRegistry)
     #: State changes that complete on the next scheduler tick (at once under the test
     #: clock): ENABLING → ACTIVE and the like. Each completes what is due when called.
     transitions: list[Callable[[], None]] = field(default_factory=list)
@@ -64,6 +77,9 @@ class Backend:
     def create(cls, config: Config, clock: Clock | None = None) -> Backend:
         clock = clock or Clock()
         engine = Engine.open(config.data_dir, TableStateCodec())
+        saved_clock = engine.get_meta(CLOCK_META)
+        if saved_clock is not None:
+            clock.restore(orjson.loads(saved_clock))
         secret = engine.get_meta("iterator_secret")
         if secret is None:
             secret = os.urandom(32)
@@ -76,33 +92,58 @@ class Backend:
         signals = CommitSignals()
         iterators = IteratorCodec(secret)
         kinesis = KinesisService(engine, clock, config.account_id, iterators)
-        destinations = Destinations(kinesis, engine, signals, config.kinesis_endpoint)
+        kinesis_destinations = Destinations(kinesis, engine, signals, config.kinesis_endpoint)
         pipeline = WritePipeline(
             engine,
             clock,
             [
                 index_sink_factory(engine),
                 stream_sink_factory(engine, streams, signals),
-                destination_sink_factory(destinations),
+                destination_sink_factory(kinesis_destinations),
             ],
         )
+        targets = TargetRegistry.from_config(config)
+        destinations = FailureDestinations(config.destination_endpoint, config.region)
+        triggers = TriggerSupervisor(
+            engine,
+            streams,
+            clock,
+            signals,
+            _target_resolver(engine, targets, config.account_id),
+            destinations,
+            config.stream_retention_seconds,
+        )
         backend = cls(
-            config, clock, engine, streams, iterators, pipeline, signals, kinesis, destinations
+            config,
+            clock,
+            engine,
+            streams,
+            iterators,
+            pipeline,
+            signals,
+            triggers,
+            kinesis,
+            kinesis_destinations,
+            targets=targets,
         )
         # Kinesis streams settle before the destinations that may point at them.
         backend.transitions += [
             kinesis.complete_transitions,
-            lambda: complete_destination_transitions(destinations),
+            lambda: complete_destination_transitions(kinesis_destinations),
         ]
-        forwarder = Forwarder(destinations)
+        forwarder = Forwarder(kinesis_destinations)
         backend.background.append(forwarder.run)
-        backend.settle_checks.append(
-            lambda: (
+
+        def kinesis_settled() -> bool:
+            """Kinesis: a stream or destination state change, or destination records
+            still to forward"""
+            return (
                 not kinesis.has_pending()
                 and not has_pending_destinations(engine)
                 and forwarder.idle()
             )
-        )
+
+        backend.settle_checks.append(kinesis_settled)
         backend.reset_hooks.append(kinesis.reset)
         return backend
 
@@ -121,11 +162,17 @@ class Backend:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        await self.targets.close()
         self.engine.close()
 
     def reset(self) -> None:
-        self.idempotency.clear()
+        """Drop every table, stream, mapping and consumer position, and return the clock
+        to real time (test isolation: nothing a test did survives it)."""
+        self.triggers.reset()
+        self.targets.discard_all()
         self.engine.reset()
+        self.clock.reset()
+        self._save_clock()
         self.streams.reset()
         for hook in self.reset_hooks:
             hook()
@@ -168,3 +215,27 @@ class Backend:
             self.clock.advance(0)
         else:
             raise ValueError('expected "advance", "set" or "mode"')
+        self._save_clock()
+        self.signals.notify_all()  # whatever waits for the clock looks again
+
+    def _save_clock(self) -> None:
+        """Keep the clock's state with the data (a manual clock survives a restart)."""
+        with self.engine.transaction():
+            self.engine.set_meta(CLOCK_META, orjson.dumps(self.clock.state()))
+
+
+def _target_resolver(engine: Engine, targets: TargetRegistry, account_id: str) -> Resolver:
+    """What the poller invokes for a mapping: its function's target, or None when the
+    function does not exist (every invoke a service error, SPEC-STREAM-APPS 2.2)."""
+
+    def resolve(mapping: EventSourceMapping) -> Target | None:
+        spec = function_spec(
+            engine.documents,
+            mapping.region,
+            mapping.function_arn,
+            overridden=targets.overridden_names(),
+            account_id=account_id,
+        )
+        return None if spec is None else targets.target_for(spec)
+
+    return resolve

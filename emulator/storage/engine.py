@@ -7,7 +7,8 @@ Sort-key ranges are therefore plain index range scans over the primary key.
 Its jobs are split by what they store — `catalog` (tables, streams, shards, meta),
 `items` (items and the hot-item cache), `indexes` (secondary-index entries),
 `stream_log` (stream records and sequence numbers), `checkpoints` (consumers' positions),
-`documents` (resources that are not tables: functions, mappings, Kinesis streams) — and
+`documents` (resources that are not tables: functions, mappings, Kinesis streams),
+`tokens` (TransactWriteItems idempotency tokens) — and
 every store shares this connection and its transaction, so an item change and everything
 it implies commit together. Other packages add stores of their own the same
 way (a class built with the Engine, creating its tables on construction).
@@ -32,7 +33,9 @@ from emulator.storage.checkpoints import CheckpointStore
 from emulator.storage.documents import DocumentStore
 from emulator.storage.indexes import IndexStore
 from emulator.storage.items import ItemStore
+from emulator.storage.lock import DataDirError, DataDirLock
 from emulator.storage.stream_log import SEQUENCE_BITS, StreamLog
+from emulator.storage.tokens import TokenStore
 
 DATABASE_FILE = "emulator.sqlite3"
 
@@ -67,6 +70,7 @@ class Engine:
     __slots__ = (
         "_after_commit",
         "_depth",
+        "_lock",
         "_rollback_hooks",
         "_saved_sequence",
         "_transaction",
@@ -78,10 +82,12 @@ class Engine:
         "items",
         "path",
         "stream_log",
+        "tokens",
     )
 
     def __init__(self, path: str, codec: StateCodec | None = None) -> None:
         self.path = path
+        self._lock: DataDirLock | None = None
         self._transaction = _Transaction(self)
         self._depth = 0
         self._saved_sequence = 0
@@ -100,17 +106,33 @@ class Engine:
         self.stream_log = StreamLog(self)
         self.checkpoints = CheckpointStore(self)
         self.documents = DocumentStore(self)
+        self.tokens = TokenStore(self)
         self.catalog.load()
 
     @classmethod
     def open(cls, data_dir: str | None, codec: StateCodec | None = None) -> Engine:
+        """In memory, or the database in `data_dir`, which this process then holds
+        exclusively; a directory that cannot be used raises DataDirError (one line)."""
         if data_dir is None:
             return cls(":memory:", codec)
-        os.makedirs(data_dir, exist_ok=True)
-        return cls(os.path.join(data_dir, DATABASE_FILE), codec)
+        lock = DataDirLock.acquire(data_dir)
+        path = os.path.join(data_dir, DATABASE_FILE)
+        try:
+            engine = cls(path, codec)
+        except sqlite3.DatabaseError as error:
+            lock.release()
+            raise DataDirError(f"{path} is not a usable emulator database ({error})") from None
+        except BaseException:
+            lock.release()
+            raise
+        engine._lock = lock
+        return engine
 
     def close(self) -> None:
         self.connection.close()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     # -- transactions -------------------------------------------------------------------
 
@@ -190,6 +212,7 @@ class Engine:
                 store.clear()
             self.checkpoints.clear()
             self.documents.clear()
+            self.tokens.clear()
         self.catalog.tables.clear()
         self.items.forget_all()
 
@@ -197,6 +220,7 @@ class Engine:
 __all__ = [
     "DATABASE_FILE",
     "SEQUENCE_BITS",
+    "DataDirError",
     "Engine",
     "ShardRow",
     "StateCodec",

@@ -101,15 +101,28 @@ class CheckpointedReader:
         return not self._engine.stream_log.has_records_from(shard.shard_pk, position)
 
     def ready_shards(self) -> list[ShardRow]:
-        """The shards to read now: not finished, with every parent finished or gone."""
+        """The shards to read now: not finished, with every ancestor finished or gone.
+
+        Ancestry is followed all the way up: an empty closed shard whose own parent is
+        still being read does not let its children overtake that parent."""
         shards = self._streams.shards(self.stream_id)
         by_id = {shard.shard_id: shard for shard in shards}
+        done: dict[str, bool] = {}
+
+        def lineage_finished(shard: ShardRow) -> bool:
+            known = done.get(shard.shard_id)
+            if known is None:
+                parent = by_id.get(shard.parent_shard_id) if shard.parent_shard_id else None
+                known = self.is_finished(shard) and (parent is None or lineage_finished(parent))
+                done[shard.shard_id] = known
+            return known
+
         ready = []
         for shard in shards:
             if self.is_finished(shard):
                 continue
             parent = by_id.get(shard.parent_shard_id) if shard.parent_shard_id else None
-            if parent is not None and not self.is_finished(parent):
+            if parent is not None and not lineage_finished(parent):
                 continue
             ready.append(shard)
         return ready

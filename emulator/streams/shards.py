@@ -202,9 +202,13 @@ class StreamManager:
             del self._shards_by_pk[pk]
 
     def reset(self) -> None:
+        """Forget every stream; labels and shard stamps may start over from the clock
+        (a reset returns it to real time, which may be behind what was used)."""
         self._streams.clear()
         self._open_shards.clear()
         self._shards_by_pk.clear()
+        self._last_shard_stamp = 0
+        self._last_label_ms = 0
 
     # -- records ------------------------------------------------------------------------
 

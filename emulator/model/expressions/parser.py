@@ -1,4 +1,11 @@
-"""Recursive-descent parsers for condition, update and projection expressions.
+"""Parsers for condition, update and projection expressions.
+
+Descent follows the grammar below, except where a text can nest: parentheses, NOT and
+function calls are parsed with explicit stacks, never Python recursion, so every text
+under the 4 KB quota parses to the end and gets AWS's own answer (a thousand NOTs: too
+many operators; two thousand parentheses: redundant parentheses). An AST that passes
+`finish` has at most 300 operators, hence a depth of at most 301 nodes: that is the
+depth limit every later walk over it (context checks, evaluation) relies on.
 
 Errors come in the order AWS reports them: the whole text is parsed first (syntax
 errors win), then reserved words used as bare names, then the other static problems
@@ -78,6 +85,7 @@ CONDITION_OPERAND_FUNCTIONS = {"size": 1}
 #: Functions that yield a value inside a SET action.
 UPDATE_FUNCTIONS = {"if_not_exists": 2, "list_append": 2}
 ALL_FUNCTIONS = {**CONDITION_FUNCTIONS, **CONDITION_OPERAND_FUNCTIONS, **UPDATE_FUNCTIONS}
+_CONDITION_OPERAND_ALLOWED = {**CONDITION_FUNCTIONS, **CONDITION_OPERAND_FUNCTIONS}
 #: Functions whose first operand must be a document path.
 PATH_FIRST_FUNCTIONS = frozenset(
     {"attribute_exists", "attribute_not_exists", "attribute_type", "if_not_exists"}
@@ -90,6 +98,34 @@ UPDATE_KEYWORDS = frozenset({"SET", "REMOVE", "ADD", "DELETE"})
 MAX_EXPRESSION_BYTES = 4096  # AWS quota: 4 KB per expression string
 MAX_OPERATORS = 300  # AWS quota: operators + functions per expression
 MAX_IN_OPERANDS = 100  # AWS quota: operands of one IN
+
+
+class _Level:
+    """One parenthesis level of a condition being parsed (see `_Parser.condition`)."""
+
+    __slots__ = ("conjunction", "disjunction", "nots")
+
+    def __init__(self) -> None:
+        self.disjunction: Condition | None = None  # the OR chain before the current AND chain
+        self.conjunction: Condition | None = None  # the AND chain being built
+        self.nots = 0  # NOTs read before the next term
+
+    def add(self, term: Condition) -> None:
+        for _ in range(self.nots):
+            term = Not(term)
+        self.nots = 0
+        self.conjunction = term if self.conjunction is None else And(self.conjunction, term)
+
+    def close_conjunction(self) -> None:
+        assert self.conjunction is not None
+        done = self.conjunction
+        self.disjunction = done if self.disjunction is None else Or(self.disjunction, done)
+        self.conjunction = None
+
+    def result(self) -> Condition:
+        self.close_conjunction()
+        assert self.disjunction is not None
+        return self.disjunction
 
 
 class _Parser:
@@ -197,20 +233,42 @@ class _Parser:
 
     # ---------------------------------------------------------------- functions
 
-    def function(self, allowed: dict[str, int], argument: str) -> Function:
-        """``name(args)``; ``argument`` names the method parsing one argument."""
-        name_token = self.advance()
-        self.expect_op("(")
-        parse_argument = getattr(self, argument)
-        args: list[Operand] = [parse_argument()]
-        while self.at_op(","):
-            self.advance()
-            args.append(parse_argument())
-        self.expect_op(")")
-        node = Function(name_token.text, tuple(args))
-        self.operators += 1
-        self.check_function(node, allowed)
-        return node
+    def operand(self, allowed: dict[str, int]) -> Operand:
+        """A path, a ``:value`` or a call of one of the `allowed` functions, whose
+        arguments are operands again.
+
+        Nested calls (``size(size(...))``, ``list_append(list_append(...))``) are kept on
+        an explicit stack, not in Python frames: like the conditions around them, any
+        nesting a 4 KB text can hold parses to the end and gets AWS's answer.
+        """
+        calls: list[tuple[Token, list[Operand]]] = []
+        while True:
+            token = self.peek()
+            value: Operand
+            if token.kind == VALUE_REF:
+                self.advance()
+                value = ValueRef(token.text)
+            elif self.at_function():
+                self.advance()  # the name
+                self.advance()  # "("
+                calls.append((token, []))
+                continue
+            else:
+                value = self.path()
+            while calls:
+                name, args = calls[-1]
+                args.append(value)
+                if self.at_op(","):
+                    self.advance()
+                    break
+                self.expect_op(")")
+                calls.pop()
+                node = Function(name.text, tuple(args))
+                self.operators += 1
+                self.check_function(node, allowed)
+                value = node
+            else:
+                return value
 
     def check_function(self, node: Function, allowed: dict[str, int]) -> None:
         name = node.name
@@ -237,38 +295,53 @@ class _Parser:
     # ---------------------------------------------------------------- conditions
 
     def condition(self) -> Condition:
-        left = self.conjunction()
-        while self.at_keyword("OR"):
-            self.advance()
-            self.operators += 1
-            left = Or(left, self.conjunction())
-        return left
+        """``or``/``and``/``not`` and parentheses, with explicit stacks instead of
+        recursion: a 4 KB text can open ~2,000 parentheses or chain ~1,000 NOTs, and the
+        parse must complete to give AWS's answer (redundant parentheses, too many
+        operators) rather than overflow Python's stack.
 
-    def conjunction(self) -> Condition:
-        left = self.negation()
-        while self.at_keyword("AND"):
-            self.advance()
-            self.operators += 1
-            left = And(left, self.negation())
-        return left
+        Each open parenthesis pushes a level: the OR chain built so far, the AND chain
+        being built and the NOTs waiting for the next term; ``)`` closes the level and
+        its condition becomes a term of the level below (after that level's NOTs).
+        """
+        levels: list[_Level] = []
+        level = _Level()
+        while True:
+            # A term: NOT*, then a parenthesised condition or an atom.
+            while self.at_keyword("NOT"):
+                self.advance()
+                self.operators += 1
+                level.nots += 1
+            if self.at_op("("):
+                self.advance()
+                levels.append(level)
+                level = _Level()
+                continue
+            term: Condition = self.atom()
+            while True:
+                level.add(term)
+                if self.at_keyword("AND"):
+                    self.advance()
+                    self.operators += 1
+                    break
+                if self.at_keyword("OR"):
+                    self.advance()
+                    self.operators += 1
+                    level.close_conjunction()
+                    break
+                if not levels:
+                    return level.result()
+                self.expect_op(")")
+                inner = level.result()
+                if id(inner) in self.parenthesized:
+                    self.problem("The expression has redundant parentheses;")
+                self.parenthesized.add(id(inner))
+                self.keep_alive.append(inner)
+                level = levels.pop()
+                term = inner
 
-    def negation(self) -> Condition:
-        if self.at_keyword("NOT"):
-            self.advance()
-            self.operators += 1
-            return Not(self.negation())
-        return self.primary()
-
-    def primary(self) -> Condition:
-        if self.at_op("("):
-            self.advance()
-            inner = self.condition()
-            self.expect_op(")")
-            if id(inner) in self.parenthesized:
-                self.problem("The expression has redundant parentheses;")
-            self.parenthesized.add(id(inner))
-            self.keep_alive.append(inner)
-            return inner
+    def atom(self) -> Condition:
+        """A comparison, BETWEEN, IN or a condition function (never parenthesised)."""
         left = self.condition_operand()
         token = self.peek()
         if token.kind == OP and token.text in COMPARATORS:
@@ -324,14 +397,7 @@ class _Parser:
             )
 
     def condition_operand(self) -> Operand:
-        token = self.peek()
-        if token.kind == VALUE_REF:
-            self.advance()
-            return ValueRef(token.text)
-        if self.at_function():
-            allowed = {**CONDITION_FUNCTIONS, **CONDITION_OPERAND_FUNCTIONS}
-            return self.function(allowed, "condition_operand")
-        return self.path()
+        return self.operand(_CONDITION_OPERAND_ALLOWED)
 
     # ---------------------------------------------------------------- updates
 
@@ -385,13 +451,7 @@ class _Parser:
         return left
 
     def set_operand(self) -> Operand:
-        token = self.peek()
-        if token.kind == VALUE_REF:
-            self.advance()
-            return ValueRef(token.text)
-        if self.at_function():
-            return self.function(UPDATE_FUNCTIONS, "set_operand")
-        return self.path()
+        return self.operand(UPDATE_FUNCTIONS)
 
     # ---------------------------------------------------------------- projections
 
