@@ -30,6 +30,7 @@ class Config:
     functions: tuple[tuple[str, str], ...] = ()
     function_python: str | None = None
     destination_endpoint: str | None = None
+    kinesis_endpoint: str | None = None
 
     def __post_init__(self) -> None:
         problem = next(iter(self.problems()), None)
@@ -89,6 +90,8 @@ _HELP = {
     "destination_endpoint": "where triggers send failure documents to their SQS queue, SNS "
     "topic or S3 bucket (an endpoint serving those APIs, e.g. moto's server); without it "
     "they are only kept for GET /_emulator/triggers/UUID/failures",
+    "kinesis_endpoint": "send tables' Kinesis destination records to this Kinesis endpoint "
+    "(e.g. http://127.0.0.1:4567) instead of the built-in Kinesis streams",
 }
 
 
@@ -107,6 +110,7 @@ _METAVAR = {
     "functions": "NAME=URL",
     "function_python": "PATH",
     "destination_endpoint": "URL",
+    "kinesis_endpoint": "URL",
 }
 
 #: Flags whose name is not the field's (a repeatable flag is singular).

@@ -41,6 +41,8 @@ class EmulatorApp:
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
         self.backend.start_background(scheduler.tick_forever(self.backend))
         self.backend.start_background(self.backend.triggers.run_forever())
+        for work in self.backend.background:
+            self.backend.start_background(work())
         try:
             yield
         finally:
@@ -66,7 +68,7 @@ class EmulatorApp:
         await serve(self.backend, region, scope, receive, send)
 
     async def serve_aws(self, scope: Scope, receive: Receive, send: Send) -> None:
-        target = authorization = None
+        target = authorization = content_type = None
         declared_length = 0
         for name, value in scope["headers"]:
             if name == b"x-amz-target":
@@ -75,6 +77,8 @@ class EmulatorApp:
                 authorization = value.decode("latin-1")
             elif name == b"content-length":
                 declared_length = int(value) if value.isdigit() else 0
+            elif name == b"content-type":
+                content_type = value
         if declared_length > wire.MAX_REQUEST_BYTES:
             await self._discard_body(receive)
             await self._send(send, 413, b"")
@@ -95,6 +99,9 @@ class EmulatorApp:
             more = message.get("more_body", False)
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         region = wire.region_from_authorization(authorization, self.config.region)
+        if target is not None and target.startswith("Kinesis_"):
+            await self._serve_kinesis(send, target, content_type, region, body)
+            return
         if wire.request_logger.isEnabledFor(logging.DEBUG):
             await self._serve_logged(send, target, region, body)
             return
@@ -108,6 +115,32 @@ class EmulatorApp:
         request_id = wire.request_id()
         await self._send(send, status, payload, request_id)
         wire.log_request(target, region, status, body, payload, request_id, started)
+
+    async def _serve_kinesis(
+        self, send: Send, target: str, content_type: bytes | None, region: str, body: bytes
+    ) -> None:
+        """The built-in Kinesis Data Streams endpoint (JSON 1.1 or CBOR 1.1)."""
+        from emulator.kinesis import wire as kinesis_wire
+
+        started = time.perf_counter()
+        status, payload, answer_type = kinesis_wire.handle_call(
+            self.backend, target, content_type, region, body
+        )
+        request_id = wire.request_id()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", answer_type),
+                    (b"content-length", str(len(payload)).encode()),
+                    (b"x-amzn-requestid", request_id.encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+        if wire.request_logger.isEnabledFor(logging.DEBUG):
+            wire.log_request(target, region, status, body, b"{}", request_id, started)
 
     @staticmethod
     async def _discard_body(receive: Receive) -> None:
@@ -213,7 +246,10 @@ def admin_routes(app: EmulatorApp) -> list[Route]:
         uuid = request.path_params["uuid"]
         return JSONResponse({"Failures": backend.triggers.destinations.documents(uuid)})
 
+    from emulator.kinesis.admin import kinesis_routes
+
     return [
+        *kinesis_routes(backend),
         Route("/", root, methods=["GET", "HEAD"]),
         Route("/_emulator/triggers", triggers_status, methods=["GET"]),
         Route("/_emulator/triggers/settle", triggers_settle, methods=["POST"]),

@@ -58,6 +58,7 @@ _SERVICE_DIRS = {
     "dynamodb": ("dynamodb", "2012-08-10"),
     "dynamodbstreams": ("dynamodbstreams", "2012-08-10"),
     "lambda": ("lambda", "2015-03-31"),
+    "kinesis": ("kinesis", "2013-12-02"),
 }
 
 _INT32 = (-(2**31), 2**31 - 1)
@@ -83,6 +84,9 @@ _MEMBER_OVERRIDES: dict[tuple[str, str, str], dict[str, Any]] = {
     ("dynamodbstreams", "ListStreamsInput", "Limit"): {"max": 100},
     ("dynamodbstreams", "DescribeStreamInput", "Limit"): {"max": 100},
     ("dynamodb", "CreateTableInput", "TableName"): {"shape": "TableName"},
+    # Kinesis GetRecords: "If you specify a value that is greater than 10,000, GetRecords
+    # throws InvalidArgumentException" (the model's doc), not a ValidationException.
+    ("kinesis", "GetRecordsInput", "Limit"): {"max": None},
 }
 
 
@@ -599,7 +603,10 @@ def _boolean(value: Any) -> list[Violation] | None:
 
 
 def _blob(value: Any) -> list[Violation] | None:
-    """Blobs travel as base64 text; undecodable text fails while parsing, like AWS."""
+    """Blobs travel as base64 text in JSON (undecodable text fails while parsing, like
+    AWS) and as byte strings in CBOR."""
+    if type(value) is bytes:
+        return None
     if type(value) is not str:
         raise _type_error(value, "blob")
     if len(value) % 4:

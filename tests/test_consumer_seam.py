@@ -149,6 +149,7 @@ def test_a_commit_wakes_a_waiting_consumer() -> None:
         put(ddb, "signals", "wake")
         waiting.result(10)  # a wait that nothing woke would still be sleeping
         assert woken == ["woken"]
+        # Its registration is gone (other background consumers may still be waiting).
         assert stream_topic(stream_id) not in server.call(lambda: dict(signals._waiting))
 
 

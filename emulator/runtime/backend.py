@@ -17,6 +17,14 @@ from emulator.changes.pipeline import WritePipeline
 from emulator.changes.sinks import index_sink_factory, stream_sink_factory
 from emulator.clock import Clock
 from emulator.config import Config
+from emulator.kinesis.destination import (
+    Destinations,
+    complete_destination_transitions,
+    destination_sink_factory,
+    has_pending_destinations,
+)
+from emulator.kinesis.forwarder import Forwarder
+from emulator.kinesis.service import KinesisService
 from emulator.model.table_state import TableStateCodec
 from emulator.storage.engine import Engine
 from emulator.streams.iterators import IteratorCodec
@@ -44,6 +52,9 @@ class Backend:
     pipeline: WritePipeline
     signals: CommitSignals
     triggers: TriggerSupervisor
+    #: The built-in Kinesis Data Streams service and the tables' Kinesis destinations.
+    kinesis: KinesisService
+    kinesis_destinations: Destinations
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     #: Background work never runs twice at once (the tick and an admin clock move).
     maintenance_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -54,6 +65,13 @@ class Backend:
     settle_checks: list[Callable[[], bool]] = field(default_factory=list)
     #: What runs each Lambda function (worker processes, endpoints, callables).
     targets: TargetRegistry = field(default_factory=TargetRegistry)
+    #: State changes that complete on the next scheduler tick (at once under the test
+    #: clock): ENABLING → ACTIVE and the like. Each completes what is due when called.
+    transitions: list[Callable[[], None]] = field(default_factory=list)
+    #: Called after `reset()` dropped the stored data, for features with in-memory state.
+    reset_hooks: list[Callable[[], None]] = field(default_factory=list)
+    #: Long-running consumers (a Kinesis forwarder, ...) the app's lifespan starts.
+    background: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
 
     @classmethod
     def create(cls, config: Config, clock: Clock | None = None) -> Backend:
@@ -72,10 +90,17 @@ class Backend:
         streams.load()
         engine.on_metadata_rollback(streams.load)
         signals = CommitSignals()
+        iterators = IteratorCodec(secret)
+        kinesis = KinesisService(engine, clock, config.account_id, iterators)
+        kinesis_destinations = Destinations(kinesis, engine, signals, config.kinesis_endpoint)
         pipeline = WritePipeline(
             engine,
             clock,
-            [index_sink_factory(engine), stream_sink_factory(engine, streams, signals)],
+            [
+                index_sink_factory(engine),
+                stream_sink_factory(engine, streams, signals),
+                destination_sink_factory(kinesis_destinations),
+            ],
         )
         targets = TargetRegistry.from_config(config)
         destinations = FailureDestinations(config.destination_endpoint, config.region)
@@ -88,17 +113,43 @@ class Backend:
             destinations,
             config.stream_retention_seconds,
         )
-        return cls(
+        backend = cls(
             config,
             clock,
             engine,
             streams,
-            IteratorCodec(secret),
+            iterators,
             pipeline,
             signals,
             triggers,
+            kinesis,
+            kinesis_destinations,
             targets=targets,
         )
+        # Kinesis streams settle before the destinations that may point at them.
+        backend.transitions += [
+            kinesis.complete_transitions,
+            lambda: complete_destination_transitions(kinesis_destinations),
+        ]
+        forwarder = Forwarder(kinesis_destinations)
+        backend.background.append(forwarder.run)
+
+        def kinesis_settled() -> bool:
+            """Kinesis: a stream or destination state change, or destination records
+            still to forward"""
+            return (
+                not kinesis.has_pending()
+                and not has_pending_destinations(engine)
+                and forwarder.idle()
+            )
+
+        backend.settle_checks.append(kinesis_settled)
+        backend.reset_hooks.append(kinesis.reset)
+        return backend
+
+    def complete_transitions(self) -> None:
+        for complete in self.transitions:
+            complete()
 
     def start_background(self, work: Coroutine[Any, Any, None]) -> None:
         """Run `work` as a task on the event loop until `stop()`."""
@@ -123,6 +174,8 @@ class Backend:
         self.clock.reset()
         self._save_clock()
         self.streams.reset()
+        for hook in self.reset_hooks:
+            hook()
         self.signals.notify_all()
 
     def rollover(self, stream_arn: str | None, split: bool) -> tuple[list[str], list[str]]:

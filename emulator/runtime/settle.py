@@ -34,6 +34,8 @@ async def settle(backend: Backend, timeout: float) -> tuple[bool, list[dict[str,
     pause = FIRST_POLL_SECONDS
     while True:
         backend.triggers.reconcile()
+        # What the next tick would complete (ENABLING → ACTIVE and the like) is done now.
+        backend.complete_transitions()
         if not unsettled(backend, detail=False):
             return True, []
         if backend.triggers.blocked_on_clock() or time.monotonic() >= deadline:
