@@ -33,10 +33,10 @@ from emulator.lambda_api.errors import (
 )
 from emulator.lambda_api.functions import overridden_names
 from emulator.runtime.backend import Backend
-from emulator.storage.engine import StreamRow
-from emulator.streams.reader import CheckpointedReader
+from emulator.streams.reader import CheckpointedReader, LogSource
 from emulator.triggers.filters import FilterCriteriaError, compile_criteria
 from emulator.triggers.functions import LATEST, function_arn, load_function, parse_function_name
+from emulator.triggers.kinesis_source import KinesisSource
 from emulator.triggers.mapping import (
     CREATING,
     DELETING,
@@ -145,18 +145,25 @@ def _check_duplicate(
             )
 
 
-def _stream(backend: Backend, region: str, source_arn: str) -> StreamRow:
-    """The DynamoDB stream a mapping reads (SPEC-STREAM-APPS 2.6 for a missing one)."""
+def _stream(backend: Backend, region: str, source_arn: str) -> tuple[int, LogSource | None]:
+    """The log a mapping reads — a DynamoDB stream or a built-in Kinesis stream — as
+    (stream id, source for the reader; None: the DynamoDB stream's own), with
+    SPEC-STREAM-APPS 2.6's answer for a missing one."""
     service = _service_of(source_arn)
     if service not in STREAM_SOURCES:
         raise InvalidParameterValueException(
             f"Unsupported event source for the emulator: {source_arn}. Event source "
-            "mappings read DynamoDB streams."
+            "mappings read DynamoDB streams and Kinesis streams."
         )
-    row = backend.streams.stream_by_arn(source_arn) if service == "dynamodb" else None
+    if service == "kinesis":
+        kinesis_stream = backend.kinesis.by_arn.get(source_arn)
+        if kinesis_stream is None or kinesis_stream.region != region:
+            raise InvalidParameterValueException(f"Stream not found: {source_arn}")
+        return 0, KinesisSource(backend.kinesis, source_arn, "")
+    row = backend.streams.stream_by_arn(source_arn)
     if row is None or row.region != region:
         raise InvalidParameterValueException(f"Stream not found: {source_arn}")
-    return row
+    return row.stream_id, None
 
 
 def _service_of(arn: str) -> str:
@@ -229,7 +236,7 @@ def create_event_source_mapping(backend: Backend, request: LambdaRequest) -> Rep
             )
     _check_settings(members)
     arn = _function_arn(backend, region, members["FunctionName"])
-    stream = _stream(backend, region, source_arn)
+    stream_id, source = _stream(backend, region, source_arn)
     _check_duplicate(backend, region, source_arn, arn, members["FunctionName"])
     mapping_uuid = str(uuid.uuid4())
     enabled = members.get("Enabled", True) is not False
@@ -272,9 +279,9 @@ def create_event_source_mapping(backend: Backend, request: LambdaRequest) -> Rep
     engine = backend.engine
     with engine.transaction():
         reader = CheckpointedReader(
-            engine, backend.streams, checkpoint_consumer(mapping_uuid), stream.stream_id
+            engine, backend.streams, checkpoint_consumer(mapping_uuid), stream_id, source
         )
-        reader.anchor(str(position))
+        reader.anchor(str(position), members.get("StartingPositionTimestamp"))
         _store(backend, region, stored)
     return Reply(202, wire_description(stored))
 

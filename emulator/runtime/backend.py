@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -32,7 +33,8 @@ from emulator.streams.shards import StreamManager
 from emulator.streams.signals import CommitSignals
 from emulator.triggers.destinations import FailureDestinations
 from emulator.triggers.functions import function_spec
-from emulator.triggers.mapping import EventSourceMapping
+from emulator.triggers.kinesis_source import kinesis_binder
+from emulator.triggers.mapping import FUNCTION_KIND, EventSourceMapping
 from emulator.triggers.poller import Resolver
 from emulator.triggers.runners import TargetRegistry
 from emulator.triggers.supervisor import TriggerSupervisor
@@ -125,6 +127,9 @@ class Backend:
             kinesis,
             kinesis_destinations,
             targets=targets,
+        )
+        triggers.kinesis_binding = kinesis_binder(
+            kinesis, functools.partial(_invoke_identity, engine, config.account_id)
         )
         # Kinesis streams settle before the destinations that may point at them.
         backend.transitions += [
@@ -239,3 +244,10 @@ def _target_resolver(engine: Engine, targets: TargetRegistry, account_id: str) -
         return None if spec is None else targets.target_for(spec)
 
     return resolve
+
+
+def _invoke_identity(engine: Engine, account_id: str, mapping: EventSourceMapping) -> str:
+    """`invokeIdentityArn` of a Kinesis record: the function's execution role."""
+    document = engine.documents.get(FUNCTION_KIND, mapping.region, mapping.function_name)
+    role = (document or {}).get("Configuration", {}).get("Role")
+    return str(role) if role else f"arn:aws:iam::{account_id}:role/lambda-role"

@@ -182,6 +182,15 @@ class KinesisLog:
             )
         ]
 
+    def count_from(self, shard_pk: int, from_sequence: int) -> int:
+        """How many records of the shard have a sequence number >= `from_sequence`."""
+        start, end = shard_keys(shard_pk)
+        row = self.connection.execute(
+            "SELECT count(*) FROM kinesis_records WHERE record_key >= ? AND record_key < ?",
+            (start | from_sequence, end),
+        ).fetchone()
+        return int(row[0])
+
     def last_record(self, shard_pk: int) -> tuple[int, float] | None:
         """(sequence, arrival) of the shard's newest record."""
         row = self.connection.execute(

@@ -9,6 +9,7 @@ delete's `userIdentity` has lower-case keys.
 
 from __future__ import annotations
 
+import base64
 import datetime
 import uuid
 from typing import Any
@@ -65,6 +66,98 @@ class StreamEvent:
     def approximate_creation(self) -> float:
         return float(int(self.created))
 
+    @property
+    def filter_record(self) -> dict[str, Any]:
+        """What FilterCriteria patterns match: the whole record, metadata included."""
+        return self.record
+
+    def arrival_text(self) -> str:
+        return iso_seconds(self.created)
+
+
+class KinesisEvent:
+    """One Kinesis record as Lambda delivers it (SPEC-STREAM-APPS 3.12); `data` is the
+    record in its final form (built by the Kinesis log source)."""
+
+    __slots__ = ("_record", "created", "data", "sequence")
+
+    def __init__(self, sequence: int, created: float, data: bytes) -> None:
+        self.sequence = sequence
+        self.created = created
+        self.data = data
+        self._record: dict[str, Any] | None = None
+
+    @property
+    def record(self) -> dict[str, Any]:
+        record = self._record
+        if record is None:
+            record = self._record = orjson.loads(self.data)
+        return record
+
+    @property
+    def keys(self) -> Any:
+        return self.record["kinesis"]["partitionKey"]
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    @property
+    def sequence_number(self) -> str:
+        return str(self.record["kinesis"]["sequenceNumber"])
+
+    @property
+    def approximate_creation(self) -> float:
+        return self.created
+
+    @property
+    def filter_record(self) -> dict[str, Any]:
+        """Filters match the record with its `data` decoded when that is JSON."""
+        record = self.record
+        try:
+            decoded = orjson.loads(base64.b64decode(record["kinesis"]["data"]))
+        except (ValueError, orjson.JSONDecodeError):
+            return record
+        view = dict(record)
+        view["kinesis"] = dict(record["kinesis"], data=decoded)
+        view["data"] = decoded
+        return view
+
+    def arrival_text(self) -> str:
+        return iso_seconds(self.created)[:-1] + ".000Z"
+
+
+def kinesis_record(
+    *,
+    sequence_number: str,
+    shard_id: str,
+    partition_key: str,
+    data: bytes,
+    arrival: float,
+    region: str,
+    stream_arn: str,
+    identity_arn: str,
+) -> bytes:
+    """A Kinesis record in Lambda's event form, keys in AWS's order."""
+    return orjson.dumps(
+        {
+            "kinesis": {
+                "kinesisSchemaVersion": "1.0",
+                "partitionKey": partition_key,
+                "sequenceNumber": sequence_number,
+                "data": base64.b64encode(data).decode(),
+                "approximateArrivalTimestamp": round(arrival, 3),
+            },
+            "eventSource": "aws:kinesis",
+            "eventVersion": "1.0",
+            "eventID": f"{shard_id}:{sequence_number}",
+            "eventName": "aws:kinesis:record",
+            "invokeIdentityArn": identity_arn,
+            "awsRegion": region,
+            "eventSourceARN": stream_arn,
+        }
+    )
+
 
 def _lambda_form(data: bytes, stream_arn: str) -> bytes:
     """GetRecords form → Lambda form: a float creation time, the stream ARN after
@@ -114,10 +207,11 @@ def failure_document(
     status_code: int | None,
     shard_id: str,
     stream_arn: str,
-    events: list[StreamEvent],
+    events: list[Any],
     now: float,
     first_sequence: int | None = None,
     last_sequence: int | None = None,
+    kinesis: bool = False,
 ) -> dict[str, Any]:
     """The OnFailure document of SPEC-STREAM-APPS 3.10 for the discarded (sub-)batch.
     `responseContext` only after invocations (RetryAttemptsExhausted)."""
@@ -140,13 +234,13 @@ def failure_document(
     if events:
         first_text = events[0].sequence_number
         last_text = events[-1].sequence_number
-        first_arrival = iso_seconds(events[0].approximate_creation)
-        last_arrival = iso_seconds(events[-1].approximate_creation)
+        first_arrival = events[0].arrival_text()
+        last_arrival = events[-1].arrival_text()
     else:  # records trimmed before they were read: only their range is known
         first_text = encode_sequence_number(first_sequence or 0)
         last_text = encode_sequence_number(last_sequence or 0)
         first_arrival = last_arrival = iso_seconds(now)
-    document["DDBStreamBatchInfo"] = {
+    document["KinesisBatchInfo" if kinesis else "DDBStreamBatchInfo"] = {
         "shardId": shard_id,
         "startSequenceNumber": first_text,
         "endSequenceNumber": last_text,

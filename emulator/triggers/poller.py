@@ -30,9 +30,9 @@ import orjson
 
 from emulator.clock import Clock
 from emulator.storage.engine import Engine, ShardRow
-from emulator.streams.reader import CheckpointedReader
+from emulator.streams.reader import CheckpointedReader, LogSource
 from emulator.streams.shards import StreamManager
-from emulator.streams.signals import CommitSignals, stream_topic
+from emulator.streams.signals import CommitSignals
 from emulator.triggers.events import (
     RECORD_AGE_EXCEEDED,
     RETRY_ATTEMPTS_EXHAUSTED,
@@ -111,10 +111,24 @@ class InvocationEntry:
 
 
 @dataclass
+class SourceBinding:
+    """The log a mapping reads and how its records become events."""
+
+    source: LogSource
+    stream_arn: str
+    stream_id: int
+    #: (sequence, created, stored bytes) → the event (`StreamEvent`, `KinesisEvent`).
+    make_event: Callable[[int, float, bytes], Any]
+    #: Whether failure documents carry KinesisBatchInfo (else DDBStreamBatchInfo).
+    kinesis: bool = False
+
+
+@dataclass
 class RunContext:
     """What every worker of one mapping shares."""
 
     mapping: EventSourceMapping
+    binding: SourceBinding
     stream_arn: str
     stream_id: int
     engine: Engine
@@ -137,7 +151,7 @@ class RunContext:
     invocations: int = 0
 
     def wait_topics(self, worker: Any) -> list[Any]:
-        return [stream_topic(self.stream_id), ("feeder", id(worker)), ("clock",)]
+        return [self.binding.source.topic, ("feeder", id(worker)), ("clock",)]
 
 
 class Lane:
@@ -204,11 +218,13 @@ class ShardWorker:
         return any(lane.busy() for lane in self.lanes) or bool(self._order)
 
     def waiting_for_clock(self) -> bool:
-        """Whether everything this worker holds only waits for clock time."""
+        """Whether everything this worker holds only waits for clock time (never on a
+        closed shard: its end closes any open window without the clock moving)."""
+        self._refresh_shard()
+        if self.shard.ending_sequence is not None:
+            return False
         now = self.context.clock.now()
-        if self.context.engine.stream_log.has_records_from(
-            self.shard.shard_pk, self.read_after + 1
-        ):
+        if self.context.binding.source.has_records_from(self.shard.shard_pk, self.read_after + 1):
             return False
         waiting = False
         for lane in self.lanes:
@@ -254,6 +270,7 @@ class ShardWorker:
         mapping = context.mapping
         lane_count = len(self.lanes)
         room = max(mapping.batch_size * 2, READ_CHUNK)
+        make_event = context.binding.make_event
         last_read = 0.0
         while True:
             queued = sum(len(lane.queue) for lane in self.lanes)
@@ -268,12 +285,10 @@ class ShardWorker:
                 if read.records:
                     now = context.clock.now()
                     for record in read.records:
-                        event = StreamEvent(
-                            record.sequence, record.created, record.data, context.stream_arn
-                        )
+                        event = make_event(record.sequence, record.created, record.data)
                         self.read_after = record.sequence
                         self._order.append(record.sequence)
-                        if context.filtering and not context.matches(event.record):
+                        if context.filtering and not context.matches(event.filter_record):
                             self._done.add(record.sequence)  # consumed, never delivered
                             self._advance()
                             continue
@@ -302,9 +317,11 @@ class ShardWorker:
             self._refresh_shard()
 
     def _refresh_shard(self) -> None:
-        current = self.context.streams.shard(self.shard.shard_pk)
-        if current is not None:
-            self.shard = current
+        pk = self.shard.shard_pk
+        for current in self.context.binding.source.shards():
+            if current.shard_pk == pk:
+                self.shard = current
+                return
 
     def _shard_done(self) -> bool:
         self._refresh_shard()
@@ -313,9 +330,7 @@ class ShardWorker:
             return False
         if any(lane.active() for lane in self.lanes):
             return False
-        return not self.context.engine.stream_log.has_records_from(
-            shard.shard_pk, self.read_after + 1
-        )
+        return not self.context.binding.source.has_records_from(shard.shard_pk, self.read_after + 1)
 
     async def _close_windows(self) -> None:
         """Shard end closes every open tumbling window (a final invocation each)."""
@@ -339,6 +354,7 @@ class ShardWorker:
             now=context.clock.now(),
             first_sequence=lost[0],
             last_sequence=lost[1],
+            kinesis=context.binding.kinesis,
         )
         context.on_failure(context.mapping, document, [])
 
@@ -497,6 +513,7 @@ class ShardWorker:
                 stream_arn=context.stream_arn,
                 events=expired,
                 now=now,
+                kinesis=context.binding.kinesis,
             ),
             [event.record for event in expired],
         )
@@ -523,6 +540,7 @@ class ShardWorker:
                 stream_arn=context.stream_arn,
                 events=events,
                 now=context.clock.now(),
+                kinesis=context.binding.kinesis,
             ),
             [event.record for event in events],
         )
@@ -695,6 +713,7 @@ class MappingRun:
             context.streams,
             checkpoint_consumer(context.mapping.uuid),
             context.stream_id,
+            context.binding.source,
         )
         self.workers: dict[int, ShardWorker] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
@@ -739,17 +758,14 @@ class MappingRun:
 
     def waiting_for_clock(self) -> bool:
         """Whether every shard with work in hand only waits for clock time."""
-        log = self.context.engine.stream_log
+        source = self.context.binding.source
         busy = [
             worker
             for worker in self.workers.values()
             if worker.in_flight()
-            or log.has_records_from(worker.shard.shard_pk, worker.read_after + 1)
+            or source.has_records_from(worker.shard.shard_pk, worker.read_after + 1)
         ]
         return bool(busy) and all(worker.waiting_for_clock() for worker in busy)
 
     def backlog(self) -> int:
-        return sum(
-            self.reader.backlog(shard)
-            for shard in self.context.streams.shards(self.context.stream_id)
-        )
+        return sum(self.reader.backlog(shard) for shard in self.context.binding.source.shards())

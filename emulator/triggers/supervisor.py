@@ -13,15 +13,17 @@ import asyncio
 import contextlib
 import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from emulator.clock import Clock
 from emulator.storage.engine import Engine
-from emulator.streams.reader import CheckpointedReader
+from emulator.streams.reader import CheckpointedReader, DynamoStreamSource
 from emulator.streams.shards import StreamManager
 from emulator.streams.signals import CommitSignals
 from emulator.triggers.destinations import FailureDestinations
+from emulator.triggers.events import StreamEvent
 from emulator.triggers.filters import compile_pattern, matches_any
 from emulator.triggers.mapping import (
     CREATING,
@@ -37,7 +39,7 @@ from emulator.triggers.mapping import (
     checkpoint_consumer,
     desired_enabled,
 )
-from emulator.triggers.poller import MappingRun, Resolver, RunContext
+from emulator.triggers.poller import MappingRun, Resolver, RunContext, SourceBinding
 
 logger = logging.getLogger("emulator")
 
@@ -73,6 +75,9 @@ class TriggerSupervisor:
         self.running: dict[str, _Running] = {}
         #: Contexts outlive a run's restart (an update), so the invocation log does too.
         self.contexts: dict[str, RunContext] = {}
+        #: How a mapping on a built-in Kinesis stream reads it (set by the composition
+        #: root; None: no Kinesis streams here).
+        self.kinesis_binding: Callable[[EventSourceMapping], SourceBinding | None] | None = None
         #: Runs cancelled and not yet finished (awaited on shutdown).
         self._stopping: set[asyncio.Task[None]] = set()
         #: Per mapping: (documents version, answer) of the last look at the stored state.
@@ -137,16 +142,17 @@ class TriggerSupervisor:
             if _same_settings(running.mapping, mapping) and not running.task.done():
                 return
             self._stop_soon(mapping.uuid)
-        stream = self.streams.stream_by_arn(mapping.event_source_arn)
-        if stream is None:
+        binding = self.binding(mapping)
+        if binding is None:
             self._set_result(mapping.region, mapping.uuid, "PROBLEM: Stream not found")
             return
         context = self.contexts.get(mapping.uuid)
         log = context.log if context is not None else None
         context = RunContext(
             mapping=mapping,
-            stream_arn=stream.arn,
-            stream_id=stream.stream_id,
+            binding=binding,
+            stream_arn=binding.stream_arn,
+            stream_id=binding.stream_id,
             engine=self.engine,
             streams=self.streams,
             clock=self.clock,
@@ -164,6 +170,21 @@ class TriggerSupervisor:
         self.contexts[mapping.uuid] = context
         run = MappingRun(context)
         self.running[mapping.uuid] = _Running(mapping, run, asyncio.create_task(run.run()))
+
+    def binding(self, mapping: EventSourceMapping) -> SourceBinding | None:
+        """The log a mapping reads: its DynamoDB stream, or a built-in Kinesis stream."""
+        arn = mapping.event_source_arn
+        if arn.startswith("arn:aws:kinesis:"):
+            return None if self.kinesis_binding is None else self.kinesis_binding(mapping)
+        stream = self.streams.stream_by_arn(arn)
+        if stream is None:
+            return None
+        return SourceBinding(
+            DynamoStreamSource(self.engine, self.streams, stream.stream_id),
+            stream.arn,
+            stream.stream_id,
+            functools.partial(_stream_event, stream_arn=stream.arn),
+        )
 
     def _may_invoke(self, region: str, uuid: str) -> bool:
         version = self.engine.documents.version
@@ -223,7 +244,8 @@ class TriggerSupervisor:
                 continue
             running = self.running.get(uuid)
             if running is None:
-                if self.streams.stream_by_arn(document.get("EventSourceArn", "")) is None:
+                mapping = EventSourceMapping.from_description(_region, document)
+                if self.binding(mapping) is None:
                     continue  # nothing to deliver from a stream that is gone
                 waiting.append(entry | {"Reason": "not started"})
                 continue
@@ -275,6 +297,10 @@ class TriggerSupervisor:
         if context is None:
             return None
         return [entry.to_json() for entry in context.log]
+
+
+def _stream_event(sequence: int, created: float, data: bytes, stream_arn: str) -> StreamEvent:
+    return StreamEvent(sequence, created, data, stream_arn)
 
 
 def _same_settings(a: EventSourceMapping, b: EventSourceMapping) -> bool:
