@@ -25,6 +25,9 @@ class Config:
     stream_retention_seconds: float = 86400.0
     iterator_ttl_seconds: float = 900.0
     ttl_sweep_seconds: float = 60.0
+    admin: str = "on"
+    admin_token: str | None = None
+    admin_hosts: str = ""
 
     def __post_init__(self) -> None:
         problem = next(iter(self.problems()), None)
@@ -44,6 +47,8 @@ class Config:
                 found.append(
                     f"{flag} must be {low_text} and at most {_number(high)}, not {_number(value)}"
                 )
+        if self.admin not in ("on", "off"):
+            found.append(f"--admin must be on or off, not {self.admin!r}")
         return found
 
 
@@ -76,6 +81,11 @@ _HELP = {
     "stream_retention_seconds": "trim stream records older than this",
     "iterator_ttl_seconds": "shard iterators expire this long after they were issued",
     "ttl_sweep_seconds": "how often expired TTL items are deleted",
+    "admin": "the admin API under /_emulator/ (reset, clock, ...): on or off; the health "
+    "probe stays on",
+    "admin_token": "require 'Authorization: Bearer TOKEN' on admin requests",
+    "admin_hosts": "more Host names the admin API answers (comma-separated; * = any); "
+    "IP addresses, localhost and single-label names always work",
 }
 
 
@@ -91,6 +101,9 @@ _METAVAR = {
     "stream_retention_seconds": "SECONDS",
     "iterator_ttl_seconds": "SECONDS",
     "ttl_sweep_seconds": "SECONDS",
+    "admin": "on|off",
+    "admin_token": "TOKEN",
+    "admin_hosts": "NAMES",
 }
 
 
@@ -109,10 +122,13 @@ examples:
   ddb-emulator --log-level debug          one log line per AWS request
 
 Point a client at it with --endpoint-url / endpoint_url, or AWS_ENDPOINT_URL=<url>.
-Admin: GET /_emulator/health, POST /_emulator/reset, GET|POST /_emulator/clock.
+Admin: GET /_emulator/health, POST /_emulator/reset, GET|POST /_emulator/clock
+(POSTs with Content-Type: application/json; see --admin, --admin-token, --admin-hosts).
 """
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+#: Fields whose value is one of a few words (matched case-insensitively).
+_CHOICES = {"log_level": LOG_LEVELS, "admin": ("on", "off")}
 
 
 def parse_config(
@@ -134,7 +150,7 @@ def parse_config(
     for f in fields(Config):
         default = getattr(defaults, f.name)
         kind: Callable[[str], Any] = type(default) if default is not None else str
-        if f.name == "log_level":
+        if f.name in _CHOICES:
             kind = str.lower
         env_value = environ.get(env_name(f.name))
         if env_value is not None:
@@ -147,14 +163,15 @@ def parse_config(
             dest=f.name,
             type=kind,
             default=default,
-            choices=LOG_LEVELS if f.name == "log_level" else None,
+            choices=_CHOICES.get(f.name),
             metavar=_METAVAR.get(f.name, f.name.upper()),
             help=f"{_HELP[f.name]} [{env_name(f.name)}; default: "
             f"{'none' if default is None else default}]",
         )
     args = parser.parse_args(argv)
-    if args.log_level not in LOG_LEVELS:
-        parser.error(f"{env_name('log_level')}: invalid value {args.log_level!r}")
+    for name, allowed in _CHOICES.items():
+        if getattr(args, name) not in allowed:  # a bad environment value skips `choices`
+            parser.error(f"{env_name(name)}: invalid value {getattr(args, name)!r}")
     try:
         return Config(**vars(args))
     except ValueError as error:

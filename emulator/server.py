@@ -18,6 +18,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from emulator import __version__, wire
+from emulator.admin_guard import AdminGuard
 from emulator.api import Backend
 from emulator.config import Config
 from emulator.errors import AwsError
@@ -34,6 +35,7 @@ class EmulatorApp:
         self.config = config
         self.backend = backend or Backend.create(config)
         self.admin = Starlette(routes=admin_routes(self), lifespan=self._lifespan)
+        self.admin_guard = AdminGuard(config)
 
     @asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
@@ -46,8 +48,26 @@ class EmulatorApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/":
             await self.serve_aws(scope, receive, send)
-        else:
-            await self.admin(scope, receive, send)
+            return
+        if scope["type"] == "http" and scope["path"].startswith("/_emulator"):
+            refused = self.admin_guard.refusal(scope)
+            if refused is not None:
+                status, message, headers = refused
+                body = orjson.dumps({"error": message})
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": status,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()),
+                            *headers,
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.admin(scope, receive, send)
 
     async def serve_aws(self, scope: Scope, receive: Receive, send: Send) -> None:
         target = authorization = None

@@ -225,7 +225,10 @@ class InProcessServer:
 
     def admin(self, path: str, body: dict[str, Any]) -> Any:
         request = urllib.request.Request(
-            self.url + path, data=json.dumps(body).encode(), method="POST"
+            self.url + path,
+            data=json.dumps(body).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())

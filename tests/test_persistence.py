@@ -299,7 +299,9 @@ def test_a_data_directory_of_the_earlier_table_layout_opens(tmp_path: Path) -> N
 
 
 def _post(url: str) -> Any:
-    request = urllib.request.Request(url, data=b"{}", method="POST")
+    request = urllib.request.Request(
+        url, data=b"{}", method="POST", headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
 
