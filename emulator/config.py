@@ -25,6 +25,7 @@ class Config:
     stream_retention_seconds: float = 86400.0
     iterator_ttl_seconds: float = 900.0
     ttl_sweep_seconds: float = 60.0
+    client_timeout_seconds: float = 10.0
     admin: str = "on"
     admin_token: str | None = None
     admin_hosts: str = ""
@@ -65,6 +66,7 @@ _RANGES: dict[str, tuple[float, float, bool]] = {
     "stream_retention_seconds": (0, _TEN_YEARS, True),
     "iterator_ttl_seconds": (0, _TEN_YEARS, True),
     "ttl_sweep_seconds": (0, _TEN_YEARS, True),
+    "client_timeout_seconds": (0, 3600, True),
 }
 
 
@@ -81,6 +83,8 @@ _HELP = {
     "stream_retention_seconds": "trim stream records older than this",
     "iterator_ttl_seconds": "shard iterators expire this long after they were issued",
     "ttl_sweep_seconds": "how often expired TTL items are deleted",
+    "client_timeout_seconds": "close a connection whose client sends nothing, or stops "
+    "halfway through a request, for this long",
     "admin": "the admin API under /_emulator/ (reset, clock, ...): on or off; the health "
     "probe stays on",
     "admin_token": "require 'Authorization: Bearer TOKEN' on admin requests",
@@ -101,6 +105,7 @@ _METAVAR = {
     "stream_retention_seconds": "SECONDS",
     "iterator_ttl_seconds": "SECONDS",
     "ttl_sweep_seconds": "SECONDS",
+    "client_timeout_seconds": "SECONDS",
     "admin": "on|off",
     "admin_token": "TOKEN",
     "admin_hosts": "NAMES",

@@ -81,19 +81,21 @@ class EmulatorApp:
                 declared_length = int(value) if value.isdigit() else 0
         if declared_length > wire.MAX_REQUEST_BYTES:
             await self._discard_body(receive)
-            await self._send(send, 413, b"")
+            await self._send(send, 413, wire.TOO_LARGE)
             return
         chunks: list[bytes] = []
         received = 0
         more = True
         while more:
             message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away (or stalled and was timed out) mid-body
             chunk = message.get("body", b"")
             received += len(chunk)
             if received > wire.MAX_REQUEST_BYTES:
                 if message.get("more_body", False):
                     await self._discard_body(receive)
-                await self._send(send, 413, b"")
+                await self._send(send, 413, wire.TOO_LARGE)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)

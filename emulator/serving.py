@@ -22,6 +22,7 @@ from typing import Any
 import uvicorn
 
 from emulator.config import Config
+from emulator.http_protocol import protocol_options
 from emulator.server import create_app
 
 START_TIMEOUT_SECONDS = 30.0
@@ -92,6 +93,7 @@ def make_server(
             # middleware costs every request.
             proxy_headers=False,
             timeout_graceful_shutdown=graceful_seconds,
+            **protocol_options(config),
         ),
         on_started,
     )

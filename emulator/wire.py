@@ -22,12 +22,21 @@ from emulator.errors import (
     InternalServerError,
     SerializationException,
     UnknownOperationException,
+    ValidationException,
 )
 
 logger = logging.getLogger("emulator.wire")
 request_logger = logging.getLogger("emulator.requests")
 
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
+#: The 413 body. DynamoDB documents a request over 16 MB as refused (BatchWriteItem:
+#: "The total request size exceeds 16 MB"); its exact wire answer is not known, so the
+#: error clients already handle for size limits, a ValidationException, says it.
+TOO_LARGE = orjson.dumps(
+    ValidationException(
+        f"Request size exceeds the maximum allowed size of {MAX_REQUEST_BYTES} bytes"
+    ).body()
+)
 CONTENT_TYPE = b"application/x-amz-json-1.0"
 SERVICE_PREFIXES = {
     "DynamoDB_20120810": "dynamodb",

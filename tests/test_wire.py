@@ -141,12 +141,19 @@ def test_wrong_member_type_is_serialization_error(endpoint: str) -> None:
 
 # -- request size ----------------------------------------------------------------------------
 
+#: Issue 12, defect 7: a 413 says what happened, in AWS's error shape.
+TOO_LARGE = {
+    "__type": "com.amazon.coral.validate#ValidationException",
+    "message": "Request size exceeds the maximum allowed size of 16777216 bytes",
+}
+
 
 def test_body_over_16_mb_is_413(endpoint: str) -> None:
     body = b'{"TableName":"' + b"a" * (16 * 1024 * 1024) + b'"}'
     status, headers, payload = raw_call(endpoint, DDB + "DescribeTable", body)
     assert status == 413
     check_aws_headers(headers, payload)
+    assert json.loads(payload) == TOO_LARGE
 
 
 def test_body_over_16_mb_without_content_length_is_413(endpoint: str) -> None:
@@ -167,6 +174,7 @@ def test_body_over_16_mb_without_content_length_is_413(endpoint: str) -> None:
             pass  # the server may close as soon as it has answered
         response = sock.recv(65536)
     assert response.startswith(b"HTTP/1.1 413 ")
+    assert json.loads(response.partition(b"\r\n\r\n")[2]) == TOO_LARGE
 
 
 def test_body_just_under_16_mb_is_parsed(endpoint: str) -> None:
