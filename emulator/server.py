@@ -104,13 +104,21 @@ class EmulatorApp:
         if wire.request_logger.isEnabledFor(logging.DEBUG):
             await self._serve_logged(send, target, region, body)
             return
+        if received > wire.LARGE_REQUEST_BYTES:
+            status, payload = await wire.handle_large_call(self.backend, target, region, body)
+            await self._send(send, status, payload)
+            return
         status, payload = wire.handle_call(self.backend, target, region, body)
+        if status == wire.STAGED:
+            status, payload = await wire.finish_staged(target, payload)
         await self._send(send, status, payload)
 
     async def _serve_logged(self, send: Send, target: str | None, region: str, body: bytes) -> None:
         """`serve_aws`'s last step at debug level: the same, plus one structured log line."""
         started = time.perf_counter()
         status, payload = wire.handle_call(self.backend, target, region, body)
+        if status == wire.STAGED:
+            status, payload = await wire.finish_staged(target, payload)
         request_id = wire.request_id()
         await self._send(send, status, payload, request_id)
         wire.log_request(target, region, status, body, payload, request_id, started)
