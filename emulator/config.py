@@ -10,6 +10,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from emulator import __version__
+from emulator.auth import parse_credentials
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,8 @@ class Config:
     iterator_ttl_seconds: float = 900.0
     ttl_sweep_seconds: float = 60.0
     client_timeout_seconds: float = 10.0
+    auth: str = "none"
+    credentials: str = "test:test"
     admin: str = "on"
     admin_token: str | None = None
     admin_hosts: str = ""
@@ -50,6 +53,12 @@ class Config:
                 )
         if self.admin not in ("on", "off"):
             found.append(f"--admin must be on or off, not {self.admin!r}")
+        if self.auth not in ("none", "sigv4"):
+            found.append(f"--auth must be none or sigv4, not {self.auth!r}")
+        try:
+            parse_credentials(self.credentials)
+        except ValueError as error:
+            found.append(str(error))
         return found
 
 
@@ -85,6 +94,9 @@ _HELP = {
     "ttl_sweep_seconds": "how often expired TTL items are deleted",
     "client_timeout_seconds": "close a connection whose client sends nothing, or stops "
     "halfway through a request, for this long",
+    "auth": "none: any or no credentials work; sigv4: every AWS call must carry a valid "
+    "Signature Version 4 signature by one of --credentials",
+    "credentials": "the access keys and secrets --auth sigv4 accepts (comma-separated)",
     "admin": "the admin API under /_emulator/ (reset, clock, ...): on or off; the health "
     "probe stays on",
     "admin_token": "require 'Authorization: Bearer TOKEN' on admin requests",
@@ -106,6 +118,8 @@ _METAVAR = {
     "iterator_ttl_seconds": "SECONDS",
     "ttl_sweep_seconds": "SECONDS",
     "client_timeout_seconds": "SECONDS",
+    "auth": "none|sigv4",
+    "credentials": "AKID:SECRET,...",
     "admin": "on|off",
     "admin_token": "TOKEN",
     "admin_hosts": "NAMES",
@@ -133,7 +147,7 @@ Admin: GET /_emulator/health, POST /_emulator/reset, GET|POST /_emulator/clock
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 #: Fields whose value is one of a few words (matched case-insensitively).
-_CHOICES = {"log_level": LOG_LEVELS, "admin": ("on", "off")}
+_CHOICES = {"log_level": LOG_LEVELS, "admin": ("on", "off"), "auth": ("none", "sigv4")}
 
 
 def parse_config(

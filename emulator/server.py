@@ -20,6 +20,7 @@ from starlette.types import Receive, Scope, Send
 from emulator import __version__, wire
 from emulator.admin_guard import AdminGuard
 from emulator.api import Backend
+from emulator.auth import SigV4Verifier, parse_credentials
 from emulator.config import Config
 from emulator.errors import AwsError
 from emulator.runtime import scheduler
@@ -36,6 +37,10 @@ class EmulatorApp:
         self.backend = backend or Backend.create(config)
         self.admin = Starlette(routes=admin_routes(self), lifespan=self._lifespan)
         self.admin_guard = AdminGuard(config)
+        #: With `--auth sigv4`: checks every AWS call's signature (None: no check).
+        self.verifier = (
+            SigV4Verifier(parse_credentials(config.credentials)) if config.auth == "sigv4" else None
+        )
 
     @asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
@@ -100,7 +105,16 @@ class EmulatorApp:
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        region = wire.region_from_authorization(authorization, self.config.region)
+        if self.verifier is not None:
+            refused, signed_region = self.verifier.verify(
+                "POST", scope["raw_path"], scope["query_string"], scope["headers"], body, "dynamodb"
+            )
+            if refused is not None:
+                await self._send(send, refused.status, orjson.dumps(refused.body()))
+                return
+            region = signed_region or self.config.region
+        else:
+            region = wire.region_from_authorization(authorization, self.config.region)
         if wire.request_logger.isEnabledFor(logging.DEBUG):
             await self._serve_logged(send, target, region, body)
             return
