@@ -15,14 +15,14 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from emulator import __version__, wire
 from emulator.admin_guard import AdminGuard
 from emulator.api import Backend
 from emulator.auth import SigV4Verifier, parse_credentials
 from emulator.config import Config
-from emulator.errors import AwsError
+from emulator.errors import AwsError, UnknownOperationException
 from emulator.runtime import scheduler
 
 logger = logging.getLogger("emulator")
@@ -37,6 +37,8 @@ class EmulatorApp:
         self.backend = backend or Backend.create(config)
         self.admin = Starlette(routes=admin_routes(self), lifespan=self._lifespan)
         self.admin_guard = AdminGuard(config)
+        #: REST APIs by path prefix (see `mount`).
+        self.rest_apis: list[tuple[str, ASGIApp]] = []
         #: With `--auth sigv4`: checks every AWS call's signature (None: no check).
         self.verifier = (
             SigV4Verifier(parse_credentials(config.credentials)) if config.auth == "sigv4" else None
@@ -50,11 +52,32 @@ class EmulatorApp:
         finally:
             await self.backend.stop()
 
+    def mount(self, prefix: str, app: ASGIApp) -> None:
+        """Serve the REST API `app` (e.g. Lambda's, under "/2015-03-31/") for every path
+        starting with `prefix`; JSON APIs are routed by X-Amz-Target prefix instead (see
+        `wire.SERVICE_PREFIXES`)."""
+        self.rest_apis.append((prefix, app))
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/":
             await self.serve_aws(scope, receive, send)
             return
-        if scope["type"] == "http" and scope["path"].startswith("/_emulator"):
+        if scope["type"] != "http":
+            await self.admin(scope, receive, send)  # the lifespan
+            return
+        path: str = scope["path"]
+        if not path.startswith("/_emulator") and path != "/":
+            for prefix, app in self.rest_apis:
+                if path.startswith(prefix):
+                    await app(scope, receive, send)
+                    return
+            if scope["method"] == "POST" and any(n == b"x-amz-target" for n, _ in scope["headers"]):
+                # A JSON API call to a path (an endpoint URL with a path): the target decides.
+                await self.serve_aws(scope, receive, send)
+                return
+            await self._unknown_path(scope, send)
+            return
+        if path.startswith("/_emulator"):
             refused = self.admin_guard.refusal(scope)
             if refused is not None:
                 status, message, headers = refused
@@ -73,6 +96,26 @@ class EmulatorApp:
                 await send({"type": "http.response.body", "body": body})
                 return
         await self.admin(scope, receive, send)
+
+    @staticmethod
+    async def _unknown_path(scope: Scope, send: Send) -> None:
+        """No API is served here: AWS's error shape (as a REST API answers an unknown
+        route), not a bare 404 page."""
+        error = UnknownOperationException(
+            f"No operation is served at {scope['method']} {scope['path']}"
+        )
+        body = orjson.dumps(error.body())
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 404,
+                "headers": [
+                    *wire.response_headers(body),
+                    (b"x-amzn-errortype", error.code.encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
 
     async def serve_aws(self, scope: Scope, receive: Receive, send: Send) -> None:
         target = authorization = None

@@ -43,6 +43,8 @@ TOO_LARGE = orjson.dumps(
     ).body()
 )
 CONTENT_TYPE = b"application/x-amz-json-1.0"
+#: X-Amz-Target prefix -> the service in `api.OPERATIONS` (and in validation's models).
+#: A JSON API served on the same port adds its prefix here (e.g. Kinesis_20131202).
 SERVICE_PREFIXES = {
     "DynamoDB_20120810": "dynamodb",
     "DynamoDBStreams_20120810": "dynamodbstreams",
@@ -75,7 +77,22 @@ def resolve_operation(target: str | None) -> tuple[str, str, Callable[..., Any]]
             function = operation(service, name)
             if function is not None:
                 return service, name, function
-    raise UnknownOperationException()
+    raise unknown_operation(target)
+
+
+def unknown_operation(target: str | None) -> UnknownOperationException:
+    """AWS answers an unknown target with a bare UnknownOperationException; this one
+    also says which operation it did not know, and whether it is a real one the emulator
+    does not implement."""
+    if not target:
+        return UnknownOperationException("The request names no operation (no X-Amz-Target)")
+    prefix, _, name = target.partition(".")
+    service = SERVICE_PREFIXES.get(prefix)
+    if service is not None and name in validation.operation_names(service):
+        return UnknownOperationException(
+            f"The operation {target} is not implemented by this emulator"
+        )
+    return UnknownOperationException(f"Unknown operation {target}")
 
 
 def error_response(error: AwsError) -> tuple[int, bytes]:
