@@ -67,16 +67,21 @@ def protocol_options(config: Config) -> dict[str, Any]:
 
 
 if HttpToolsProtocol is not None:
+    import httptools
+
+    class _HeadTooLarge(Exception):
+        """Raised from a parser callback to stop parsing a head past the limits."""
 
     class EmulatorHttpProtocol(HttpToolsProtocol):
+        """The hot path pays one clock read and a comparison per read, and one extra
+        call per request (`on_headers_complete`); everything else is per connection."""
+
         client_timeout: float = 10.0
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
             self.last_read = self.loop.time()
-            self.head_bytes = 0  # bytes of a head not yet complete
-            self.in_body = False  # between the end of a head and the end of its body
-            self.refused = False
+            self.head_bytes = 0  # bytes read since the last head was complete
             _Watch.of(self.loop, self.client_timeout).add(self)
 
         def connection_lost(self, exc: Exception | None) -> None:
@@ -84,47 +89,43 @@ if HttpToolsProtocol is not None:
             _Watch.of(self.loop, self.client_timeout).discard(self)
 
         def data_received(self, data: bytes) -> None:
+            """uvicorn's, plus the head limit: bytes read while a head is incomplete are
+            counted, and a head past the limit is answered and the connection closed."""
             self.last_read = self.loop.time()
-            if self.refused:
-                return
-            if not self.in_body:
+            cycle = self.cycle
+            if cycle is None or not cycle.more_body:
                 self.head_bytes += len(data)
-            super().data_received(data)
-            if self.refused or (not self.in_body and self.head_bytes > MAX_HEAD_BYTES):
-                self.refuse(HEAD_TOO_LARGE)
+            self._unset_keepalive_if_required()
+            try:
+                self.parser.feed_data(data)
+            except httptools.HttpParserUpgrade:
+                self._unsupported_upgrade_warning()  # no websockets here
+                return
+            except httptools.HttpParserError as error:
+                if isinstance(error.__cause__ or error.__context__, _HeadTooLarge):
+                    self.refuse(HEAD_TOO_LARGE)
+                    return
+                message = "Invalid HTTP request received."
+                self.logger.warning(message)
+                self.send_400_response(message)
+                return
+            cycle = self.cycle
+            if (cycle is None or not cycle.more_body) and self.head_bytes > MAX_HEAD_BYTES:
+                self.refuse(HEAD_TOO_LARGE)  # still no end of the head in sight
+
+        def on_headers_complete(self) -> None:
+            if self.head_bytes > MAX_HEAD_BYTES or len(self.url) > MAX_REQUEST_LINE_BYTES:
+                # The raw count may include body bytes read with the head: measure it.
+                size = len(self.url) + sum(len(n) + len(v) + 4 for n, v in self.headers)
+                if size > MAX_HEAD_BYTES or len(self.url) > MAX_REQUEST_LINE_BYTES:
+                    raise _HeadTooLarge()  # before a request cycle exists for it
+            self.head_bytes = 0
+            super().on_headers_complete()
 
         def refuse(self, response: bytes) -> None:
-            self.refused = True
             if not self.transport.is_closing():
                 self.transport.write(response)
                 self.transport.close()
-
-        # -- parser callbacks: how much of the head has been read --------------------
-
-        def on_url(self, url: bytes) -> None:
-            super().on_url(url)
-            if len(self.url) > MAX_REQUEST_LINE_BYTES:
-                self.refused = True
-
-        def on_headers_complete(self) -> None:
-            size = len(self.url) + sum(len(n) + len(v) + 4 for n, v in self.headers)
-            self.head_bytes = 0
-            if self.refused or size > MAX_HEAD_BYTES:
-                self.refused = True
-                return  # no request cycle: nothing of it reaches the app
-            self.in_body = True
-            super().on_headers_complete()
-
-        def on_body(self, body: bytes) -> None:
-            if not self.refused:
-                super().on_body(body)
-
-        def on_message_complete(self) -> None:
-            self.in_body = False
-            if not self.refused:
-                super().on_message_complete()
-
-        # -- timeouts -------------------------------------------------------------------
 
         def waits_for_client(self) -> bytes | None:
             """What to answer a client that went quiet now (b"" to just close), or None
@@ -135,8 +136,7 @@ if HttpToolsProtocol is not None:
             if cycle is None:
                 return b""  # connected, and never sent anything
             if (
-                self.in_body
-                and cycle.more_body
+                cycle.more_body
                 and not cycle.response_complete
                 and not self.flow.read_paused  # paused: the app is behind, not the client
             ):
