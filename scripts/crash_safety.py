@@ -532,51 +532,57 @@ def run(
         elif done >= kills:
             break
         process = start(data_dir, port)
-        client = Client(port)
-        if first:
-            client.ok(
-                "CreateTable",
-                {
-                    "TableName": TABLE,
-                    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-                    "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
-                    "BillingMode": "PAY_PER_REQUEST",
-                    "StreamSpecification": {
-                        "StreamEnabled": True,
-                        "StreamViewType": "NEW_AND_OLD_IMAGES",
+        try:
+            client = Client(port)
+            if first:
+                client.ok(
+                    "CreateTable",
+                    {
+                        "TableName": TABLE,
+                        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                        "BillingMode": "PAY_PER_REQUEST",
+                        "StreamSpecification": {
+                            "StreamEnabled": True,
+                            "StreamViewType": "NEW_AND_OLD_IMAGES",
+                        },
                     },
-                },
-            )
-            client.ok(
-                "UpdateTimeToLive",
-                {
-                    "TableName": TABLE,
-                    "TimeToLiveSpecification": {"Enabled": True, "AttributeName": "ttl"},
-                },
-            )
-            while (  # TTL deletes begin once it is ENABLED (about 5 s, as AWS's takes a while)
-                client.ok("DescribeTimeToLive", {"TableName": TABLE})["TimeToLiveDescription"][
-                    "TimeToLiveStatus"
-                ]
-                != "ENABLED"
-            ):
-                time.sleep(0.1)
-            first = False
-        for writer in writers:
-            writer.settle(client)
-        client.close()
-        stop = threading.Event()
-        threads = [
-            threading.Thread(target=w.run, args=(Client(port), stop), daemon=True) for w in writers
-        ]
-        for thread in threads:
-            thread.start()
-        time.sleep(rng.uniform(0.3, 1.2) if quick else rng.uniform(0.5, 4.0))
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-        stop.set()
-        for thread in threads:
-            thread.join(60)
+                )
+                client.ok(
+                    "UpdateTimeToLive",
+                    {
+                        "TableName": TABLE,
+                        "TimeToLiveSpecification": {"Enabled": True, "AttributeName": "ttl"},
+                    },
+                )
+                while (  # TTL deletes begin once it is ENABLED (about 5 s, as AWS's takes a while)
+                    client.ok("DescribeTimeToLive", {"TableName": TABLE})["TimeToLiveDescription"][
+                        "TimeToLiveStatus"
+                    ]
+                    != "ENABLED"
+                ):
+                    time.sleep(0.1)
+                first = False
+            for writer in writers:
+                writer.settle(client)
+            client.close()
+            stop = threading.Event()
+            threads = [
+                threading.Thread(target=w.run, args=(Client(port), stop), daemon=True)
+                for w in writers
+            ]
+            for thread in threads:
+                thread.start()
+            time.sleep(rng.uniform(0.3, 1.2) if quick else rng.uniform(0.5, 4.0))
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            stop.set()
+            for thread in threads:
+                thread.join(60)
+        except BaseException:
+            process.kill()  # never leave an emulator behind
+            process.wait()
+            raise
         done += 1
     process = start(data_dir, port)
     client = Client(port)
