@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from emulator import __version__
+from emulator.auth import parse_credentials
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,12 @@ class Config:
     function_python: str | None = None
     destination_endpoint: str | None = None
     kinesis_endpoint: str | None = None
+    client_timeout_seconds: float = 10.0
+    auth: str = "none"
+    credentials: str = "test:test"
+    admin: str = "on"
+    admin_token: str | None = None
+    admin_hosts: str = ""
 
     def __post_init__(self) -> None:
         problem = next(iter(self.problems()), None)
@@ -50,6 +57,14 @@ class Config:
                 found.append(
                     f"{flag} must be {low_text} and at most {_number(high)}, not {_number(value)}"
                 )
+        if self.admin not in ("on", "off"):
+            found.append(f"--admin must be on or off, not {self.admin!r}")
+        if self.auth not in ("none", "sigv4"):
+            found.append(f"--auth must be none or sigv4, not {self.auth!r}")
+        try:
+            parse_credentials(self.credentials)
+        except ValueError as error:
+            found.append(str(error))
         return found
 
 
@@ -66,6 +81,7 @@ _RANGES: dict[str, tuple[float, float, bool]] = {
     "stream_retention_seconds": (0, _TEN_YEARS, True),
     "iterator_ttl_seconds": (0, _TEN_YEARS, True),
     "ttl_sweep_seconds": (0, _TEN_YEARS, True),
+    "client_timeout_seconds": (0, 3600, True),
 }
 
 
@@ -92,6 +108,16 @@ _HELP = {
     "they are only kept for GET /_emulator/triggers/UUID/failures",
     "kinesis_endpoint": "send tables' Kinesis destination records to this Kinesis endpoint "
     "(e.g. http://127.0.0.1:4567) instead of the built-in Kinesis streams",
+    "client_timeout_seconds": "close a connection whose client sends nothing, or stops "
+    "halfway through a request, for this long",
+    "auth": "none: any or no credentials work; sigv4: every AWS call must carry a valid "
+    "Signature Version 4 signature by one of --credentials",
+    "credentials": "the access keys and secrets --auth sigv4 accepts (comma-separated)",
+    "admin": "the admin API under /_emulator/ (reset, clock, ...): on or off; the health "
+    "probe stays on",
+    "admin_token": "require 'Authorization: Bearer TOKEN' on admin requests",
+    "admin_hosts": "more Host names the admin API answers (comma-separated; * = any); "
+    "IP addresses, localhost and single-label names always work",
 }
 
 
@@ -111,6 +137,12 @@ _METAVAR = {
     "function_python": "PATH",
     "destination_endpoint": "URL",
     "kinesis_endpoint": "URL",
+    "client_timeout_seconds": "SECONDS",
+    "auth": "none|sigv4",
+    "credentials": "AKID:SECRET,...",
+    "admin": "on|off",
+    "admin_token": "TOKEN",
+    "admin_hosts": "NAMES",
 }
 
 #: Flags whose name is not the field's (a repeatable flag is singular).
@@ -163,10 +195,13 @@ examples:
                                           function "orders" runs in a Lambda RIE container
 
 Point a client at it with --endpoint-url / endpoint_url, or AWS_ENDPOINT_URL=<url>.
-Admin: GET /_emulator/health, POST /_emulator/reset, GET|POST /_emulator/clock.
+Admin: GET /_emulator/health, POST /_emulator/reset, GET|POST /_emulator/clock
+(POSTs with Content-Type: application/json; see --admin, --admin-token, --admin-hosts).
 """
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+#: Fields whose value is one of a few words (matched case-insensitively).
+_CHOICES = {"log_level": LOG_LEVELS, "admin": ("on", "off"), "auth": ("none", "sigv4")}
 
 
 def parse_config(
@@ -191,7 +226,7 @@ def parse_config(
             continue
         default = getattr(defaults, f.name)
         kind: Callable[[str], Any] = type(default) if default is not None else str
-        if f.name == "log_level":
+        if f.name in _CHOICES:
             kind = str.lower
         env_value = environ.get(env_name(f.name))
         if env_value is not None:
@@ -204,14 +239,15 @@ def parse_config(
             dest=f.name,
             type=kind,
             default=default,
-            choices=LOG_LEVELS if f.name == "log_level" else None,
+            choices=_CHOICES.get(f.name),
             metavar=_METAVAR.get(f.name, f.name.upper()),
             help=f"{_HELP[f.name]} [{env_name(f.name)}; default: "
             f"{'none' if default is None else default}]",
         )
     args = parser.parse_args(argv)
-    if args.log_level not in LOG_LEVELS:
-        parser.error(f"{env_name('log_level')}: invalid value {args.log_level!r}")
+    for name, allowed in _CHOICES.items():
+        if getattr(args, name) not in allowed:  # a bad environment value skips `choices`
+            parser.error(f"{env_name(name)}: invalid value {getattr(args, name)!r}")
     values = vars(args)
     # One endpoint per function: a later --function NAME=URL replaces an earlier one.
     values["functions"] = tuple(dict(values["functions"] or ()).items())

@@ -93,6 +93,26 @@ class SerializationException(AwsError):
     namespace = CORAL_NS
 
 
+class MissingAuthenticationTokenException(AwsError):
+    code = "MissingAuthenticationTokenException"
+    namespace = CORAL_NS
+
+
+class IncompleteSignatureException(AwsError):
+    code = "IncompleteSignatureException"
+    namespace = CORAL_NS
+
+
+class InvalidSignatureException(AwsError):
+    code = "InvalidSignatureException"
+    namespace = CORAL_NS
+
+
+class UnrecognizedClientException(AwsError):
+    code = "UnrecognizedClientException"
+    namespace = CORAL_NS
+
+
 class InternalServerError(AwsError):
     code = "InternalServerError"
     status = 500

@@ -6,7 +6,9 @@ Installed with the package and loaded by pytest through the `pytest11` entry poi
 - `ddb_endpoint` (session): the URL of an emulator started in-process on a free port for
   the test session (in memory), or the one given with `--ddb-endpoint URL` (e.g. a
   container started by docker compose).
-- `ddb_reset`: drops every table and stream (`POST /_emulator/reset`) before the test.
+- `ddb_reset`: drops every table and stream (`POST /_emulator/reset`) before the test
+  (with `--ddb-admin-token TOKEN` or EMULATOR_ADMIN_TOKEN for an emulator started with
+  `--admin-token`).
 - `ddb_client` / `ddb_streams_client`: boto3 `dynamodb` / `dynamodbstreams` clients for
   `ddb_endpoint` (region us-east-1, dummy credentials). Both use `ddb_reset`, so every
   test that asks for a client starts with no tables. boto3 must be installed.
@@ -26,6 +28,7 @@ fixture is used, so a test suite that does not use the fixtures does not pay for
 
 from __future__ import annotations
 
+import os
 import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -45,6 +48,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="use the emulator at URL for the ddb_* fixtures instead of starting one "
         "in-process (its tables are reset before every test that uses a client)",
     )
+    group.addoption(
+        "--ddb-admin-token",
+        dest="ddb_admin_token",
+        default=os.environ.get("EMULATOR_ADMIN_TOKEN"),
+        metavar="TOKEN",
+        help="the --admin-token of the emulator given with --ddb-endpoint, for the reset "
+        "before each test [EMULATOR_ADMIN_TOKEN]",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -61,10 +72,17 @@ def ddb_endpoint(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 @pytest.fixture
-def ddb_reset(ddb_endpoint: str) -> None:
-    """Drop every table and stream of the emulator, so the test starts from nothing."""
-    request = urllib.request.Request(ddb_endpoint + "/_emulator/reset", data=b"", method="POST")
-    with urllib.request.urlopen(request, timeout=30) as response:
+def ddb_reset(ddb_endpoint: str, request: pytest.FixtureRequest) -> None:
+    """Drop every table and stream of the emulator and put its clock back to real time, so
+    the test starts from nothing."""
+    headers = {"Content-Type": "application/json"}  # the admin API's CSRF guard wants it
+    token = request.config.getoption("ddb_admin_token")
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    reset = urllib.request.Request(
+        ddb_endpoint + "/_emulator/reset", data=b"{}", method="POST", headers=headers
+    )
+    with urllib.request.urlopen(reset, timeout=30) as response:
         response.read()
 
 
@@ -117,16 +135,21 @@ def ddb_lambda_client(_ddb_emulator_clients: _Clients, ddb_reset: None) -> Any:
 
 
 @pytest.fixture
-def ddb_settle(ddb_endpoint: str) -> Callable[..., None]:
+def ddb_settle(ddb_endpoint: str, request: pytest.FixtureRequest) -> Callable[..., None]:
     """`ddb_settle(timeout=10)`: wait until every trigger has delivered what was written."""
     import json
     import urllib.error
+
+    headers = {"Content-Type": "application/json"}
+    token = request.config.getoption("ddb_admin_token")
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
 
     def settle(timeout: float = 10) -> None:
         request = urllib.request.Request(
             ddb_endpoint + "/_emulator/triggers/settle",
             data=json.dumps({"timeout": timeout}).encode(),
-            headers={"Content-Type": "application/json"},
+            headers=headers,
             method="POST",
         )
         try:

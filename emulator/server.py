@@ -16,12 +16,14 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from emulator import __version__, wire
+from emulator.admin_guard import AdminGuard
 from emulator.api import Backend
+from emulator.auth import SigV4Verifier, parse_credentials
 from emulator.config import Config
-from emulator.errors import AwsError
+from emulator.errors import AwsError, UnknownOperationException
 from emulator.runtime import scheduler
 from emulator.runtime.settle import settle
 
@@ -36,6 +38,14 @@ class EmulatorApp:
         self.config = config
         self.backend = backend or Backend.create(config)
         self.admin = Starlette(routes=admin_routes(self), lifespan=self._lifespan)
+        self.admin_guard = AdminGuard(config)
+        #: REST APIs by path prefix (see `mount`).
+        self.rest_apis: list[tuple[str, ASGIApp]] = []
+        #: With `--auth sigv4`: checks every AWS call's signature (None: no check).
+        self.verifier = (
+            SigV4Verifier(parse_credentials(config.credentials)) if config.auth == "sigv4" else None
+        )
+        self.mount("/2015-03-31/", self.serve_lambda)
 
     @asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
@@ -48,13 +58,70 @@ class EmulatorApp:
         finally:
             await self.backend.stop()
 
+    def mount(self, prefix: str, app: ASGIApp) -> None:
+        """Serve the REST API `app` (e.g. Lambda's, under "/2015-03-31/") for every path
+        starting with `prefix`; JSON APIs are routed by X-Amz-Target prefix instead (see
+        `wire.SERVICE_PREFIXES`)."""
+        self.rest_apis.append((prefix, app))
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/":
             await self.serve_aws(scope, receive, send)
-        elif scope["type"] == "http" and scope["path"].startswith("/2015-03-31/"):
-            await self.serve_lambda(scope, receive, send)
-        else:
-            await self.admin(scope, receive, send)
+            return
+        if scope["type"] != "http":
+            await self.admin(scope, receive, send)  # the lifespan
+            return
+        path: str = scope["path"]
+        if not path.startswith("/_emulator") and path != "/":
+            for prefix, app in self.rest_apis:
+                if path.startswith(prefix):
+                    await app(scope, receive, send)
+                    return
+            if scope["method"] == "POST" and any(n == b"x-amz-target" for n, _ in scope["headers"]):
+                # A JSON API call to a path (an endpoint URL with a path): the target decides.
+                await self.serve_aws(scope, receive, send)
+                return
+            await self._unknown_path(scope, send)
+            return
+        if path.startswith("/_emulator"):
+            refused = self.admin_guard.refusal(scope)
+            if refused is not None:
+                status, message, headers = refused
+                body = orjson.dumps({"error": message})
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": status,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()),
+                            *headers,
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.admin(scope, receive, send)
+
+    @staticmethod
+    async def _unknown_path(scope: Scope, send: Send) -> None:
+        """No API is served here: AWS's error shape (as a REST API answers an unknown
+        route), not a bare 404 page."""
+        error = UnknownOperationException(
+            f"No operation is served at {scope['method']} {scope['path']}"
+        )
+        body = orjson.dumps(error.body())
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 404,
+                "headers": [
+                    *wire.response_headers(body),
+                    (b"x-amzn-errortype", error.code.encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
 
     async def serve_lambda(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The Lambda API (REST-JSON); imported on its first request, so start-up does
@@ -81,37 +148,61 @@ class EmulatorApp:
                 content_type = value
         if declared_length > wire.MAX_REQUEST_BYTES:
             await self._discard_body(receive)
-            await self._send(send, 413, b"")
+            await self._send(send, 413, wire.TOO_LARGE)
             return
         chunks: list[bytes] = []
         received = 0
         more = True
         while more:
             message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away (or stalled and was timed out) mid-body
             chunk = message.get("body", b"")
             received += len(chunk)
             if received > wire.MAX_REQUEST_BYTES:
                 if message.get("more_body", False):
                     await self._discard_body(receive)
-                await self._send(send, 413, b"")
+                await self._send(send, 413, wire.TOO_LARGE)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        region = wire.region_from_authorization(authorization, self.config.region)
+        if self.verifier is not None:
+            refused, signed_region = self.verifier.verify(
+                "POST",
+                scope["raw_path"],
+                scope["query_string"],
+                scope["headers"],
+                body,
+                "kinesis" if target is not None and target.startswith("Kinesis_") else "dynamodb",
+            )
+            if refused is not None:
+                await self._send(send, refused.status, orjson.dumps(refused.body()))
+                return
+            region = signed_region or self.config.region
+        else:
+            region = wire.region_from_authorization(authorization, self.config.region)
         if target is not None and target.startswith("Kinesis_"):
             await self._serve_kinesis(send, target, content_type, region, body)
             return
         if wire.request_logger.isEnabledFor(logging.DEBUG):
             await self._serve_logged(send, target, region, body)
             return
+        if received > wire.LARGE_REQUEST_BYTES:
+            status, payload = await wire.handle_large_call(self.backend, target, region, body)
+            await self._send(send, status, payload)
+            return
         status, payload = wire.handle_call(self.backend, target, region, body)
+        if status == wire.STAGED:
+            status, payload = await wire.finish_staged(target, payload)
         await self._send(send, status, payload)
 
     async def _serve_logged(self, send: Send, target: str | None, region: str, body: bytes) -> None:
         """`serve_aws`'s last step at debug level: the same, plus one structured log line."""
         started = time.perf_counter()
         status, payload = wire.handle_call(self.backend, target, region, body)
+        if status == wire.STAGED:
+            status, payload = await wire.finish_staged(target, payload)
         request_id = wire.request_id()
         await self._send(send, status, payload, request_id)
         wire.log_request(target, region, status, body, payload, request_id, started)

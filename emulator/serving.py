@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import uvicorn
 
 from emulator.config import Config
+from emulator.http_protocol import protocol_options
 from emulator.server import EmulatorApp, create_app
 
 if TYPE_CHECKING:
@@ -114,6 +115,7 @@ def make_server(
             # middleware costs every request.
             proxy_headers=False,
             timeout_graceful_shutdown=graceful_seconds,
+            **protocol_options(config),
         ),
         on_started,
         app,

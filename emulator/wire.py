@@ -6,11 +6,13 @@ One pipeline for every AWS call: size check → target → JSON object → shape
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
 import zlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import orjson
@@ -22,13 +24,27 @@ from emulator.errors import (
     InternalServerError,
     SerializationException,
     UnknownOperationException,
+    ValidationException,
 )
+from emulator.runtime.scheduler import yield_to_requests
 
 logger = logging.getLogger("emulator.wire")
 request_logger = logging.getLogger("emulator.requests")
 
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
+#: The status `handle_call` gives a call that goes on in stages (see `finish_staged`).
+STAGED = 0
+#: The 413 body. DynamoDB documents a request over 16 MB as refused (BatchWriteItem:
+#: "The total request size exceeds 16 MB"); its exact wire answer is not known, so the
+#: error clients already handle for size limits, a ValidationException, says it.
+TOO_LARGE = orjson.dumps(
+    ValidationException(
+        f"Request size exceeds the maximum allowed size of {MAX_REQUEST_BYTES} bytes"
+    ).body()
+)
 CONTENT_TYPE = b"application/x-amz-json-1.0"
+#: X-Amz-Target prefix -> the service in `api.OPERATIONS` (and in validation's models).
+#: A JSON API served on the same port adds its prefix here (e.g. Kinesis_20131202).
 SERVICE_PREFIXES = {
     "DynamoDB_20120810": "dynamodb",
     "DynamoDBStreams_20120810": "dynamodbstreams",
@@ -61,17 +77,31 @@ def resolve_operation(target: str | None) -> tuple[str, str, Callable[..., Any]]
             function = operation(service, name)
             if function is not None:
                 return service, name, function
-    raise UnknownOperationException()
+    raise unknown_operation(target)
+
+
+def unknown_operation(target: str | None) -> UnknownOperationException:
+    """AWS answers an unknown target with a bare UnknownOperationException; this one
+    also says which operation it did not know, and whether it is a real one the emulator
+    does not implement."""
+    if not target:
+        return UnknownOperationException("The request names no operation (no X-Amz-Target)")
+    prefix, _, name = target.partition(".")
+    service = SERVICE_PREFIXES.get(prefix)
+    if service is not None and name in validation.operation_names(service):
+        return UnknownOperationException(
+            f"The operation {target} is not implemented by this emulator"
+        )
+    return UnknownOperationException(f"Unknown operation {target}")
 
 
 def error_response(error: AwsError) -> tuple[int, bytes]:
     return error.status, orjson.dumps(error.body())
 
 
-def handle_call(
-    backend: Backend, target: str | None, region: str, body: bytes
-) -> tuple[int, bytes]:
-    """Run one AWS call; always answers (status, body bytes), never raises."""
+def handle_call(backend: Backend, target: str | None, region: str, body: bytes) -> tuple[int, Any]:
+    """Run one AWS call; always answers (status, body bytes), never raises - or, for an
+    operation that works in stages, (STAGED, the operation) for `finish_staged`."""
     try:
         service, name, operation = resolve_operation(target)
         try:
@@ -82,6 +112,73 @@ def handle_call(
             raise SerializationException("Start of structure or map found where not expected.")
         validation.validate_request(service, name, request)
         result = operation(backend, region, request)
+    except AwsError as error:
+        return error_response(error)
+    except Exception:
+        logger.exception("internal error in %s", target)
+        return error_response(InternalServerError("Internal server error"))
+    if type(result) is bytes:
+        return 200, result
+    if type(result) is dict:
+        return 200, orjson.dumps(result)
+    return STAGED, result
+
+
+#: Bodies larger than this are decoded and shape-validated on a worker thread.
+LARGE_REQUEST_BYTES = 1024 * 1024
+_decoder: ThreadPoolExecutor | None = None
+
+
+def _decode(target: str | None, body: bytes) -> tuple[Callable[..., Any], dict[str, Any]]:
+    """Target, JSON and shape checks of a request: pure, so it may run on a thread."""
+    service, name, function = resolve_operation(target)
+    try:
+        request = orjson.loads(body) if body else {}
+    except orjson.JSONDecodeError:
+        raise SerializationException() from None
+    if not isinstance(request, dict):
+        raise SerializationException("Start of structure or map found where not expected.")
+    validation.validate_request(service, name, request)
+    return function, request
+
+
+async def handle_large_call(
+    backend: Backend, target: str | None, region: str, body: bytes
+) -> tuple[int, bytes]:
+    """`handle_call` for a body over LARGE_REQUEST_BYTES: decoding 16 MB of JSON and
+    checking its shape takes a few hundred milliseconds, which a worker thread spends
+    while the event loop goes on answering the other clients (Python switches between
+    the two every few milliseconds). The operation itself runs on the loop, as always."""
+    global _decoder
+    if _decoder is None:
+        _decoder = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ddb-decode")
+    loop = asyncio.get_running_loop()
+    try:
+        function, request = await loop.run_in_executor(_decoder, _decode, target, body)
+        result = function(backend, region, request)
+    except AwsError as error:
+        return error_response(error)
+    except Exception:
+        logger.exception("internal error in %s", target)
+        return error_response(InternalServerError("Internal server error"))
+    if type(result) is bytes:
+        return 200, result
+    if type(result) is dict:
+        return 200, orjson.dumps(result)
+    return await finish_staged(target, result)
+
+
+async def finish_staged(target: str | None, staged: Any) -> tuple[int, bytes]:
+    """Run a staged operation (`handle_call` answered STAGED) to its end, answering the
+    other requests at each pause; errors are answered as `handle_call` answers them."""
+    try:
+        while True:
+            try:
+                next(staged)
+            except StopIteration as done:
+                result = done.value
+                break
+            await yield_to_requests()
     except AwsError as error:
         return error_response(error)
     except Exception:

@@ -105,7 +105,15 @@ def test_plugin_is_registered_and_listed(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["*--ddb-endpoint=URL*"])
     fixtures = pytester.runpytest_subprocess("--fixtures")
     # pytest lists them sorted by "file:line" as text, so each is looked for on its own.
-    for name in ("ddb_endpoint", "ddb_client", "ddb_streams_client", "ddb_reset", "ddb_function"):
+    for name in (
+        "ddb_endpoint",
+        "ddb_client",
+        "ddb_streams_client",
+        "ddb_reset",
+        "ddb_function",
+        "ddb_lambda_client",
+        "ddb_settle",
+    ):
         fixtures.stdout.fnmatch_lines([f"{name} *"])
 
 
@@ -147,3 +155,28 @@ def test_the_readme_trigger_example_runs(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_trigger=_readme_trigger_example())
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+def test_ddb_admin_token_option_resets_a_guarded_emulator(pytester: pytest.Pytester) -> None:
+    """An emulator started with --admin-token: the reset before each test carries it."""
+    pytester.makepyfile(
+        test_guarded="""
+        def test_first(ddb_client):
+            ddb_client.create_table(
+                TableName="guarded",
+                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+            )
+
+        def test_second_starts_empty(ddb_client):
+            assert ddb_client.list_tables()["TableNames"] == []
+        """
+    )
+    with emulator.serve(port=0, admin_token="sesame") as url:
+        result = pytester.runpytest_inprocess(
+            "-p", "no:cacheprovider", "--ddb-endpoint", url, "--ddb-admin-token", "sesame"
+        )
+        result.assert_outcomes(passed=2)
+        refused = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--ddb-endpoint", url)
+        refused.assert_outcomes(errors=2)  # the reset is refused without the token

@@ -758,7 +758,10 @@ def clock_server() -> Iterator[RunningServer]:
 
 def move_clock(server: RunningServer, command: dict[str, Any]) -> float:
     request = urllib.request.Request(
-        server.url + "/_emulator/clock", data=orjson.dumps(command), method="POST"
+        server.url + "/_emulator/clock",
+        data=orjson.dumps(command),
+        method="POST",
+        headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         return float(orjson.loads(response.read())["now"])

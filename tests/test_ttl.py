@@ -50,7 +50,10 @@ def streams(server: RunningServer) -> Any:
 def admin(url: str, path: str, command: dict[str, Any] | None = None) -> Any:
     data = None if command is None else orjson.dumps(command)
     request = urllib.request.Request(
-        url + path, data=data, method="GET" if command is None else "POST"
+        url + path,
+        data=data,
+        method="GET" if command is None else "POST",
+        headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=60) as response:
         return orjson.loads(response.read())
@@ -598,7 +601,12 @@ def test_admin_sweep_answer(server: RunningServer, ddb: Any, table_name: str) ->
     for i in range(3):
         put(ddb, first, f"x{i}", ttl=n(now - 1))
     put(ddb, second, "y", ttl=n(now + 1))
-    request = urllib.request.Request(server.url + "/_emulator/ttl/sweep", data=b"", method="POST")
+    request = urllib.request.Request(
+        server.url + "/_emulator/ttl/sweep",
+        data=b"",
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         assert response.status == 200
         assert response.headers["Content-Type"].startswith("application/json")

@@ -7,7 +7,6 @@ streams limits botocore's model does not carry (SPEC 2.2, 2.5).
 from __future__ import annotations
 
 import contextlib
-import time
 from typing import Any
 
 import pytest
@@ -284,24 +283,3 @@ def test_every_operation_compiles() -> None:
         for operation in operation_names(service):
             with contextlib.suppress(ValidationException):
                 validate_request(service, operation, {})
-
-
-def test_put_item_validation_speed() -> None:
-    """Not an assertion (ARCHITECTURE: speed is measured, not asserted); prints µs/call."""
-    body = {
-        "TableName": "my-table",
-        "Item": {
-            "pk": {"S": "user#1"},
-            "sk": {"N": "42"},
-            "name": {"S": "Ada"},
-            "active": {"BOOL": True},
-            "tags": {"SS": ["a", "b"]},
-        },
-    }
-    validate_request("dynamodb", "PutItem", body)
-    rounds = 20_000
-    start = time.perf_counter()
-    for _ in range(rounds):
-        validate_request("dynamodb", "PutItem", body)
-    elapsed = time.perf_counter() - start
-    print(f"\nPutItem validation: {elapsed / rounds * 1e6:.2f} µs/call")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+import urllib.error
 import urllib.request
 import zlib
 from typing import Any
@@ -18,7 +19,15 @@ from conftest import make_client, raw_call
 DDB = "DynamoDB_20120810."
 STREAMS = "DynamoDBStreams_20120810."
 CONTENT_TYPE = "application/x-amz-json-1.0"
-UNKNOWN_OPERATION = {"__type": "com.amazon.coral.service#UnknownOperationException"}
+UNKNOWN = "com.amazon.coral.service#UnknownOperationException"
+
+
+def unknown_operation(message: str) -> dict[str, str]:
+    """AWS sends no message; the emulator says which operation it did not know."""
+    return {"__type": UNKNOWN, "message": message}
+
+
+NO_TARGET = unknown_operation("The request names no operation (no X-Amz-Target)")
 SERIALIZATION = "com.amazon.coral.service#SerializationException"
 VALIDATION = "com.amazon.coral.validate#ValidationException"
 REQUEST_ID = re.compile(r"[A-Z0-9]{52}")
@@ -90,17 +99,102 @@ def test_streams_prefix_routes(endpoint: str) -> None:
 )
 def test_unknown_target(endpoint: str, target: str) -> None:
     status, body = call(endpoint, target, {})
-    assert (status, body) == (400, UNKNOWN_OPERATION)
+    expected = unknown_operation(f"Unknown operation {target}") if target else NO_TARGET
+    assert (status, body) == (400, expected)
 
 
 def test_missing_target(endpoint: str) -> None:
     status, body = call(endpoint, None, {})
-    assert (status, body) == (400, UNKNOWN_OPERATION)
+    assert (status, body) == (400, NO_TARGET)
 
 
 def test_unknown_target_wins_over_a_bad_body(endpoint: str) -> None:
     status, body = call(endpoint, DDB + "Nope", b"this is not json")
-    assert (status, body) == (400, UNKNOWN_OPERATION)
+    assert (status, body) == (400, unknown_operation("Unknown operation DynamoDB_20120810.Nope"))
+
+
+@pytest.mark.parametrize("operation", ["CreateBackup", "DescribeContinuousBackups", "ImportTable"])
+def test_a_real_operation_that_is_not_implemented(endpoint: str, operation: str) -> None:
+    """Issue 12, defect 9: the message tells a typo from an operation not implemented."""
+    status, body = call(endpoint, DDB + operation, {})
+    assert (status, body) == (
+        400,
+        unknown_operation(f"The operation {DDB}{operation} is not implemented by this emulator"),
+    )
+
+
+def test_boto3_sees_the_unknown_operation(ddb: Any, endpoint: str) -> None:
+    """Another JSON API's client pointed at the emulator: an AWS error, with its name."""
+    import boto3
+
+    sqs = boto3.client(
+        "sqs",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    with pytest.raises(ClientError) as info:
+        sqs.list_queues()
+    assert info.value.response["Error"]["Code"] == "UnknownOperationException"
+    assert info.value.response["Error"]["Message"] == "Unknown operation AmazonSQS.ListQueues"
+    with pytest.raises(ClientError) as info:
+        ddb.create_backup(TableName="t-backup", BackupName="backup")
+    assert info.value.response["Error"]["Code"] == "UnknownOperationException"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/2018-10-31/layers"),  # a Lambda path no emulator route serves
+        ("GET", "/2099-01-01/things/x"),
+        ("POST", "/some/path"),
+        ("DELETE", "/no/such"),
+        ("PUT", "/2015-03-31/nope/x"),
+    ],
+)
+def test_unknown_paths_get_an_aws_error(endpoint: str, method: str, path: str) -> None:
+    request = urllib.request.Request(endpoint + path, data=b"{}", method=method)
+    try:
+        urllib.request.urlopen(request, timeout=10)
+    except urllib.error.HTTPError as error:
+        status, headers, payload = error.code, dict(error.headers), error.read()
+    assert status == 404
+    lowered = {k.lower(): v for k, v in headers.items()}
+    assert lowered["x-amzn-errortype"] == "UnknownOperationException"
+    assert json.loads(payload) == unknown_operation(f"No operation is served at {method} {path}")
+    check_aws_headers(headers, payload)
+
+
+def test_boto3_rest_client_on_an_unknown_path(endpoint: str) -> None:
+    import boto3
+
+    lambda_client = boto3.client(
+        "lambda",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    with pytest.raises(ClientError) as info:
+        lambda_client.list_layers()
+    assert info.value.response["Error"]["Code"] == "UnknownOperationException"
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
+def test_a_json_call_on_another_path_is_routed_by_its_target(endpoint: str) -> None:
+    """An endpoint URL with a path (http://host:port/ddb): the target still decides."""
+    request = urllib.request.Request(
+        endpoint + "/ddb",
+        data=b"{}",
+        method="POST",
+        headers={
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": DDB + "ListTables",
+        },
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert "TableNames" in json.loads(response.read())
 
 
 # -- body parsing ----------------------------------------------------------------------------
@@ -141,12 +235,19 @@ def test_wrong_member_type_is_serialization_error(endpoint: str) -> None:
 
 # -- request size ----------------------------------------------------------------------------
 
+#: Issue 12, defect 7: a 413 says what happened, in AWS's error shape.
+TOO_LARGE = {
+    "__type": "com.amazon.coral.validate#ValidationException",
+    "message": "Request size exceeds the maximum allowed size of 16777216 bytes",
+}
+
 
 def test_body_over_16_mb_is_413(endpoint: str) -> None:
     body = b'{"TableName":"' + b"a" * (16 * 1024 * 1024) + b'"}'
     status, headers, payload = raw_call(endpoint, DDB + "DescribeTable", body)
     assert status == 413
     check_aws_headers(headers, payload)
+    assert json.loads(payload) == TOO_LARGE
 
 
 def test_body_over_16_mb_without_content_length_is_413(endpoint: str) -> None:
@@ -166,7 +267,13 @@ def test_body_over_16_mb_without_content_length_is_413(endpoint: str) -> None:
         except OSError:
             pass  # the server may close as soon as it has answered
         response = sock.recv(65536)
+        while b"\r\n\r\n" not in response or not response.endswith(b"}"):
+            more = sock.recv(65536)
+            if not more:
+                break
+            response += more
     assert response.startswith(b"HTTP/1.1 413 ")
+    assert json.loads(response.partition(b"\r\n\r\n")[2]) == TOO_LARGE
 
 
 def test_body_just_under_16_mb_is_parsed(endpoint: str) -> None:

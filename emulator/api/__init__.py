@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emulator.runtime.backend import Backend
 
-Operation = Callable[[Backend, str, dict[str, Any]], "dict[str, Any] | bytes"]
+if TYPE_CHECKING:
+    from emulator.api.common import Staged
+
+#: An operation answers a dict (the JSON output), the output's bytes, or - for the few
+#: that work in stages - a generator (see `api.common.Staged`).
+Operation = Callable[[Backend, str, dict[str, Any]], "dict[str, Any] | bytes | Staged"]
 
 #: service -> operation name -> "module.function" inside emulator.api.
 OPERATIONS: dict[str, dict[str, str]] = {

@@ -7,6 +7,8 @@ from typing import Any
 import orjson
 
 from emulator.api.common import (
+    StageClock,
+    Staged,
     consumed_capacity,
     find_table,
     read_units,
@@ -27,7 +29,10 @@ MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 _DUPLICATES = "Provided list of item keys contains duplicates"
 
 
-def batch_get_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
+def batch_get_item(backend: Backend, region: str, request: dict[str, Any]) -> Staged:
+    """Staged (see `Staged`): reading a hundred 400 KB items takes a while; between
+    stages other writes may land, as they may between the reads of a batch on AWS."""
+    stage = StageClock()
     request_items: dict[str, Any] = request["RequestItems"]
     if not request_items:
         raise ValidationException("The requestItems parameter is required for BatchGetItem")
@@ -62,6 +67,7 @@ def batch_get_item(backend: Backend, region: str, request: dict[str, Any]) -> di
                 )
                 pending["Keys"].append(key)
                 continue
+            yield from stage.pause()  # a table deleted meanwhile has no items: none found
             stored = backend.engine.items.get(row.table_id, hash_key, range_key)
             if stored is None:
                 # Reading a missing item still costs one read, as GetItem's does.
@@ -85,7 +91,10 @@ def batch_get_item(backend: Backend, region: str, request: dict[str, Any]) -> di
     return result
 
 
-def batch_write_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
+def batch_write_item(backend: Backend, region: str, request: dict[str, Any]) -> Staged:
+    """Staged (see `Staged`). The writes of a batch are independent, as on AWS: a large
+    batch commits in several transactions, each write atomic with its stream record."""
+    stage = StageClock()
     request_items: dict[str, list[dict[str, Any]]] = request["RequestItems"]
     if not request_items:
         raise ValidationException("The requestItems parameter is required for BatchWriteItem")
@@ -119,16 +128,32 @@ def batch_write_item(backend: Backend, region: str, request: dict[str, Any]) -> 
             if storage in seen:
                 raise ValidationException(_DUPLICATES)
             seen.add(storage)
-            planned.append((row, key, storage, new_item, size))
+            planned.append((table_name, write_request, row, key, storage, new_item, size))
+            yield from stage.pause()
 
     units: dict[str, float] = {}
-    with backend.engine.transaction():
-        for row, key, (hash_key, range_key), new_item, size in planned:
-            old_size = backend.pipeline.replace(
-                row, key, hash_key, range_key, new_item, size if new_item is not None else None
-            )
-            units[row.name] = units.get(row.name, 0.0) + write_units(max(size, old_size))
-    result: dict[str, Any] = {"UnprocessedItems": {}}
+    unprocessed: dict[str, list[dict[str, Any]]] = {}
+    engine = backend.engine
+    done = 0
+    while done < len(planned):
+        if done:
+            yield  # the last transaction ran long enough: let the others run
+            stage = StageClock()
+        with engine.transaction():
+            while done < len(planned):
+                table_name, write_request, row, key, storage, new_item, size = planned[done]
+                done += 1
+                if engine.get_table(row.region, row.name) is not row:
+                    # Deleted (or replaced) while this batch let others run.
+                    unprocessed.setdefault(table_name, []).append(write_request)
+                    continue
+                old_size = backend.pipeline.replace(
+                    row, key, *storage, new_item, size if new_item is not None else None
+                )
+                units[row.name] = units.get(row.name, 0.0) + write_units(max(size, old_size))
+                if stage.due():
+                    break
+    result: dict[str, Any] = {"UnprocessedItems": unprocessed}
     if request.get("ReturnConsumedCapacity", "NONE") != "NONE":
         result["ConsumedCapacity"] = [
             consumed_capacity(request, name, value) for name, value in units.items()

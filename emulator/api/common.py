@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import re
+import time
+from collections.abc import Generator
 from typing import Any
 
 from emulator.errors import ResourceNotFoundException, ValidationException
@@ -13,6 +15,36 @@ from emulator.storage.engine import TableRow
 from emulator.validation import render_value, validation_message
 
 INVALID = "One or more parameter values were invalid: "
+
+#: How long an operation works on one request before it lets the others run.
+STAGE_SECONDS = 0.005
+#: An operation that works in stages (BatchWriteItem, TransactWriteItems, BatchGetItem:
+#: up to 16 MB of items, seconds of work): a generator that yields whenever it has
+#: worked `STAGE_SECONDS` since it last let others run, and returns its result. The
+#: wire layer answers the other requests at each yield, so one large request never
+#: holds the event loop for long. It never yields inside a transaction, and checks on
+#: resuming whatever the other requests may have changed (a table deleted meanwhile).
+Staged = Generator[None, None, "dict[str, Any] | bytes"]
+
+
+class StageClock:
+    """When a staged operation last let other requests run."""
+
+    __slots__ = ("started",)
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+
+    def due(self) -> bool:
+        return time.perf_counter() - self.started > STAGE_SECONDS
+
+    def pause(self) -> Generator[None, None, None]:
+        """`yield from stage.pause()`: a stage ends here if it has run long enough."""
+        if time.perf_counter() - self.started > STAGE_SECONDS:
+            yield
+            self.started = time.perf_counter()
+
+
 _TABLE_NAME = re.compile(r"[a-zA-Z0-9_.-]+")
 _TABLE_ARN = re.compile(
     r"arn:aws[a-z-]*:dynamodb:([a-z0-9-]+):(\d{12}):table/([a-zA-Z0-9_.-]{3,255})"

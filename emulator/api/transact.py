@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
 from emulator.api.common import (
+    StageClock,
+    Staged,
     consumed_capacity,
     find_table,
     read_units,
@@ -111,22 +114,52 @@ def _request_digest(request: dict[str, Any]) -> str:
     return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def transact_write_items(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
+def _remembered(
+    backend: Backend, region: str, token: str, digest: str, now: float
+) -> dict[str, Any] | None:
+    """The answer of an earlier request with this token (within 10 minutes), if any."""
+    remembered = backend.engine.tokens.get(region, token, now)
+    if remembered is None:
+        return None
+    if remembered[0] != digest:
+        raise IdempotentParameterMismatchException(
+            "Parameters for the request do not match the previous request with the "
+            "same idempotency token"
+        )
+    answer: dict[str, Any] = orjson.loads(remembered[1])
+    return answer
+
+
+def _plan_all(
+    backend: Backend, region: str, request: dict[str, Any], stage: StageClock | None
+) -> Generator[None, None, list[_Action]]:
+    """Every action planned (tables found, items and expressions checked), pausing
+    between actions when `stage` says so."""
+    actions = []
+    for entry in request["TransactItems"]:
+        actions.append(_plan_action(backend, region, entry))
+        if stage is not None:
+            yield from stage.pause()
+    return actions
+
+
+def transact_write_items(backend: Backend, region: str, request: dict[str, Any]) -> Staged:
+    """Staged (see `Staged`) while the actions are planned; applied in one transaction.
+    A table deleted or replaced while it paused is looked up again, as if the request
+    had arrived then."""
+    stage = StageClock()
     token = request.get("ClientRequestToken")
     now = backend.clock.now()
     digest = None
     if token is not None:
         digest = _request_digest(request)
-        remembered = backend.engine.tokens.get(region, token, now)
-        if remembered is not None:
-            if remembered[0] != digest:
-                raise IdempotentParameterMismatchException(
-                    "Parameters for the request do not match the previous request with the "
-                    "same idempotency token"
-                )
-            answer: dict[str, Any] = orjson.loads(remembered[1])
+        answer = _remembered(backend, region, token, digest, now)
+        if answer is not None:
             return answer
-    actions = [_plan_action(backend, region, entry) for entry in request["TransactItems"]]
+    actions = yield from _plan_all(backend, region, request, stage)
+    engine = backend.engine
+    if any(engine.get_table(a.row.region, a.row.name) is not a.row for a in actions):
+        actions = yield from _plan_all(backend, region, request, None)
     seen: set[tuple[int, bytes, bytes]] = set()
     for action in actions:
         if action.invalid is not None:
@@ -136,6 +169,11 @@ def transact_write_items(backend: Backend, region: str, request: dict[str, Any])
             raise ValidationException(_SAME_ITEM)
         seen.add(identity)
 
+    if token is not None and digest is not None:
+        # The same token may have been used by a request that ran while this one paused.
+        answer = _remembered(backend, region, token, digest, now)
+        if answer is not None:
+            return answer
     units: dict[str, float] = {}
     with backend.engine.transaction():
         failed = False
