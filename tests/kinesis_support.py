@@ -17,7 +17,9 @@ CBOR_11 = "application/x-amz-cbor-1.1"
 
 def admin(url: str, path: str, body: Any = None, method: str = "POST") -> Any:
     data = None if body is None and method == "GET" else json.dumps(body or {}).encode()
-    request = urllib.request.Request(url + path, data=data, method=method)
+    request = urllib.request.Request(
+        url + path, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
 

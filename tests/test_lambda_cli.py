@@ -73,7 +73,12 @@ def code_zip(tmp_path: Path) -> Path:
 
 def settle(endpoint: str) -> None:
     """Wait for the trigger supervisor to complete every state transition."""
-    request = urllib.request.Request(endpoint + "/_emulator/triggers/settle", b"{}", method="POST")
+    request = urllib.request.Request(
+        endpoint + "/_emulator/triggers/settle",
+        b"{}",
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         assert json.loads(response.read()) == {"settled": True}
 

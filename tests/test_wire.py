@@ -150,7 +150,6 @@ def test_boto3_sees_the_unknown_operation(ddb: Any, endpoint: str) -> None:
         ("GET", "/2099-01-01/things/x"),
         ("POST", "/some/path"),
         ("DELETE", "/no/such"),
-        ("PUT", "/2015-03-31/nope/x"),
     ],
 )
 def test_unknown_paths_get_an_aws_error(endpoint: str, method: str, path: str) -> None:
@@ -164,6 +163,19 @@ def test_unknown_paths_get_an_aws_error(endpoint: str, method: str, path: str) -
     assert lowered["x-amzn-errortype"] == "UnknownOperationException"
     assert json.loads(payload) == unknown_operation(f"No operation is served at {method} {path}")
     check_aws_headers(headers, payload)
+
+
+def test_an_unknown_lambda_route_gets_lambdas_error(endpoint: str) -> None:
+    """Under the Lambda API's prefix the Lambda REST API answers: its error shape."""
+    request = urllib.request.Request(endpoint + "/2015-03-31/nope/x", data=b"{}", method="PUT")
+    with pytest.raises(urllib.error.HTTPError) as error:
+        urllib.request.urlopen(request, timeout=10)
+    assert error.value.code == 404
+    assert error.value.headers["x-amzn-ErrorType"] == "UnknownOperationException"
+    assert json.loads(error.value.read()) == {
+        "Type": "User",
+        "message": "No Lambda operation is PUT /2015-03-31/nope/x",
+    }
 
 
 def test_boto3_rest_client_on_an_unknown_path(endpoint: str) -> None:
