@@ -254,7 +254,7 @@ async def history_response(backend: Backend, request: Request) -> Response:
     row = backend.engine.get_table(region, name)
     if row is None:
         return JSONResponse({"error": f"Table not found: {name}"}, status_code=404)
-    until = min(until, 1e13)
+    until = min(until, 1e12)  # µs must fit SQLite's 64-bit integers
     since = max(since, 0.0)
     if key is not None:
         try:

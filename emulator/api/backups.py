@@ -73,6 +73,12 @@ def restorable_window(backend: Backend, row: TableRow) -> tuple[float, float] | 
     return math.floor(earliest * 1000) / 1000, now
 
 
+def _within(instant: float, window: tuple[float, float]) -> bool:
+    """Whether a requested instant is restorable: from the earliest time's second (a
+    client may send whole seconds) to now, give or take the float round trip."""
+    return math.floor(window[0]) <= instant <= window[1] + 1e-6
+
+
 def _ms(seconds: float) -> float:
     return round(seconds, 3)
 
@@ -90,7 +96,7 @@ def _continuous_backups(backend: Backend, row: TableRow) -> dict[str, Any]:
             "PointInTimeRecoveryStatus": "ENABLED",
             "RecoveryPeriodInDays": row.state.pitr.recovery_days,
             "EarliestRestorableDateTime": window[0],
-            "LatestRestorableDateTime": _ms(window[1]),
+            "LatestRestorableDateTime": math.floor(window[1] * 1000) / 1000,
         }
     return {"ContinuousBackupsStatus": "ENABLED", "PointInTimeRecoveryDescription": pitr}
 
@@ -253,7 +259,7 @@ def restore_table_to_point_in_time(
         instant = window[1]
     else:
         instant = float(instant)
-        if not math.floor(window[0]) <= instant <= window[1]:
+        if not _within(instant, window):
             raise InvalidRestoreTimeException(
                 "RestoreDateTime must be between EarliestRestorableDateTime and "
                 "LatestRestorableDateTime"
@@ -483,7 +489,7 @@ def _check_incremental(
         raise ValidationException(
             INVALID + "The incremental export period must not be longer than 24 hours"
         )
-    if since < math.floor(window[0]) or until > window[1]:
+    if not (_within(since, window) and _within(until, window)):
         raise InvalidExportTimeException(
             "The export period must be within the point in time recovery window"
         )
@@ -532,7 +538,7 @@ def export_table_to_point_in_time(
                 "INCREMENTAL_EXPORT"
             )
         instant = float(request["ExportTime"]) if request.get("ExportTime") is not None else now
-        if not math.floor(window[0]) <= instant <= window[1]:
+        if not _within(instant, window):
             raise InvalidExportTimeException(
                 "ExportTime must be within the point in time recovery window"
             )
@@ -540,6 +546,11 @@ def export_table_to_point_in_time(
     arn = f"{row.description['TableArn']}/export/{export_id}"
     bucket = request["S3Bucket"]
     prefix = request.get("S3Prefix")
+    if prefix and any(part in (".", "..") for part in prefix.split("/")):
+        # A key is a name in S3; here it is a path, which must stay in the export folder.
+        raise ValidationException(
+            INVALID + f"S3Prefix cannot contain '.' or '..' segments: {prefix}"
+        )
     key_prefix = f"{prefix.rstrip('/')}/" if prefix else ""
     s3_folder = f"{key_prefix}AWSDynamoDB/{export_id}/"
     folder = os.path.join(export_root(backend), bucket, *s3_folder.strip("/").split("/"))
