@@ -9,7 +9,8 @@ the registered sink factories, and are rebuilt whenever the state is replaced.
 Strategies, cheapest first:
 - a table without sinks: the item's one statement is its own transaction;
 - a new item on a table whose only sink is its stream: the item and its INSERT record
-  in one statement (`StreamLog.insert_item_with_record`);
+  in one statement (`StreamLog.insert_item_with_record`); and any PutItem on a table whose
+  only sink is its change log, with its entry (`ChangeLog.put_item_with_entry`);
 - otherwise an explicit transaction: read the old item, store, run the sinks.
 """
 
@@ -21,7 +22,7 @@ from typing import Any
 import orjson
 
 from emulator.changes.change import USER, Change
-from emulator.changes.sinks import Sink, SinkFactory, StreamSink
+from emulator.changes.sinks import ChangeLogSink, Sink, SinkFactory, StreamSink
 from emulator.clock import Clock
 from emulator.model.values import Item, item_size
 from emulator.storage.engine import Engine, TableRow
@@ -41,7 +42,7 @@ def expiry_of(item: Item, attribute: str) -> float | None:
 class WritePlan:
     """How writes to one table (in one state) are stored."""
 
-    __slots__ = ("sinks", "state", "stream_only", "ttl_attribute")
+    __slots__ = ("log_only", "sinks", "state", "stream_only", "ttl_attribute")
 
     def __init__(self, state: Any, sinks: tuple[Sink, ...]) -> None:
         self.state = state
@@ -51,6 +52,8 @@ class WritePlan:
         self.stream_only = (
             sinks[0] if len(sinks) == 1 and isinstance(sinks[0], StreamSink) else None
         )
+        #: Likewise when the change log is the only sink.
+        self.log_only = len(sinks) == 1 and isinstance(sinks[0], ChangeLogSink)
         self.ttl_attribute: str | None = state.ttl_attribute()
 
 
@@ -170,6 +173,19 @@ class WritePipeline:
         sinks = plan.sinks
         if not sinks:
             self._items.put(row.table_id, hash_key, range_key, size, blob, expires)
+            return
+        if plan.log_only:
+            self.engine.change_log.put_item_with_entry(
+                row.table_id,
+                hash_key,
+                range_key,
+                size,
+                blob,
+                expires,
+                round(self.clock.now() * 1_000_000),
+                orjson.dumps(key),
+            )
+            self._items.stored(row.table_id, hash_key, range_key, blob, size)
             return
         change = Change(
             row, key, hash_key, range_key, None, 0, item, size, blob, USER, None, self.clock.now()

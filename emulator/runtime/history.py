@@ -19,9 +19,9 @@ from typing import Any
 import orjson
 
 from emulator.model.keys import key_of, storage_key, validate_key
-from emulator.model.values import item_size
+from emulator.model.values import item_size, items_equal
 from emulator.runtime.backend import Backend
-from emulator.storage.change_log import EVENT_NAMES, INSERT, REMOVE, Entry
+from emulator.storage.change_log import EVENT_NAMES, INSERT, MODIFY, REMOVE, Entry
 from emulator.storage.engine import TableRow
 from emulator.streams.records import encode_sequence_number
 
@@ -82,6 +82,14 @@ def fill_table(backend: Backend, row: TableRow, items: Iterator[tuple[bytes, byt
 # -- audit views ---------------------------------------------------------------------------
 
 
+def is_change(entry: Entry) -> bool:
+    """False for a MODIFY whose images are equal (a re-put with its attributes in another
+    order, which the one-statement PutItem path logs; AWS records nothing for it)."""
+    if entry[4] != MODIFY or entry[8] is None or entry[9] is None:
+        return True
+    return entry[8] != entry[9] and not items_equal(orjson.loads(entry[8]), orjson.loads(entry[9]))
+
+
 def stream_record(row: TableRow, entry: Entry, source_arn: str) -> dict[str, Any]:
     """One change as a GetRecords record (NEW_AND_OLD_IMAGES) plus `eventSourceARN`: the
     stream-format view of the log (SPEC-STREAM-APPS 7.4 (a)); the log's entry id stands
@@ -132,6 +140,7 @@ def item_history(
         for entry in backend.engine.change_log.item_history(
             row.table_id, hash_key, range_key, to_micros(since), to_micros(until)
         )
+        if is_change(entry)
     ]
 
 
@@ -143,7 +152,8 @@ def table_changes(
     for entry in backend.engine.change_log.between(
         row.table_id, to_micros(since), to_micros(until)
     ):
-        yield stream_record(row, entry, arn)
+        if is_change(entry):
+            yield stream_record(row, entry, arn)
 
 
 # -- export files ----------------------------------------------------------------------------
@@ -174,6 +184,8 @@ def incremental_export_lines(
     for entry in backend.engine.change_log.between(
         row.table_id, to_micros(since), to_micros(until), include_until=False
     ):
+        if not is_change(entry):
+            continue
         item = (entry[2], entry[3])
         if item not in before:
             before[item] = None if entry[4] == INSERT else entry[9]

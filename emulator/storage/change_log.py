@@ -33,6 +33,30 @@ CREATE TABLE IF NOT EXISTS change_log (
 CREATE INDEX IF NOT EXISTS change_log_by_item
     ON change_log (table_id, hash_key, range_key, entry_id);
 CREATE INDEX IF NOT EXISTS change_log_by_time ON change_log (table_id, time_us);
+DROP TRIGGER IF EXISTS store_new_item_with_entry;
+DROP VIEW IF EXISTS new_items_with_entries;
+DROP TRIGGER IF EXISTS store_item_with_entry;
+DROP VIEW IF EXISTS items_with_entries;
+CREATE VIEW items_with_entries
+    (table_id, hash_key, range_key, size, item, expires, time_us, keys)
+    AS SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0;
+CREATE TRIGGER store_item_with_entry
+    INSTEAD OF INSERT ON items_with_entries
+BEGIN
+    INSERT INTO change_log (table_id, time_us, hash_key, range_key, event, origin, keys,
+            new_image, old_image)
+        SELECT NEW.table_id, NEW.time_us, NEW.hash_key, NEW.range_key,
+            CASE WHEN old.item IS NULL THEN 1 ELSE 2 END, 'user', NEW.keys, NEW.item,
+            CASE WHEN old.item IS NULL OR EXISTS (
+                SELECT 1 FROM change_log AS earlier WHERE earlier.table_id = NEW.table_id
+                AND earlier.hash_key = NEW.hash_key AND earlier.range_key = NEW.range_key)
+            THEN NULL ELSE old.item END
+        FROM (SELECT (SELECT item FROM items WHERE table_id = NEW.table_id
+            AND hash_key = NEW.hash_key AND range_key = NEW.range_key) AS item) AS old
+        WHERE old.item IS NOT NEW.item;
+    INSERT OR REPLACE INTO items (table_id, hash_key, range_key, size, item, expires)
+        VALUES (NEW.table_id, NEW.hash_key, NEW.range_key, NEW.size, NEW.item, NEW.expires);
+END;
 CREATE TABLE IF NOT EXISTS backup_items (
     backup_id TEXT NOT NULL,
     hash_key BLOB NOT NULL,
@@ -99,6 +123,29 @@ class ChangeLog:
                 new_image,
                 old_image,
             ),
+        )
+
+    def put_item_with_entry(
+        self,
+        table_id: int,
+        hash_key: bytes,
+        range_key: bytes,
+        size: int,
+        item: bytes,
+        expires: float | None,
+        time_us: int,
+        keys: bytes,
+    ) -> None:
+        """PutItem on a table whose only sink is its change log, in one statement (atomic
+        on its own): the entry (INSERT or MODIFY, origin user; none when the stored item
+        is byte for byte the same), then the item. The caller keeps the item cache exact.
+
+        A re-put of the same item with its attributes in another order is logged as a
+        MODIFY whose images are equal; readers of the log skip such entries."""
+        self.connection.execute(
+            "INSERT INTO items_with_entries (table_id, hash_key, range_key, size, item, "
+            "expires, time_us, keys) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (table_id, hash_key, range_key, size, item, expires, time_us, keys),
         )
 
     def has_entry(self, table_id: int, hash_key: bytes, range_key: bytes) -> bool:
