@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from emulator.changes.change import USER, Change
+from emulator.changes.change import USER, Change, micros
 from emulator.changes.sinks import ChangeLogSink, Sink, SinkFactory, StreamSink
 from emulator.clock import Clock
 from emulator.model.values import Item, item_size
@@ -182,7 +182,7 @@ class WritePipeline:
                 size,
                 blob,
                 expires,
-                round(self.clock.now() * 1_000_000),
+                micros(self.clock.now()),
                 orjson.dumps(key),
             )
             self._items.stored(row.table_id, hash_key, range_key, blob, size)

@@ -13,7 +13,7 @@ from typing import Protocol
 
 import orjson
 
-from emulator.changes.change import Change
+from emulator.changes.change import Change, micros
 from emulator.model.indexes import IndexSchema
 from emulator.model.values import Item, item_size
 from emulator.storage.change_log import EVENT_CODES
@@ -190,7 +190,7 @@ class ChangeLogSink:
         identity = change.user_identity
         log.append(
             self._table_id,
-            round(change.time * 1_000_000),
+            micros(change.time),
             change.hash_key,
             change.range_key,
             EVENT_CODES[event],

@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from emulator.changes.change import micros
 from emulator.model.keys import key_of, storage_key, validate_key
 from emulator.model.values import item_size, items_equal
 from emulator.runtime.backend import Backend
@@ -32,7 +33,7 @@ ITEMS_PER_DATA_FILE = 100_000
 
 
 def to_micros(seconds: float) -> int:
-    return round(seconds * 1_000_000)
+    return micros(seconds)
 
 
 def items_at(

@@ -11,7 +11,7 @@ import logging
 
 import orjson
 
-from emulator.changes.change import TTL
+from emulator.changes.change import TTL, micros
 from emulator.model.keys import key_of
 from emulator.runtime.backend import Backend
 from emulator.storage.engine import TableRow
@@ -99,7 +99,7 @@ async def trim_change_logs(backend: Backend, now: float) -> None:
     engine = backend.engine
     log = engine.change_log
     for row in engine.catalog.all_tables():
-        cutoff_us = round((now - change_log_retention_seconds(backend, row)) * 1_000_000)
+        cutoff_us = micros(now - change_log_retention_seconds(backend, row))
         while True:
             oldest = log.oldest_time(row.table_id)
             if oldest is None or oldest >= cutoff_us:
