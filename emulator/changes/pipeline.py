@@ -175,17 +175,22 @@ class WritePipeline:
             self._items.put(row.table_id, hash_key, range_key, size, blob, expires)
             return
         if plan.log_only:
-            self.engine.change_log.put_item_with_entry(
-                row.table_id,
-                hash_key,
-                range_key,
-                size,
-                blob,
-                expires,
-                micros(self.clock.now()),
-                orjson.dumps(key),
+            # A new item costs one cheap statement; an existing one (known from the item
+            # cache, or found by that statement) one more.
+            log = self.engine.change_log
+            table_id = row.table_id
+            time_us = micros(self.clock.now())
+            keys = orjson.dumps(key)
+            if not self._items.cached(table_id, hash_key, range_key) and (
+                log.insert_item_with_entry(
+                    table_id, hash_key, range_key, size, blob, expires, time_us, keys
+                )
+            ):
+                return
+            log.put_item_with_entry(
+                table_id, hash_key, range_key, size, blob, expires, time_us, keys
             )
-            self._items.stored(row.table_id, hash_key, range_key, blob, size)
+            self._items.stored(table_id, hash_key, range_key, blob, size)
             return
         change = Change(
             row, key, hash_key, range_key, None, 0, item, size, blob, USER, None, self.clock.now()

@@ -35,6 +35,20 @@ CREATE INDEX IF NOT EXISTS change_log_by_item
 CREATE INDEX IF NOT EXISTS change_log_by_time ON change_log (table_id, time_us);
 DROP TRIGGER IF EXISTS store_new_item_with_entry;
 DROP VIEW IF EXISTS new_items_with_entries;
+CREATE VIEW new_items_with_entries
+    (table_id, hash_key, range_key, size, item, expires, time_us, keys)
+    AS SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0;
+CREATE TRIGGER store_new_item_with_entry
+    INSTEAD OF INSERT ON new_items_with_entries
+BEGIN
+    INSERT OR IGNORE INTO items (table_id, hash_key, range_key, size, item, expires)
+        VALUES (NEW.table_id, NEW.hash_key, NEW.range_key, NEW.size, NEW.item, NEW.expires);
+    INSERT INTO change_log (table_id, time_us, hash_key, range_key, event, origin, keys,
+            new_image)
+        SELECT NEW.table_id, NEW.time_us, NEW.hash_key, NEW.range_key, 1, 'user', NEW.keys,
+            NEW.item
+        WHERE changes() = 1;
+END;
 DROP TRIGGER IF EXISTS store_item_with_entry;
 DROP VIEW IF EXISTS items_with_entries;
 CREATE VIEW items_with_entries
@@ -124,6 +138,29 @@ class ChangeLog:
                 old_image,
             ),
         )
+
+    def insert_item_with_entry(
+        self,
+        table_id: int,
+        hash_key: bytes,
+        range_key: bytes,
+        size: int,
+        item: bytes,
+        expires: float | None,
+        time_us: int,
+        keys: bytes,
+    ) -> bool:
+        """Store a new item and its INSERT entry (origin user) in one statement, atomic on
+        its own; neither when the item exists. Whether they were stored (the cheapest
+        PutItem of a new item; `put_item_with_entry` does the rest)."""
+        connection = self.connection
+        before = connection.total_changes
+        connection.execute(
+            "INSERT INTO new_items_with_entries (table_id, hash_key, range_key, size, item, "
+            "expires, time_us, keys) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (table_id, hash_key, range_key, size, item, expires, time_us, keys),
+        )
+        return connection.total_changes != before
 
     def put_item_with_entry(
         self,

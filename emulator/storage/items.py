@@ -96,6 +96,10 @@ class ItemStore:
         if key in self._cache:  # a hot item stays cached; a new one is not read yet
             self._remember(key, (item, size))
 
+    def cached(self, table_id: int, hash_key: bytes, range_key: bytes) -> bool:
+        """Whether the item is in the cache (then it exists)."""
+        return (table_id, hash_key, range_key) in self._cache
+
     def stored(
         self, table_id: int, hash_key: bytes, range_key: bytes, item: bytes, size: int
     ) -> None:
