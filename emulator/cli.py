@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import signal
 import sys
@@ -20,6 +21,17 @@ from types import FrameType
 from emulator import __version__
 from emulator.config import Config, parse_config
 from emulator.storage.lock import DataDirError
+
+HISTORY_USAGE = """\
+One item's history, or a table's changes between two instants, from a running
+emulator's change log (GET /_emulator/history), as JSON lines: one stream record plus
+eventSourceARN per change, oldest first. The table needs point-in-time recovery
+(UpdateContinuousBackups) or the emulator --change-log.
+
+examples:
+  ddb-emulator history --table orders --key '{"pk": {"S": "order#1"}}'
+  ddb-emulator history --table orders --from 2026-01-01T00:00:00Z --to 1767312000
+"""
 
 GRACEFUL_SHUTDOWN_SECONDS = 10
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -33,6 +45,75 @@ def storage_description(config: Config) -> str:
     return "in-memory"
 
 
+def _instant(text: str) -> str:
+    """Epoch seconds, or an ISO-8601 time (`Z` or an offset), as epoch seconds text."""
+    try:
+        return str(float(text))
+    except ValueError:
+        pass
+    import datetime
+
+    try:
+        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not epoch seconds or an ISO-8601 time: {text!r}"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return str(moment.timestamp())
+
+
+def history_command(argv: Sequence[str]) -> int:
+    """`ddb-emulator history ...`: print the change log of a running emulator."""
+    import os
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    parser = argparse.ArgumentParser(
+        prog="ddb-emulator history",
+        description=HISTORY_USAGE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--endpoint-url",
+        default=os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:8000"),
+        help="the emulator [AWS_ENDPOINT_URL; default: http://127.0.0.1:8000]",
+    )
+    parser.add_argument("--table", required=True, help="table name")
+    parser.add_argument("--key", help="the item's key as DynamoDB JSON (one item's history)")
+    parser.add_argument("--from", dest="since", type=_instant, help="first instant (included)")
+    parser.add_argument("--to", dest="until", type=_instant, help="last instant (included)")
+    parser.add_argument("--region", help="the table's region (default: the emulator's)")
+    options = parser.parse_args(argv)
+    query = {"TableName": options.table}
+    for name, value in (
+        ("Key", options.key),
+        ("From", options.since),
+        ("To", options.until),
+        ("Region", options.region),
+    ):
+        if value is not None:
+            query[name] = value
+    url = options.endpoint_url.rstrip("/") + "/_emulator/history?" + urllib.parse.urlencode(query)
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            while chunk := response.read(65536):
+                sys.stdout.buffer.write(chunk)
+    except urllib.error.HTTPError as error:
+        print(f"ddb-emulator history: {error.read().decode(errors='replace')}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(
+            f"ddb-emulator history: cannot reach {options.endpoint_url}: {error}",
+            file=sys.stderr,
+        )
+        return 1
+    sys.stdout.flush()
+    return 0
+
+
 def uvicorn_log_level(level: str) -> str:
     """uvicorn's start/stop chatter would drown the banner: at `info` it reports problems
     only; at `debug` everything."""
@@ -40,7 +121,10 @@ def uvicorn_log_level(level: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    config = parse_config(argv)
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["history"]:
+        raise SystemExit(history_command(args[1:]))
+    config = parse_config(args)
     logging.basicConfig(level=config.log_level.upper(), format=LOG_FORMAT, stream=sys.stderr)
 
     from emulator.serving import bind_socket, listening_url, make_server

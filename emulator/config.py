@@ -38,6 +38,10 @@ class Config:
     admin: str = "on"
     admin_token: str | None = None
     admin_hosts: str = ""
+    #: Keep the durable change log of every table (not only those with PITR on).
+    change_log: bool = False
+    change_log_retention_days: float = 35.0
+    export_dir: str | None = None
 
     def __post_init__(self) -> None:
         problem = next(iter(self.problems()), None)
@@ -82,6 +86,7 @@ _RANGES: dict[str, tuple[float, float, bool]] = {
     "iterator_ttl_seconds": (0, _TEN_YEARS, True),
     "ttl_sweep_seconds": (0, _TEN_YEARS, True),
     "client_timeout_seconds": (0, 3600, True),
+    "change_log_retention_days": (0, 3650, True),
 }
 
 
@@ -118,6 +123,13 @@ _HELP = {
     "admin_token": "require 'Authorization: Bearer TOKEN' on admin requests",
     "admin_hosts": "more Host names the admin API answers (comma-separated; * = any); "
     "IP addresses, localhost and single-label names always work",
+    "change_log": "keep the durable change log (item history, GET /_emulator/history) of "
+    "every table, not only of tables with point-in-time recovery enabled",
+    "change_log_retention_days": "how long the change log keeps a change of a table "
+    "without point-in-time recovery (with it: its RecoveryPeriodInDays)",
+    "export_dir": "the local folder standing in for S3: ExportTableToPointInTime writes to "
+    "DIR/<S3Bucket>/<S3Prefix>/AWSDynamoDB/<ExportId>/ (default: DATA_DIR/exports, or a "
+    "temporary folder in memory mode)",
 }
 
 
@@ -143,6 +155,8 @@ _METAVAR = {
     "admin": "on|off",
     "admin_token": "TOKEN",
     "admin_hosts": "NAMES",
+    "change_log_retention_days": "DAYS",
+    "export_dir": "DIR",
 }
 
 #: Flags whose name is not the field's (a repeatable flag is singular).
@@ -225,6 +239,9 @@ def parse_config(
             _add_functions_flag(parser, environ)
             continue
         default = getattr(defaults, f.name)
+        if isinstance(default, bool):
+            _add_switch(parser, environ, f.name, default)
+            continue
         kind: Callable[[str], Any] = type(default) if default is not None else str
         if f.name in _CHOICES:
             kind = str.lower
@@ -255,6 +272,28 @@ def parse_config(
         return Config(**values)
     except ValueError as error:
         parser.error(str(error))
+
+
+def _add_switch(
+    parser: argparse.ArgumentParser, environ: Mapping[str, str], name: str, default: bool
+) -> None:
+    """An on/off flag: `--NAME` turns it on; EMULATOR_NAME=1/true/yes/on (or 0/false/no/off)."""
+    env_value = environ.get(env_name(name))
+    if env_value is not None:
+        text = env_value.strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            default = True
+        elif text in ("0", "false", "no", "off", ""):
+            default = False
+        else:
+            parser.error(f"{env_name(name)}: invalid value {env_value!r}")
+    parser.add_argument(
+        flag_name(name),
+        dest=name,
+        action="store_true",
+        default=default,
+        help=f"{_HELP[name]} [{env_name(name)}; default: {'on' if default else 'off'}]",
+    )
 
 
 def _add_functions_flag(parser: argparse.ArgumentParser, environ: Mapping[str, str]) -> None:

@@ -83,6 +83,50 @@ class TrimmedDataAccessException(AwsError):
     code = "TrimmedDataAccessException"
 
 
+class TableNotFoundException(AwsError):
+    code = "TableNotFoundException"
+
+
+class TableAlreadyExistsException(AwsError):
+    code = "TableAlreadyExistsException"
+
+
+class TableInUseException(AwsError):
+    code = "TableInUseException"
+
+
+class PointInTimeRecoveryUnavailableException(AwsError):
+    code = "PointInTimeRecoveryUnavailableException"
+
+
+class ContinuousBackupsUnavailableException(AwsError):
+    code = "ContinuousBackupsUnavailableException"
+
+
+class InvalidRestoreTimeException(AwsError):
+    code = "InvalidRestoreTimeException"
+
+
+class BackupNotFoundException(AwsError):
+    code = "BackupNotFoundException"
+
+
+class BackupInUseException(AwsError):
+    code = "BackupInUseException"
+
+
+class ExportNotFoundException(AwsError):
+    code = "ExportNotFoundException"
+
+
+class ExportConflictException(AwsError):
+    code = "ExportConflictException"
+
+
+class InvalidExportTimeException(AwsError):
+    code = "InvalidExportTimeException"
+
+
 class UnknownOperationException(AwsError):
     code = "UnknownOperationException"
     namespace = CORAL_NS

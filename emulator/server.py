@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -324,6 +324,9 @@ def admin_routes(app: EmulatorApp) -> list[Route]:
             return JSONResponse({"settled": True})
         return JSONResponse({"settled": False, "pending": pending}, status_code=409)
 
+    async def change_history(request: Request) -> Response:
+        return await history_response(backend, request)
+
     async def triggers_status(request: Request) -> Response:
         return JSONResponse({"EventSourceMappings": backend.triggers.status()})
 
@@ -347,11 +350,58 @@ def admin_routes(app: EmulatorApp) -> list[Route]:
         Route("/_emulator/triggers/{uuid}/invocations", trigger_invocations, methods=["GET"]),
         Route("/_emulator/triggers/{uuid}/failures", trigger_failures, methods=["GET"]),
         Route("/_emulator/ttl/sweep", ttl_sweep, methods=["POST"]),
+        Route("/_emulator/history", change_history, methods=["GET"]),
         Route("/_emulator/health", health, methods=["GET"]),
         Route("/_emulator/reset", reset, methods=["POST"]),
         Route("/_emulator/clock", clock, methods=["GET", "POST"]),
         Route("/_emulator/streams/rollover", rollover, methods=["POST"]),
     ]
+
+
+async def history_response(backend: Backend, request: Request) -> Response:
+    """`GET /_emulator/history?TableName=T[&Key=<JSON key>][&From=S][&To=S][&Region=R]`:
+    the change log as JSON lines, one stream record (plus `eventSourceARN`) per change,
+    oldest first; with `Key`, one item's history, else the table's changes in
+    [From, To] (epoch seconds; default: everything retained)."""
+    from emulator.runtime import history
+
+    query = request.query_params
+    region = query.get("Region") or backend.config.region
+    name = query.get("TableName")
+    try:
+        if not name:
+            raise ValueError("TableName is required")
+        since = float(query.get("From", "0"))
+        until = float(query.get("To", "inf"))
+        if math.isnan(since) or math.isnan(until):
+            raise ValueError("From and To must be epoch seconds")
+        key = orjson.loads(query["Key"]) if "Key" in query else None
+    except (ValueError, orjson.JSONDecodeError) as error:
+        return JSONResponse({"error": str(error)}, status_code=400)
+    row = backend.engine.get_table(region, name)
+    if row is None:
+        return JSONResponse({"error": f"Table not found: {name}"}, status_code=404)
+    until = min(until, 1e12)  # µs must fit SQLite's 64-bit integers
+    since = max(since, 0.0)
+    if key is not None:
+        try:
+            records = history.item_history(backend, row, key, since, until)
+        except AwsError as error:
+            return JSONResponse(error.body(), status_code=error.status)
+        body = b"".join(orjson.dumps(record) + b"\n" for record in records)
+        return Response(body, media_type="application/x-ndjson")
+
+    async def lines() -> AsyncIterator[bytes]:
+        chunk: list[bytes] = []
+        for record in history.table_changes(backend, row, since, until):
+            chunk.append(orjson.dumps(record) + b"\n")
+            if len(chunk) >= 500:
+                yield b"".join(chunk)
+                chunk.clear()
+                await scheduler.yield_to_requests()
+        yield b"".join(chunk)
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson")
 
 
 def create_app(config: Config | None = None) -> EmulatorApp:

@@ -13,6 +13,7 @@ What is measured
 
     put          PutItem of new items (bench.py's items) on a table without a stream
     stream-put   the same on a table with a NEW_AND_OLD_IMAGES stream
+    log-put      the same on a table with point-in-time recovery (its change log on)
     update       ``SET a = a + :one`` on one item (bench_update.py's request)
     kinesis-put  PutItem of new items on a table with a Kinesis Data Streams destination
 
@@ -53,7 +54,7 @@ from bench import (
     wait_ready,
 )
 
-LOADS = ("put", "stream-put", "update", "kinesis-put")
+LOADS = ("put", "stream-put", "log-put", "update", "kinesis-put")
 WARMUP = 300
 COUNTER_KEY = {"pk": {"S": "counter"}}
 
@@ -82,6 +83,15 @@ async def drive(load: str, port: int, proc: subprocess.Popen[bytes], n: int) -> 
         await enable_kinesis_destination(conn, port, table)
     seed = {"TableName": table, "Item": {**COUNTER_KEY, "a": {"N": "0"}}}
     await call(conn, f"{DDB}.PutItem", seed)
+    if load == "log-put":
+        await call(
+            conn,
+            f"{DDB}.UpdateContinuousBackups",
+            {
+                "TableName": table,
+                "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            },
+        )
     await conn.close()
     result = await run_load(port, requests_for(load, port, table, WARMUP + n), 8)
     if result.errors:
@@ -164,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{load:11s} {per_request[load]:>10,.0f} instructions/request")
     put = per_request.get("put")
     if put is not None:
-        for other in ("stream-put", "update", "kinesis-put"):
+        for other in ("stream-put", "log-put", "update", "kinesis-put"):
             if other in per_request:
                 print(f"put / {other}: {put / per_request[other]:.3f}")
     return 0

@@ -54,6 +54,17 @@ OPERATIONS: dict[str, dict[str, str]] = {
         "DescribeKinesisStreamingDestination": (
             "kinesis_destinations.describe_kinesis_streaming_destination"
         ),
+        "DescribeContinuousBackups": "backups.describe_continuous_backups",
+        "UpdateContinuousBackups": "backups.update_continuous_backups",
+        "RestoreTableToPointInTime": "backups.restore_table_to_point_in_time",
+        "CreateBackup": "backups.create_backup",
+        "DescribeBackup": "backups.describe_backup",
+        "ListBackups": "backups.list_backups",
+        "DeleteBackup": "backups.delete_backup",
+        "RestoreTableFromBackup": "backups.restore_table_from_backup",
+        "ExportTableToPointInTime": "backups.export_table_to_point_in_time",
+        "DescribeExport": "backups.describe_export",
+        "ListExports": "backups.list_exports",
     },
     "dynamodbstreams": {
         "ListStreams": "streams.list_streams",

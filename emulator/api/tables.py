@@ -401,6 +401,12 @@ def delete_table(backend: Backend, region: str, request: dict[str, Any]) -> dict
     engine = backend.engine
     with engine.transaction():
         description = describe(backend, row, status="DELETING")
+        if row.state.pitr is not None:
+            # As on AWS: a deleted PITR table leaves a system backup for 35 days.
+            from emulator.api.backups import make_backup
+
+            make_backup(backend, row, f"{row.name}$DeletedTableBackup", "SYSTEM")
+        engine.change_log.drop_table(row.table_id)
         _disable_stream(backend, row)
         for index_id in row.state.index_ids.values():
             engine.indexes.drop(index_id)

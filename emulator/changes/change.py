@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from emulator.model.values import Item
@@ -15,6 +16,14 @@ TTL = "ttl"
 _REPLICATION = "replication:"
 #: `Change._event` before it is computed.
 _UNKNOWN = "?"
+
+
+def micros(seconds: float) -> int:
+    """Epoch seconds as whole microseconds, rounded the way `datetime.fromtimestamp`
+    rounds (on the fraction alone), so that an instant a client sends back as a datetime
+    lands on the same microsecond as the change it names."""
+    fraction, whole = math.modf(seconds)
+    return int(whole) * 1_000_000 + round(fraction * 1_000_000)
 
 
 def replication_origin(region: str) -> str:

@@ -10,7 +10,8 @@ Strategies, cheapest first:
 - a table without sinks: the item's one statement is its own transaction;
 - a new item on a table whose only sink is its stream (or another sink that can do it,
   such as a Kinesis destination): the item and its INSERT record in one statement
-  (`StreamLog.insert_item_with_record`, `insert_with_item`);
+  (`StreamLog.insert_item_with_record`, `insert_with_item`); and any PutItem on a table
+  whose only sink is its change log, with its entry (`ChangeLog.put_item_with_entry`);
 - otherwise an explicit transaction: read the old item, store, run the sinks.
 """
 
@@ -21,8 +22,8 @@ from typing import Any
 
 import orjson
 
-from emulator.changes.change import USER, Change
-from emulator.changes.sinks import Sink, SinkFactory, StreamSink
+from emulator.changes.change import USER, Change, micros
+from emulator.changes.sinks import ChangeLogSink, Sink, SinkFactory, StreamSink
 from emulator.clock import Clock
 from emulator.model.values import Item, item_size
 from emulator.storage.engine import Engine, TableRow
@@ -42,7 +43,7 @@ def expiry_of(item: Item, attribute: str) -> float | None:
 class WritePlan:
     """How writes to one table (in one state) are stored."""
 
-    __slots__ = ("fused", "sinks", "state", "stream_only", "ttl_attribute")
+    __slots__ = ("fused", "log_only", "sinks", "state", "stream_only", "ttl_attribute")
 
     def __init__(self, state: Any, sinks: tuple[Sink, ...]) -> None:
         self.state = state
@@ -57,6 +58,8 @@ class WritePlan:
         self.fused: Any = (
             sinks[0] if len(sinks) == 1 and hasattr(sinks[0], "insert_with_item") else None
         )
+        #: Likewise when the change log is the only sink.
+        self.log_only = len(sinks) == 1 and isinstance(sinks[0], ChangeLogSink)
         self.ttl_attribute: str | None = state.ttl_attribute()
 
 
@@ -178,6 +181,24 @@ class WritePipeline:
             self._items.put(row.table_id, hash_key, range_key, size, blob, expires)
             return
         now = self.clock.now()
+        if plan.log_only:
+            # A new item costs one cheap statement; an existing one (known from the item
+            # cache, or found by that statement) one more.
+            log = self.engine.change_log
+            table_id = row.table_id
+            time_us = micros(now)
+            keys = orjson.dumps(key)
+            if not self._items.cached(table_id, hash_key, range_key) and (
+                log.insert_item_with_entry(
+                    table_id, hash_key, range_key, size, blob, expires, time_us, keys
+                )
+            ):
+                return
+            log.put_item_with_entry(
+                table_id, hash_key, range_key, size, blob, expires, time_us, keys
+            )
+            self._items.stored(table_id, hash_key, range_key, blob, size)
+            return
         may_be_new = True
         fused = plan.fused
         if fused is not None:

@@ -13,9 +13,10 @@ from typing import Protocol
 
 import orjson
 
-from emulator.changes.change import Change
+from emulator.changes.change import Change, micros
 from emulator.model.indexes import IndexSchema
 from emulator.model.values import Item, item_size
+from emulator.storage.change_log import EVENT_CODES
 from emulator.storage.engine import Engine, TableRow
 from emulator.storage.indexes import table_key_bytes
 from emulator.streams.shards import StreamManager
@@ -160,5 +161,56 @@ def stream_sink_factory(
         if stream is None:
             return None
         return StreamSink(engine, streams, signals, stream.stream_id, stream.view_type)
+
+    return make
+
+
+class ChangeLogSink:
+    """Appends the change to the table's durable change log (item history, point-in-time
+    restore, exports). A write that changed nothing appends nothing."""
+
+    __slots__ = ("_log", "_table_id")
+
+    def __init__(self, engine: Engine, table_id: int) -> None:
+        self._log = engine.change_log
+        self._table_id = table_id
+
+    def record(self, change: Change) -> None:
+        event = change.event
+        if event is None:
+            return
+        log = self._log
+        old_item = change.old_item
+        # Compacted: the old image is stored only when no earlier entry holds it.
+        if old_item is not None and log.has_entry(
+            self._table_id, change.hash_key, change.range_key
+        ):
+            old_item = None
+        new_blob = change.new_blob
+        identity = change.user_identity
+        log.append(
+            self._table_id,
+            micros(change.time),
+            change.hash_key,
+            change.range_key,
+            EVENT_CODES[event],
+            change.origin,
+            None if identity is None else orjson.dumps(identity),
+            orjson.dumps(change.key),
+            new_blob
+            if new_blob is not None or change.new_item is None
+            else orjson.dumps(change.new_item),
+            None if old_item is None else orjson.dumps(old_item),
+        )
+
+
+def change_log_enabled(row: TableRow, every_table: bool) -> bool:
+    """Whether the table's changes are logged: PITR is on, or `--change-log` is."""
+    return every_table or row.state.pitr is not None
+
+
+def change_log_sink_factory(engine: Engine, every_table: bool) -> SinkFactory:
+    def make(row: TableRow) -> Sink | None:
+        return ChangeLogSink(engine, row.table_id) if change_log_enabled(row, every_table) else None
 
     return make

@@ -48,6 +48,15 @@ class TtlState:
 
 
 @dataclass(frozen=True, slots=True)
+class PitrState:
+    """Point-in-time recovery, on since `enabled_at` (the change log covers the table from
+    then), keeping `recovery_days` of history."""
+
+    enabled_at: float
+    recovery_days: int = 35
+
+
+@dataclass(frozen=True, slots=True)
 class TableState:
     key_schema: KeySchema
     #: LSIs first, then GSIs, each with the id of its entries' storage.
@@ -60,6 +69,8 @@ class TableState:
     kinesis_destinations: tuple[dict[str, Any], ...] = ()
     #: Global-table replicas (the global-tables feature's documents).
     replicas: tuple[dict[str, Any], ...] = ()
+    #: Point-in-time recovery (UpdateContinuousBackups), which turns the change log on.
+    pitr: PitrState | None = None
 
     @classmethod
     def from_document(cls, description: dict[str, Any], document: dict[str, Any]) -> TableState:
@@ -68,6 +79,7 @@ class TableState:
         )
         stream = document.get("stream")
         ttl = document.get("ttl")
+        pitr = document.get("pitr")
         index_ids = dict(document.get("index_ids") or {})
         return cls(
             key_schema=key_schema,
@@ -80,6 +92,9 @@ class TableState:
             tags=dict(document.get("tags") or {}),
             kinesis_destinations=tuple(document.get("kinesis") or ()),
             replicas=tuple(document.get("replicas") or ()),
+            pitr=None
+            if pitr is None
+            else PitrState(float(pitr["enabled_at"]), int(pitr["recovery_days"])),
         )
 
     def to_document(self) -> dict[str, Any]:
@@ -96,6 +111,11 @@ class TableState:
             document["kinesis"] = list(self.kinesis_destinations)
         if self.replicas:
             document["replicas"] = list(self.replicas)
+        if self.pitr is not None:
+            document["pitr"] = {
+                "enabled_at": self.pitr.enabled_at,
+                "recovery_days": self.pitr.recovery_days,
+            }
         return document
 
     def with_indexes(self, description: dict[str, Any], index_ids: dict[str, int]) -> TableState:

@@ -15,7 +15,12 @@ from typing import Any
 import orjson
 
 from emulator.changes.pipeline import WritePipeline
-from emulator.changes.sinks import index_sink_factory, stream_sink_factory
+from emulator.changes.sinks import (
+    change_log_enabled,
+    change_log_sink_factory,
+    index_sink_factory,
+    stream_sink_factory,
+)
 from emulator.clock import Clock
 from emulator.config import Config
 from emulator.kinesis.destination import (
@@ -102,8 +107,10 @@ class Backend:
                 index_sink_factory(engine),
                 stream_sink_factory(engine, streams, signals),
                 destination_sink_factory(kinesis_destinations),
+                change_log_sink_factory(engine, config.change_log),
             ],
         )
+        _drop_uncovered_change_logs(engine, config.change_log)
         targets = TargetRegistry.from_config(config)
         destinations = FailureDestinations(config.destination_endpoint, config.region)
         triggers = TriggerSupervisor(
@@ -227,6 +234,15 @@ class Backend:
         """Keep the clock's state with the data (a manual clock survives a restart)."""
         with self.engine.transaction():
             self.engine.set_meta(CLOCK_META, orjson.dumps(self.clock.state()))
+
+
+def _drop_uncovered_change_logs(engine: Engine, every_table: bool) -> None:
+    """A table whose changes were not logged for a while (`--change-log` was off) must not
+    keep an older history: its entries would skip the gap. Done once, at start."""
+    with engine.transaction():
+        for row in engine.catalog.all_tables():
+            if not change_log_enabled(row, every_table):
+                engine.change_log.drop_table(row.table_id)
 
 
 def _target_resolver(engine: Engine, targets: TargetRegistry, account_id: str) -> Resolver:

@@ -1,9 +1,9 @@
-"""Time-driven work: shard rollover, stream record trimming, expiry of old shards,
-streams and idempotency tokens, TTL sweeps, the state changes features leave for the next
-tick (Kinesis streams and destinations), and Kinesis retention. It runs on a background
-tick and whenever the admin API moves the clock, cut into small transactions with a
-yield to the event loop between them, so a large trim or sweep never holds requests up
-for more than a few milliseconds."""
+"""Time-driven work: shard rollover, stream record trimming, change-log retention,
+expiry of old shards, streams and idempotency tokens, TTL sweeps, the state changes
+features leave for the next tick (Kinesis streams and destinations), and Kinesis
+retention. It runs on a background tick and whenever the admin API moves the clock, cut
+into small transactions with a yield to the event loop between them, so a large trim or
+sweep never holds requests up for more than a few milliseconds."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import logging
 
 import orjson
 
-from emulator.changes.change import TTL
+from emulator.changes.change import TTL, micros
 from emulator.model.keys import key_of
 from emulator.runtime.backend import Backend
 from emulator.storage.engine import TableRow
@@ -66,6 +66,7 @@ async def run_due_work(backend: Backend, *, sweep_ttl: bool = False) -> dict[str
                     if last is not None:
                         engine.catalog.set_trimmed(shard, last)
                 await yield_to_requests()
+        await trim_change_logs(backend, now)
         with engine.transaction():
             backend.streams.expire(now, config.stream_retention_seconds)
             engine.tokens.prune(now)
@@ -87,6 +88,31 @@ async def run_due_work(backend: Backend, *, sweep_ttl: bool = False) -> dict[str
                     await yield_to_requests()
                 deleted[row.name] = deleted.get(row.name, 0) + count
         return deleted
+
+
+def change_log_retention_seconds(backend: Backend, row: TableRow) -> float:
+    """How long the table's change log keeps a change: its PITR RecoveryPeriodInDays, or
+    `--change-log-retention-days`."""
+    pitr = row.state.pitr
+    days = pitr.recovery_days if pitr is not None else backend.config.change_log_retention_days
+    return days * 86400.0
+
+
+async def trim_change_logs(backend: Backend, now: float) -> None:
+    """Drop change-log entries older than each table's retention, in small batches."""
+    engine = backend.engine
+    log = engine.change_log
+    for row in engine.catalog.all_tables():
+        cutoff_us = micros(now - change_log_retention_seconds(backend, row))
+        while True:
+            oldest = log.oldest_time(row.table_id)
+            if oldest is None or oldest >= cutoff_us:
+                break
+            if engine.get_table(row.region, row.name) is not row:
+                break  # deleted (or replaced) while the trim yielded
+            with engine.transaction():
+                log.trim(row.table_id, cutoff_us, TRIM_BATCH)
+            await yield_to_requests()
 
 
 def expire_batch(backend: Backend, row: TableRow, now: float, limit: int) -> int:

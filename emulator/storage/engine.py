@@ -8,7 +8,8 @@ Its jobs are split by what they store — `catalog` (tables, streams, shards, me
 `items` (items and the hot-item cache), `indexes` (secondary-index entries),
 `stream_log` (stream records and sequence numbers), `checkpoints` (consumers' positions),
 `documents` (resources that are not tables: functions, mappings, Kinesis streams),
-`tokens` (TransactWriteItems idempotency tokens) — and
+`tokens` (TransactWriteItems idempotency tokens), `change_log` (the durable change log
+and backup snapshots) — and
 every store shares this connection and its transaction, so an item change and everything
 it implies commit together. Other packages add stores of their own the same
 way (a class built with the Engine, creating its tables on construction).
@@ -29,6 +30,7 @@ from emulator.storage.catalog import (
     StreamRow,
     TableRow,
 )
+from emulator.storage.change_log import ChangeLog
 from emulator.storage.checkpoints import CheckpointStore
 from emulator.storage.documents import DocumentStore
 from emulator.storage.indexes import IndexStore
@@ -75,6 +77,7 @@ class Engine:
         "_saved_sequence",
         "_transaction",
         "catalog",
+        "change_log",
         "checkpoints",
         "connection",
         "documents",
@@ -107,6 +110,7 @@ class Engine:
         self.checkpoints = CheckpointStore(self)
         self.documents = DocumentStore(self)
         self.tokens = TokenStore(self)
+        self.change_log = ChangeLog(self)
         self.catalog.load()
 
     @classmethod
@@ -213,6 +217,7 @@ class Engine:
             self.checkpoints.clear()
             self.documents.clear()
             self.tokens.clear()
+            self.change_log.clear()
         self.catalog.tables.clear()
         self.items.forget_all()
 

@@ -36,7 +36,8 @@ class ItemStore:
 
     `_cache` holds (item, size) of recently read small items exactly as stored right now:
     a read-modify-write of a hot item (a counter's UpdateItem) then skips its SELECT.
-    Every statement changing `items` goes through this class and keeps it exact; a
+    Every statement changing `items` goes through this class (or tells it, `stored`) and
+    keeps it exact; a
     rollback empties it (`forget_all`).
     """
 
@@ -93,6 +94,18 @@ class ItemStore:
         )
         key = (table_id, hash_key, range_key)
         if key in self._cache:  # a hot item stays cached; a new one is not read yet
+            self._remember(key, (item, size))
+
+    def cached(self, table_id: int, hash_key: bytes, range_key: bytes) -> bool:
+        """Whether the item is in the cache (then it exists)."""
+        return (table_id, hash_key, range_key) in self._cache
+
+    def stored(
+        self, table_id: int, hash_key: bytes, range_key: bytes, item: bytes, size: int
+    ) -> None:
+        """Keep the cache exact after a statement elsewhere stored this item."""
+        key = (table_id, hash_key, range_key)
+        if key in self._cache:
             self._remember(key, (item, size))
 
     def insert(
