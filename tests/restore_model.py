@@ -15,7 +15,10 @@ Key = tuple[str, str]
 
 def _clock(url: str, **command: float) -> float:
     request = urllib.request.Request(
-        url + "/_emulator/clock", data=json.dumps(command).encode(), method="POST"
+        url + "/_emulator/clock",
+        data=json.dumps(command).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=60) as response:
         return float(json.loads(response.read())["now"])

@@ -25,7 +25,10 @@ from tests.test_awscli import aws_executable
 
 def clock(server: RunningServer, **command: float) -> float:
     request = urllib.request.Request(
-        server.url + "/_emulator/clock", data=json.dumps(command).encode(), method="POST"
+        server.url + "/_emulator/clock",
+        data=json.dumps(command).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         return float(json.loads(response.read())["now"])
