@@ -13,8 +13,10 @@ __version__ = "0.1.0"
 def serve(port: int = 0, **options: Any) -> AbstractContextManager[str]:
     """Run an emulator in a background thread; a context manager yielding its URL.
 
-    `with emulator.serve(port=0) as url: ...`; see `emulator.serving.serve` for the
-    options. Imported lazily, so that `import emulator` stays cheap.
+    `with emulator.serve(port=0) as url: ...`; `serve(functions={"name": handler})` runs
+    `handler(event, context)` in this process as Lambda function `name`. See
+    `emulator.serving.serve` for the options. Imported lazily, so that `import emulator`
+    stays cheap.
     """
     from emulator.serving import serve as serve_in_thread
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
@@ -26,6 +27,11 @@ class Config:
     stream_retention_seconds: float = 86400.0
     iterator_ttl_seconds: float = 900.0
     ttl_sweep_seconds: float = 60.0
+    #: `--function NAME=URL`: functions invoked at an Invoke API endpoint, by name.
+    functions: tuple[tuple[str, str], ...] = ()
+    function_python: str | None = None
+    destination_endpoint: str | None = None
+    kinesis_endpoint: str | None = None
     client_timeout_seconds: float = 10.0
     auth: str = "none"
     credentials: str = "test:test"
@@ -92,6 +98,16 @@ _HELP = {
     "stream_retention_seconds": "trim stream records older than this",
     "iterator_ttl_seconds": "shard iterators expire this long after they were issued",
     "ttl_sweep_seconds": "how often expired TTL items are deleted",
+    "functions": "run Lambda function NAME at the Invoke API endpoint URL (another emulator, "
+    "`sam local start-lambda`, a Runtime Interface Emulator container) instead of its code; "
+    "repeatable, comma-separated in the environment",
+    "function_python": "the Python interpreter that runs python3.x functions "
+    "(default: the emulator's own)",
+    "destination_endpoint": "where triggers send failure documents to their SQS queue, SNS "
+    "topic or S3 bucket (an endpoint serving those APIs, e.g. moto's server); without it "
+    "they are only kept for GET /_emulator/triggers/UUID/failures",
+    "kinesis_endpoint": "send tables' Kinesis destination records to this Kinesis endpoint "
+    "(e.g. http://127.0.0.1:4567) instead of the built-in Kinesis streams",
     "client_timeout_seconds": "close a connection whose client sends nothing, or stops "
     "halfway through a request, for this long",
     "auth": "none: any or no credentials work; sigv4: every AWS call must carry a valid "
@@ -117,6 +133,10 @@ _METAVAR = {
     "stream_retention_seconds": "SECONDS",
     "iterator_ttl_seconds": "SECONDS",
     "ttl_sweep_seconds": "SECONDS",
+    "functions": "NAME=URL",
+    "function_python": "PATH",
+    "destination_endpoint": "URL",
+    "kinesis_endpoint": "URL",
     "client_timeout_seconds": "SECONDS",
     "auth": "none|sigv4",
     "credentials": "AKID:SECRET,...",
@@ -125,9 +145,41 @@ _METAVAR = {
     "admin_hosts": "NAMES",
 }
 
+#: Flags whose name is not the field's (a repeatable flag is singular).
+_FLAG = {"functions": "--function"}
+
 
 def env_name(field_name: str) -> str:
     return "EMULATOR_" + field_name.upper()
+
+
+def flag_name(field_name: str) -> str:
+    return _FLAG.get(field_name, "--" + field_name.replace("_", "-"))
+
+
+def check_function_url(url: str) -> str:
+    """`url` if it can be a function's Invoke API endpoint, else ValueError saying why."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http(s) URL: {url!r}")
+    try:
+        parts.port  # noqa: B018 - raises for a bad port
+    except ValueError:
+        raise ValueError(f"bad port in {url!r}") from None
+    return url
+
+
+def parse_function(value: str) -> tuple[str, str]:
+    """`NAME=URL` -> (name, url); argparse's type for `--function`."""
+    name, sep, url = value.partition("=")
+    name, url = name.strip(), url.strip()
+    if not sep or not name or not url:
+        raise argparse.ArgumentTypeError(f"expected NAME=URL, got {value!r}")
+    try:
+        check_function_url(url)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{name}: {error}") from None
+    return name, url
 
 
 _EPILOG = """\
@@ -139,6 +191,8 @@ examples:
   ddb-emulator                            in memory on http://127.0.0.1:8000
   ddb-emulator --port 0 --data-dir ./db   persistent, on a free port (see the banner)
   ddb-emulator --log-level debug          one log line per AWS request
+  ddb-emulator --function orders=http://127.0.0.1:9000/2015-03-31/functions/function/invocations
+                                          function "orders" runs in a Lambda RIE container
 
 Point a client at it with --endpoint-url / endpoint_url, or AWS_ENDPOINT_URL=<url>.
 Admin: GET /_emulator/health, POST /_emulator/reset, GET|POST /_emulator/clock
@@ -167,6 +221,9 @@ def parse_config(
         "--version", action="version", version=f"ddb-streams-emulator {__version__}"
     )
     for f in fields(Config):
+        if f.name == "functions":
+            _add_functions_flag(parser, environ)
+            continue
         default = getattr(defaults, f.name)
         kind: Callable[[str], Any] = type(default) if default is not None else str
         if f.name in _CHOICES:
@@ -191,7 +248,31 @@ def parse_config(
     for name, allowed in _CHOICES.items():
         if getattr(args, name) not in allowed:  # a bad environment value skips `choices`
             parser.error(f"{env_name(name)}: invalid value {getattr(args, name)!r}")
+    values = vars(args)
+    # One endpoint per function: a later --function NAME=URL replaces an earlier one.
+    values["functions"] = tuple(dict(values["functions"] or ()).items())
     try:
-        return Config(**vars(args))
+        return Config(**values)
     except ValueError as error:
         parser.error(str(error))
+
+
+def _add_functions_flag(parser: argparse.ArgumentParser, environ: Mapping[str, str]) -> None:
+    """`--function NAME=URL`, repeatable; EMULATOR_FUNCTIONS=NAME=URL,NAME=URL. Flags are
+    added to the environment's list."""
+    from_env: list[tuple[str, str]] = []
+    for item in environ.get(env_name("functions"), "").split(","):
+        if item.strip():
+            try:
+                from_env.append(parse_function(item))
+            except argparse.ArgumentTypeError as error:
+                parser.error(f"{env_name('functions')}: {error}")
+    parser.add_argument(
+        flag_name("functions"),
+        dest="functions",
+        type=parse_function,
+        action="append",
+        default=from_env,
+        metavar=_METAVAR["functions"],
+        help=f"{_HELP['functions']} [{env_name('functions')}; default: none]",
+    )

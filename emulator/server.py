@@ -1,5 +1,6 @@
-"""The ASGI application: AWS calls on `POST /`, the emulator's own admin surface under
-`/_emulator/`, and the lifespan that owns the storage engine and background work."""
+"""The ASGI application: AWS JSON calls on `POST /`, the Lambda API under `/2015-03-31/`,
+the emulator's own admin surface under `/_emulator/`, and the lifespan that owns the
+storage engine and background work."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from emulator import __version__, wire
 from emulator.admin_guard import AdminGuard
@@ -24,6 +25,7 @@ from emulator.auth import SigV4Verifier, parse_credentials
 from emulator.config import Config
 from emulator.errors import AwsError, UnknownOperationException
 from emulator.runtime import scheduler
+from emulator.runtime.settle import settle
 
 logger = logging.getLogger("emulator")
 
@@ -39,6 +41,7 @@ class EmulatorApp:
         self.admin_guard = AdminGuard(config)
         #: REST APIs by path prefix (see `mount`).
         self.rest_apis: list[tuple[str, ASGIApp]] = []
+        self.mount("/2015-03-31/", self.serve_lambda)
         #: With `--auth sigv4`: checks every AWS call's signature (None: no check).
         self.verifier = (
             SigV4Verifier(parse_credentials(config.credentials)) if config.auth == "sigv4" else None
@@ -47,6 +50,9 @@ class EmulatorApp:
     @asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
         self.backend.start_background(scheduler.tick_forever(self.backend))
+        self.backend.start_background(self.backend.triggers.run_forever())
+        for work in self.backend.background:
+            self.backend.start_background(work())
         try:
             yield
         finally:
@@ -97,18 +103,48 @@ class EmulatorApp:
                 return
         await self.admin(scope, receive, send)
 
-    @staticmethod
-    async def _unknown_path(scope: Scope, send: Send) -> None:
+    async def _unknown_path(self, scope: Scope, send: Send) -> None:
         """No API is served here: AWS's error shape (as a REST API answers an unknown
         route), not a bare 404 page."""
         error = UnknownOperationException(
             f"No operation is served at {scope['method']} {scope['path']}"
         )
+        await self._send_rest_error(send, error, 404)
+
+    async def serve_lambda(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The Lambda API (REST-JSON); imported on its first request, so start-up does
+        not pay for it."""
+        from emulator.lambda_api.http import MAX_UPLOAD_BYTES, serve
+
+        if self.verifier is not None:
+            body, receive = await _buffered(receive, MAX_UPLOAD_BYTES)
+            refused, signed_region = self.verifier.verify(
+                scope["method"],
+                scope["raw_path"],
+                scope["query_string"],
+                scope["headers"],
+                body,
+                "lambda",
+            )
+            if refused is not None:
+                await self._send_rest_error(send, refused)
+                return
+            region = signed_region or self.config.region
+        else:
+            authorization = next(
+                (v.decode("latin-1") for n, v in scope["headers"] if n == b"authorization"), None
+            )
+            region = wire.region_from_authorization(authorization, self.config.region)
+        await serve(self.backend, region, scope, receive, send)
+
+    @staticmethod
+    async def _send_rest_error(send: Send, error: AwsError, status: int | None = None) -> None:
+        """An error of a REST API in AWS's shape: the code in x-amzn-ErrorType too."""
         body = orjson.dumps(error.body())
         await send(
             {
                 "type": "http.response.start",
-                "status": 404,
+                "status": status or error.status,
                 "headers": [
                     *wire.response_headers(body),
                     (b"x-amzn-errortype", error.code.encode()),
@@ -118,7 +154,7 @@ class EmulatorApp:
         await send({"type": "http.response.body", "body": body})
 
     async def serve_aws(self, scope: Scope, receive: Receive, send: Send) -> None:
-        target = authorization = None
+        target = authorization = content_type = None
         declared_length = 0
         for name, value in scope["headers"]:
             if name == b"x-amz-target":
@@ -127,6 +163,8 @@ class EmulatorApp:
                 authorization = value.decode("latin-1")
             elif name == b"content-length":
                 declared_length = int(value) if value.isdigit() else 0
+            elif name == b"content-type":
+                content_type = value
         if declared_length > wire.MAX_REQUEST_BYTES:
             await self._discard_body(receive)
             await self._send(send, 413, wire.TOO_LARGE)
@@ -149,8 +187,14 @@ class EmulatorApp:
             more = message.get("more_body", False)
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         if self.verifier is not None:
+            service = "kinesis" if target is not None and target.startswith("Kinesis_") else None
             refused, signed_region = self.verifier.verify(
-                "POST", scope["raw_path"], scope["query_string"], scope["headers"], body, "dynamodb"
+                "POST",
+                scope["raw_path"],
+                scope["query_string"],
+                scope["headers"],
+                body,
+                service or "dynamodb",
             )
             if refused is not None:
                 await self._send(send, refused.status, orjson.dumps(refused.body()))
@@ -158,6 +202,9 @@ class EmulatorApp:
             region = signed_region or self.config.region
         else:
             region = wire.region_from_authorization(authorization, self.config.region)
+        if target is not None and target.startswith("Kinesis_"):
+            await self._serve_kinesis(send, target, content_type, region, body)
+            return
         if wire.request_logger.isEnabledFor(logging.DEBUG):
             await self._serve_logged(send, target, region, body)
             return
@@ -180,6 +227,32 @@ class EmulatorApp:
         await self._send(send, status, payload, request_id)
         wire.log_request(target, region, status, body, payload, request_id, started)
 
+    async def _serve_kinesis(
+        self, send: Send, target: str, content_type: bytes | None, region: str, body: bytes
+    ) -> None:
+        """The built-in Kinesis Data Streams endpoint (JSON 1.1 or CBOR 1.1)."""
+        from emulator.kinesis import wire as kinesis_wire
+
+        started = time.perf_counter()
+        status, payload, answer_type = kinesis_wire.handle_call(
+            self.backend, target, content_type, region, body
+        )
+        request_id = wire.request_id()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", answer_type),
+                    (b"content-length", str(len(payload)).encode()),
+                    (b"x-amzn-requestid", request_id.encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+        if wire.request_logger.isEnabledFor(logging.DEBUG):
+            wire.log_request(target, region, status, body, b"{}", request_id, started)
+
     @staticmethod
     async def _discard_body(receive: Receive) -> None:
         """Read and drop the rest of an oversized body, so that a client that writes its
@@ -199,6 +272,34 @@ class EmulatorApp:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+async def _buffered(receive: Receive, limit: int) -> tuple[bytes, Receive]:
+    """Read a request body (to verify its signature) and a `receive` that hands it to the
+    app as if it were read for the first time. Past `limit` bytes reading stops: the
+    signature cannot match a cut body, so such a request is refused either way."""
+    chunks = []
+    size = 0
+    more = True
+    while more and size <= limit:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
+        more = message.get("more_body", False)
+    body = b"".join(chunks)
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return body, replay
 
 
 def admin_routes(app: EmulatorApp) -> list[Route]:
@@ -253,8 +354,46 @@ def admin_routes(app: EmulatorApp) -> list[Route]:
         deleted = await scheduler.run_due_work(backend, sweep_ttl=True)
         return JSONResponse({"DeletedItems": deleted})
 
+    async def triggers_settle(request: Request) -> Response:
+        body = await request.body()
+        try:
+            command: Any = orjson.loads(body) if body.strip() else {}
+            timeout = command.get("timeout", 10) if isinstance(command, dict) else None
+            if (
+                isinstance(timeout, bool)
+                or not isinstance(timeout, int | float)
+                or not 0 <= timeout <= 3600
+            ):
+                raise ValueError('"timeout" must be a number of seconds from 0 to 3600')
+        except (ValueError, orjson.JSONDecodeError) as error:
+            return JSONResponse({"error": str(error)}, status_code=400)
+        settled, pending = await settle(backend, float(timeout))
+        if settled:
+            return JSONResponse({"settled": True})
+        return JSONResponse({"settled": False, "pending": pending}, status_code=409)
+
+    async def triggers_status(request: Request) -> Response:
+        return JSONResponse({"EventSourceMappings": backend.triggers.status()})
+
+    async def trigger_invocations(request: Request) -> Response:
+        entries = backend.triggers.invocations(request.path_params["uuid"])
+        if entries is None:
+            return JSONResponse({"error": "no such running mapping"}, status_code=404)
+        return JSONResponse({"Invocations": entries})
+
+    async def trigger_failures(request: Request) -> Response:
+        uuid = request.path_params["uuid"]
+        return JSONResponse({"Failures": backend.triggers.destinations.documents(uuid)})
+
+    from emulator.kinesis.admin import kinesis_routes
+
     return [
+        *kinesis_routes(backend),
         Route("/", root, methods=["GET", "HEAD"]),
+        Route("/_emulator/triggers", triggers_status, methods=["GET"]),
+        Route("/_emulator/triggers/settle", triggers_settle, methods=["POST"]),
+        Route("/_emulator/triggers/{uuid}/invocations", trigger_invocations, methods=["GET"]),
+        Route("/_emulator/triggers/{uuid}/failures", trigger_failures, methods=["GET"]),
         Route("/_emulator/ttl/sweep", ttl_sweep, methods=["POST"]),
         Route("/_emulator/health", health, methods=["GET"]),
         Route("/_emulator/reset", reset, methods=["POST"]),

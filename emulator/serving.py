@@ -15,18 +15,33 @@ import dataclasses
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
 from emulator.config import Config
 from emulator.http_protocol import protocol_options
-from emulator.server import create_app
+from emulator.server import EmulatorApp, create_app
+
+if TYPE_CHECKING:
+    from emulator.triggers.runners import TargetRegistry
 
 START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 15.0
+
+#: URL -> function registry of each `serve()` running in this process (the pytest
+#: plugin registers callables through it).
+_running: dict[str, TargetRegistry] = {}
+_running_lock = threading.Lock()
+
+
+def function_registry(url: str) -> TargetRegistry | None:
+    """The function registry of the emulator `serve()` runs at `url` in this process, or
+    None (another process, or stopped)."""
+    with _running_lock:
+        return _running.get(url.rstrip("/"))
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -61,9 +76,12 @@ class EmulatorServer(uvicorn.Server):
     """uvicorn's Server, calling `on_started` once the socket listens and the app's
     lifespan has started (storage open, background tasks running)."""
 
-    def __init__(self, config: uvicorn.Config, on_started: Callable[[], None]) -> None:
+    def __init__(
+        self, config: uvicorn.Config, on_started: Callable[[], None], app: EmulatorApp
+    ) -> None:
         super().__init__(config)
         self._on_started = on_started
+        self.app = app
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
@@ -77,10 +95,14 @@ def make_server(
     *,
     uvicorn_log_level: str | None,
     graceful_seconds: int,
+    callables: Mapping[str, Callable[..., Any]] | None = None,
 ) -> EmulatorServer:
     """The app for `config` (storage opened now) under a uvicorn server that leaves the
-    process's logging configuration alone (`log_config=None`)."""
+    process's logging configuration alone (`log_config=None`); `callables` run as the
+    functions of those names."""
     app = create_app(config)
+    for name, fn in (callables or {}).items():
+        app.backend.targets.register_callable(name, fn)
     return EmulatorServer(
         uvicorn.Config(
             app,
@@ -96,12 +118,34 @@ def make_server(
             **protocol_options(config),
         ),
         on_started,
+        app,
     )
+
+
+def split_functions(
+    functions: Mapping[str, Callable[..., Any] | str] | None,
+) -> tuple[dict[str, Callable[..., Any]], tuple[tuple[str, str], ...]]:
+    """`serve(functions=...)`: callables, and endpoint URLs (strings)."""
+    callables: dict[str, Callable[..., Any]] = {}
+    urls: list[tuple[str, str]] = []
+    for name, value in (functions or {}).items():
+        if isinstance(value, str):
+            urls.append((name, value))
+        elif callable(value):
+            callables[name] = value
+        else:
+            raise TypeError(f"function {name!r}: expected a callable or an endpoint URL")
+    return callables, tuple(urls)
 
 
 @contextmanager
 def serve(
-    port: int = 0, *, host: str = "127.0.0.1", config: Config | None = None, **options: Any
+    port: int = 0,
+    *,
+    host: str = "127.0.0.1",
+    config: Config | None = None,
+    functions: Mapping[str, Callable[..., Any] | str] | None = None,
+    **options: Any,
 ) -> Iterator[str]:
     """Run an emulator in a background thread of this process; yield its URL.
 
@@ -112,16 +156,28 @@ def serve(
 
     `options` are any `Config` fields (`data_dir=...`, `region=...`, `stream_shards=...`);
     `config` gives a whole Config to start from. In memory unless `data_dir` is given.
+
+    `functions` maps Lambda function names to what runs them instead of their code: a
+    callable `fn(event, context)` (plain or async) runs in this process; a string is an
+    Invoke API endpoint URL, like `--function NAME=URL`.
+
     On exit the server stops accepting connections, lets in-flight requests finish,
     closes the storage engine and its thread ends. The process's logging configuration
     and signal handlers are not touched.
     """
     base = config if config is not None else Config()
+    callables, urls = split_functions(functions)
+    if urls:
+        options["functions"] = tuple(
+            dict((*options.get("functions", base.functions), *urls)).items()
+        )
     settings = dataclasses.replace(base, host=host, port=port, **options)
     sock = bind_socket(settings.host, settings.port)
     started = threading.Event()
     try:
-        server = make_server(settings, started.set, uvicorn_log_level=None, graceful_seconds=5)
+        server = make_server(
+            settings, started.set, uvicorn_log_level=None, graceful_seconds=5, callables=callables
+        )
     except BaseException:
         sock.close()
         raise
@@ -129,14 +185,18 @@ def serve(
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name=f"ddb-emulator {url}", daemon=True
     )
-    thread.start()
+    with _running_lock:
+        _running[url] = server.app.backend.targets
     try:
+        thread.start()
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while not started.wait(0.01):
             if not thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError(f"the in-process emulator on {url} did not start")
         yield url
     finally:
+        with _running_lock:
+            _running.pop(url, None)
         server.should_exit = True
         thread.join(STOP_TIMEOUT_SECONDS)
         sock.close()

@@ -53,8 +53,13 @@ Violation = tuple[str, str, str]
 # Type mismatches raise SerializationException instead (AWS rejects those while parsing).
 Check = Callable[[Any], "list[Violation] | None"]
 
-_SERVICE_DIRS = {"dynamodb": "dynamodb", "dynamodbstreams": "dynamodbstreams"}
-_API_VERSION = "2012-08-10"
+#: service -> (botocore data directory, API version).
+_SERVICE_DIRS = {
+    "dynamodb": ("dynamodb", "2012-08-10"),
+    "dynamodbstreams": ("dynamodbstreams", "2012-08-10"),
+    "lambda": ("lambda", "2015-03-31"),
+    "kinesis": ("kinesis", "2013-12-02"),
+}
 
 _INT32 = (-(2**31), 2**31 - 1)
 _INT64 = (-(2**63), 2**63 - 1)
@@ -67,11 +72,21 @@ _INT64 = (-(2**63), 2**63 - 1)
 # * CreateTable takes a table *name* (3..255, ``[a-zA-Z0-9_.-]+``); botocore models it as
 #   ``TableArn`` (1..1024, no pattern) because most operations also accept an ARN. Being
 #   strict here follows ARCHITECTURE decision 5 ("where unknown, be strict").
+# * Lambda prints the StartingPosition enum in its own order (recorded on AWS,
+#   SPEC-STREAM-APPS 2.6), and caps a function's Timeout at 900 s (SPEC-STREAM-APPS 2.3;
+#   the model's 5400 is for durable functions).
+_LAMBDA_POSITIONS = {"enum": ["LATEST", "AT_TIMESTAMP", "TRIM_HORIZON"]}
 _MEMBER_OVERRIDES: dict[tuple[str, str, str], dict[str, Any]] = {
+    ("lambda", "CreateEventSourceMappingRequest", "StartingPosition"): _LAMBDA_POSITIONS,
+    ("lambda", "CreateFunctionRequest", "Timeout"): {"max": 900},
+    ("lambda", "UpdateFunctionConfigurationRequest", "Timeout"): {"max": 900},
     ("dynamodbstreams", "GetRecordsInput", "Limit"): {"max": 1000},
     ("dynamodbstreams", "ListStreamsInput", "Limit"): {"max": 100},
     ("dynamodbstreams", "DescribeStreamInput", "Limit"): {"max": 100},
     ("dynamodb", "CreateTableInput", "TableName"): {"shape": "TableName"},
+    # Kinesis GetRecords: "If you specify a value that is greater than 10,000, GetRecords
+    # throws InvalidArgumentException" (the model's doc), not a ValidationException.
+    ("kinesis", "GetRecordsInput", "Limit"): {"max": None},
 }
 
 
@@ -588,7 +603,10 @@ def _boolean(value: Any) -> list[Violation] | None:
 
 
 def _blob(value: Any) -> list[Violation] | None:
-    """Blobs travel as base64 text; undecodable text fails while parsing, like AWS."""
+    """Blobs travel as base64 text in JSON (undecodable text fails while parsing, like
+    AWS) and as byte strings in CBOR."""
+    if type(value) is bytes:
+        return None
     if type(value) is not str:
         raise _type_error(value, "blob")
     if len(value) % 4:
@@ -644,10 +662,11 @@ def _data_dir() -> str:
 @cache
 def _service(service: str) -> _ServiceModel:
     """Load a service model on first use (a few ms), then keep it."""
-    directory = _SERVICE_DIRS.get(service)
-    if directory is None:
+    location = _SERVICE_DIRS.get(service)
+    if location is None:
         raise ValueError(f"unknown service {service!r}")
-    path = os.path.join(_data_dir(), directory, _API_VERSION, "service-2.json.gz")
+    directory, api_version = location
+    path = os.path.join(_data_dir(), directory, api_version, "service-2.json.gz")
     with gzip.open(path, "rb") as handle:
         model = orjson.loads(handle.read())
     return _ServiceModel(service, model)

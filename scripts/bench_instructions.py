@@ -14,6 +14,7 @@ What is measured
     put          PutItem of new items (bench.py's items) on a table without a stream
     stream-put   the same on a table with a NEW_AND_OLD_IMAGES stream
     update       ``SET a = a + :one`` on one item (bench_update.py's request)
+    kinesis-put  PutItem of new items on a table with a Kinesis Data Streams destination
 
 How to read the numbers
     instructions/request, and the ratios put / stream-put and put / update: what the
@@ -52,7 +53,7 @@ from bench import (
     wait_ready,
 )
 
-LOADS = ("put", "stream-put", "update")
+LOADS = ("put", "stream-put", "update", "kinesis-put")
 WARMUP = 300
 COUNTER_KEY = {"pk": {"S": "counter"}}
 
@@ -77,12 +78,34 @@ async def drive(load: str, port: int, proc: subprocess.Popen[bytes], n: int) -> 
     await create_table(port, table, stream=load == "stream-put")
     conn = RawConn(HOST, port)
     await conn.connect()
+    if load == "kinesis-put":
+        await enable_kinesis_destination(conn, port, table)
     seed = {"TableName": table, "Item": {**COUNTER_KEY, "a": {"N": "0"}}}
     await call(conn, f"{DDB}.PutItem", seed)
     await conn.close()
     result = await run_load(port, requests_for(load, port, table, WARMUP + n), 8)
     if result.errors:
         raise SystemExit(f"{load}: {result.errors} errors; first: {result.first_error}")
+
+
+async def enable_kinesis_destination(conn: RawConn, port: int, table: str) -> None:
+    """A one-shard built-in Kinesis stream as the table's destination, both ACTIVE."""
+    body = orjson.dumps({"StreamName": "bench-kds", "ShardCount": 1})
+    head = (
+        f"POST / HTTP/1.1\r\nHost: {HOST}:{port}\r\nX-Amz-Target: Kinesis_20131202.CreateStream"
+        f"\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    status, answer = await conn.request(head.encode() + body)
+    if status != 200:
+        raise SystemExit(f"CreateStream: {status} {answer!r}")
+    settle = f"POST /_emulator/kinesis/settle HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
+    settle += "Content-Length: 0\r\n\r\n"
+    await conn.request(settle.encode())
+    arn = "arn:aws:kinesis:us-east-1:000000000000:stream/bench-kds"
+    await call(
+        conn, f"{DDB}.EnableKinesisStreamingDestination", {"TableName": table, "StreamArn": arn}
+    )
+    await conn.request(settle.encode())
 
 
 def count_instructions(load: str, n: int) -> int:
@@ -141,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{load:11s} {per_request[load]:>10,.0f} instructions/request")
     put = per_request.get("put")
     if put is not None:
-        for other in ("stream-put", "update"):
+        for other in ("stream-put", "update", "kinesis-put"):
             if other in per_request:
                 print(f"put / {other}: {put / per_request[other]:.3f}")
     return 0

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from conftest import ROOT, make_client
 
-from emulator.config import Config, env_name
+from emulator.config import Config, env_name, flag_name
 
 BANNER = re.compile(
     r"INFO emulator: ddb-streams-emulator \S+ listening on (http://\S+) \((.+), region (\S+)\)"
@@ -92,7 +92,7 @@ def test_help_lists_every_flag_and_its_environment_variable() -> None:
     assert result.stdout.startswith("usage: ddb-emulator")
     flat = " ".join(result.stdout.split())
     for f in fields(Config):
-        assert "--" + f.name.replace("_", "-") in flat
+        assert flag_name(f.name) + " " in flat
         assert env_name(f.name) in flat
     assert "AWS_ENDPOINT_URL" in flat
 
@@ -100,7 +100,7 @@ def test_help_lists_every_flag_and_its_environment_variable() -> None:
 def test_the_readme_flag_table_lists_every_flag() -> None:
     readme = (ROOT / "README.md").read_text()
     for f in fields(Config):
-        flag = "--" + f.name.replace("_", "-")
+        flag = flag_name(f.name)
         assert f"| `{flag}` | `{env_name(f.name)}` |" in readme, flag
 
 

@@ -42,6 +42,18 @@ OPERATIONS: dict[str, dict[str, str]] = {
         "BatchWriteItem": "batch.batch_write_item",
         "TransactWriteItems": "transact.transact_write_items",
         "TransactGetItems": "transact.transact_get_items",
+        "EnableKinesisStreamingDestination": (
+            "kinesis_destinations.enable_kinesis_streaming_destination"
+        ),
+        "DisableKinesisStreamingDestination": (
+            "kinesis_destinations.disable_kinesis_streaming_destination"
+        ),
+        "UpdateKinesisStreamingDestination": (
+            "kinesis_destinations.update_kinesis_streaming_destination"
+        ),
+        "DescribeKinesisStreamingDestination": (
+            "kinesis_destinations.describe_kinesis_streaming_destination"
+        ),
     },
     "dynamodbstreams": {
         "ListStreams": "streams.list_streams",

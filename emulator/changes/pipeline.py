@@ -8,8 +8,9 @@ the registered sink factories, and are rebuilt whenever the state is replaced.
 
 Strategies, cheapest first:
 - a table without sinks: the item's one statement is its own transaction;
-- a new item on a table whose only sink is its stream: the item and its INSERT record
-  in one statement (`StreamLog.insert_item_with_record`);
+- a new item on a table whose only sink is its stream (or another sink that can do it,
+  such as a Kinesis destination): the item and its INSERT record in one statement
+  (`StreamLog.insert_item_with_record`, `insert_with_item`);
 - otherwise an explicit transaction: read the old item, store, run the sinks.
 """
 
@@ -41,7 +42,7 @@ def expiry_of(item: Item, attribute: str) -> float | None:
 class WritePlan:
     """How writes to one table (in one state) are stored."""
 
-    __slots__ = ("sinks", "state", "stream_only", "ttl_attribute")
+    __slots__ = ("fused", "sinks", "state", "stream_only", "ttl_attribute")
 
     def __init__(self, state: Any, sinks: tuple[Sink, ...]) -> None:
         self.state = state
@@ -50,6 +51,11 @@ class WritePlan:
         #: with its record in one statement).
         self.stream_only = (
             sinks[0] if len(sinks) == 1 and isinstance(sinks[0], StreamSink) else None
+        )
+        #: The only sink, when it can store a new item with its record in one statement
+        #: itself (`insert_with_item`, e.g. a Kinesis destination's).
+        self.fused: Any = (
+            sinks[0] if len(sinks) == 1 and hasattr(sinks[0], "insert_with_item") else None
         )
         self.ttl_attribute: str | None = state.ttl_attribute()
 
@@ -171,10 +177,18 @@ class WritePipeline:
         if not sinks:
             self._items.put(row.table_id, hash_key, range_key, size, blob, expires)
             return
-        change = Change(
-            row, key, hash_key, range_key, None, 0, item, size, blob, USER, None, self.clock.now()
-        )
+        now = self.clock.now()
         may_be_new = True
+        fused = plan.fused
+        if fused is not None:
+            stored = fused.insert_with_item(
+                key, now, row.table_id, hash_key, range_key, size, blob, expires
+            )
+            if stored:
+                return
+            if stored is False:
+                may_be_new = False
+        change = Change(row, key, hash_key, range_key, None, 0, item, size, blob, USER, None, now)
         stream = plan.stream_only
         if stream is not None:
             found = stream.insert_record(change)

@@ -1,8 +1,9 @@
 """Time-driven work: shard rollover, stream record trimming, expiry of old shards,
-streams and idempotency tokens, and TTL sweeps. It runs on a background tick and
-whenever the admin API moves the clock, cut into small transactions with a yield to the
-event loop between them, so a large trim or sweep never holds requests up for more than
-a few milliseconds."""
+streams and idempotency tokens, TTL sweeps, the state changes features leave for the next
+tick (Kinesis streams and destinations), and Kinesis retention. It runs on a background
+tick and whenever the admin API moves the clock, cut into small transactions with a
+yield to the event loop between them, so a large trim or sweep never holds requests up
+for more than a few milliseconds."""
 
 from __future__ import annotations
 
@@ -68,6 +69,9 @@ async def run_due_work(backend: Backend, *, sweep_ttl: bool = False) -> dict[str
         with engine.transaction():
             backend.streams.expire(now, config.stream_retention_seconds)
             engine.tokens.prune(now)
+        backend.complete_transitions()
+        while backend.kinesis.trim_once(now):
+            await yield_to_requests()
         deleted: dict[str, int] = {}
         if sweep_ttl or now - backend.last_ttl_sweep >= config.ttl_sweep_seconds:
             backend.last_ttl_sweep = now

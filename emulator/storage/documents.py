@@ -25,13 +25,17 @@ CREATE TABLE IF NOT EXISTS documents (
 
 
 class DocumentStore:
-    __slots__ = ("connection",)
+    __slots__ = ("connection", "version")
 
     def __init__(self, engine: Engine) -> None:
         self.connection = engine.connection
         self.connection.executescript(_SCHEMA)
+        #: Bumped by every change (also one later rolled back): readers that cache what
+        #: they derived from documents re-read when it moved.
+        self.version = 0
 
     def clear(self) -> None:
+        self.version += 1
         self.connection.execute("DELETE FROM documents")
 
     def get(self, kind: str, region: str, name: str) -> dict[str, Any] | None:
@@ -52,6 +56,7 @@ class DocumentStore:
         self, kind: str, region: str, name: str, document: dict[str, Any], blob: bytes | None = None
     ) -> None:
         """Store (or replace) a document; its blob is kept unless a new one is given."""
+        self.version += 1
         self.connection.execute(
             "INSERT INTO documents (kind, region, name, document, blob) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (kind, region, name) DO UPDATE SET document = excluded.document, "
@@ -60,6 +65,7 @@ class DocumentStore:
         )
 
     def delete(self, kind: str, region: str, name: str) -> bool:
+        self.version += 1
         cursor = self.connection.execute(
             "DELETE FROM documents WHERE kind = ? AND region = ? AND name = ?",
             (kind, region, name),

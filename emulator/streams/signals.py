@@ -46,7 +46,8 @@ class CommitSignals:
             self._waiting.setdefault(topic, []).append(event)
         try:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await event.wait()
         finally:
             for topic in topics:
                 events = self._waiting.get(topic)

@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 #: The `documents` kind of event source mappings (name: the UUID).
 MAPPING_KIND = "lambda:event-source-mapping"
 #: The `documents` kind of Lambda functions (name: the function name).
@@ -31,6 +29,27 @@ UPDATING = "Updating"
 DELETING = "Deleting"
 
 REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
+
+#: Stored next to the wire members (never shown on the wire: keys starting with "_"):
+#: the settled state a transition ends in — Enabled or Disabled — so the poller knows
+#: where Creating and Updating go; and the mapping's tags.
+DESIRED_STATE_KEY = "_DesiredState"
+TAGS_KEY = "_Tags"
+
+
+def wire_description(stored: dict[str, Any]) -> dict[str, Any]:
+    """The AWS description of a stored mapping document (internal keys removed)."""
+    return {key: value for key, value in stored.items() if not key.startswith("_")}
+
+
+def desired_enabled(document: dict[str, Any]) -> bool:
+    """Where a transition of the stored mapping ends: Enabled unless the client asked
+    for the mapping to be disabled (`Enabled: false` on Create or Update; the Lambda API
+    stores that as `_DesiredState`)."""
+    desired = document.get(DESIRED_STATE_KEY)
+    if desired is not None:
+        return bool(desired == ENABLED)
+    return bool(document.get("Enabled", True))
 
 
 def checkpoint_consumer(uuid: str) -> str:
@@ -55,11 +74,14 @@ class EventSourceMapping:
     maximum_record_age_seconds: int
     tumbling_window_seconds: int
     report_batch_item_failures: bool
-    #: The FilterCriteria patterns, parsed (OR-ed; empty: every record matches).
-    filter_patterns: tuple[Any, ...]
+    #: The FilterCriteria pattern texts (OR-ed; empty: every record matches). Kept as
+    #: text: numbers in a pattern compare as written.
+    filter_patterns: tuple[str, ...]
     #: `DestinationConfig.OnFailure.Destination`, if any.
     on_failure_destination: str | None
     last_modified: float
+    #: Where the current transition ends: ENABLED or DISABLED.
+    desired_state: str = ENABLED
 
     @property
     def function_name(self) -> str:
@@ -92,8 +114,9 @@ class EventSourceMapping:
             report_batch_item_failures=REPORT_BATCH_ITEM_FAILURES
             in (description.get("FunctionResponseTypes") or []),
             filter_patterns=tuple(
-                orjson.loads(f["Pattern"]) for f in filters if f.get("Pattern") is not None
+                str(f["Pattern"]) for f in filters if f.get("Pattern") is not None
             ),
             on_failure_destination=on_failure.get("Destination"),
             last_modified=float(description.get("LastModified", 0.0)),
+            desired_state=ENABLED if desired_enabled(description) else DISABLED,
         )
