@@ -41,11 +41,11 @@ class EmulatorApp:
         self.admin_guard = AdminGuard(config)
         #: REST APIs by path prefix (see `mount`).
         self.rest_apis: list[tuple[str, ASGIApp]] = []
-        self.mount("/2015-03-31/", self.serve_lambda)
         #: With `--auth sigv4`: checks every AWS call's signature (None: no check).
         self.verifier = (
             SigV4Verifier(parse_credentials(config.credentials)) if config.auth == "sigv4" else None
         )
+        self.mount("/2015-03-31/", self.serve_lambda)
 
     @asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
@@ -187,14 +187,13 @@ class EmulatorApp:
             more = message.get("more_body", False)
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         if self.verifier is not None:
-            service = "kinesis" if target is not None and target.startswith("Kinesis_") else None
             refused, signed_region = self.verifier.verify(
                 "POST",
                 scope["raw_path"],
                 scope["query_string"],
                 scope["headers"],
                 body,
-                service or "dynamodb",
+                "kinesis" if target is not None and target.startswith("Kinesis_") else "dynamodb",
             )
             if refused is not None:
                 await self._send(send, refused.status, orjson.dumps(refused.body()))

@@ -105,7 +105,15 @@ def test_plugin_is_registered_and_listed(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["*--ddb-endpoint=URL*"])
     fixtures = pytester.runpytest_subprocess("--fixtures")
     # pytest lists them sorted by "file:line" as text, so each is looked for on its own.
-    for name in ("ddb_endpoint", "ddb_client", "ddb_streams_client", "ddb_reset", "ddb_function"):
+    for name in (
+        "ddb_endpoint",
+        "ddb_client",
+        "ddb_streams_client",
+        "ddb_reset",
+        "ddb_function",
+        "ddb_lambda_client",
+        "ddb_settle",
+    ):
         fixtures.stdout.fnmatch_lines([f"{name} *"])
 
 
@@ -136,6 +144,19 @@ def test_the_readme_example_passes(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=1)
 
 
+def _readme_trigger_example() -> str:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme[readme.index("## Testing a stream trigger") :]
+    return section[section.index("```python\n") + len("```python\n") : section.index("```\n")]
+
+
+def test_the_readme_trigger_example_runs(pytester: pytest.Pytester) -> None:
+    """The README's "Testing a stream trigger" example, as a user would run it."""
+    pytester.makepyfile(test_trigger=_readme_trigger_example())
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
 def test_ddb_admin_token_option_resets_a_guarded_emulator(pytester: pytest.Pytester) -> None:
     """An emulator started with --admin-token: the reset before each test carries it."""
     pytester.makepyfile(
@@ -159,16 +180,3 @@ def test_ddb_admin_token_option_resets_a_guarded_emulator(pytester: pytest.Pytes
         result.assert_outcomes(passed=2)
         refused = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--ddb-endpoint", url)
         refused.assert_outcomes(errors=2)  # the reset is refused without the token
-
-
-def _readme_trigger_example() -> str:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    section = readme[readme.index("## Testing a stream trigger") :]
-    return section[section.index("```python\n") + len("```python\n") : section.index("```\n")]
-
-
-def test_the_readme_trigger_example_runs(pytester: pytest.Pytester) -> None:
-    """The README's "Testing a stream trigger" example, as a user would run it."""
-    pytester.makepyfile(test_trigger=_readme_trigger_example())
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1)
