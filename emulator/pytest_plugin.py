@@ -71,14 +71,21 @@ def ddb_endpoint(request: pytest.FixtureRequest) -> Iterator[str]:
         yield url
 
 
+def _admin_headers(request: pytest.FixtureRequest) -> dict[str, str]:
+    """What an admin POST carries: the JSON content type the admin API's CSRF guard wants,
+    and the `--ddb-admin-token` when one is given."""
+    headers = {"Content-Type": "application/json"}
+    token = request.config.getoption("ddb_admin_token")
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return headers
+
+
 @pytest.fixture
 def ddb_reset(ddb_endpoint: str, request: pytest.FixtureRequest) -> None:
     """Drop every table and stream of the emulator and put its clock back to real time, so
     the test starts from nothing."""
-    headers = {"Content-Type": "application/json"}  # the admin API's CSRF guard wants it
-    token = request.config.getoption("ddb_admin_token")
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
+    headers = _admin_headers(request)
     reset = urllib.request.Request(
         ddb_endpoint + "/_emulator/reset", data=b"{}", method="POST", headers=headers
     )
@@ -140,20 +147,17 @@ def ddb_settle(ddb_endpoint: str, request: pytest.FixtureRequest) -> Callable[..
     import json
     import urllib.error
 
-    headers = {"Content-Type": "application/json"}
-    token = request.config.getoption("ddb_admin_token")
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
+    headers = _admin_headers(request)
 
     def settle(timeout: float = 10) -> None:
-        request = urllib.request.Request(
+        call = urllib.request.Request(
             ddb_endpoint + "/_emulator/triggers/settle",
             data=json.dumps({"timeout": timeout}).encode(),
             headers=headers,
             method="POST",
         )
         try:
-            with urllib.request.urlopen(request, timeout=timeout + 30) as response:
+            with urllib.request.urlopen(call, timeout=timeout + 30) as response:
                 response.read()
         except urllib.error.HTTPError as error:
             pending = json.loads(error.read()).get("pending")

@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from emulator import __version__, wire
 from emulator.admin_guard import AdminGuard
@@ -103,18 +103,48 @@ class EmulatorApp:
                 return
         await self.admin(scope, receive, send)
 
-    @staticmethod
-    async def _unknown_path(scope: Scope, send: Send) -> None:
+    async def _unknown_path(self, scope: Scope, send: Send) -> None:
         """No API is served here: AWS's error shape (as a REST API answers an unknown
         route), not a bare 404 page."""
         error = UnknownOperationException(
             f"No operation is served at {scope['method']} {scope['path']}"
         )
+        await self._send_rest_error(send, error, 404)
+
+    async def serve_lambda(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The Lambda API (REST-JSON); imported on its first request, so start-up does
+        not pay for it."""
+        from emulator.lambda_api.http import MAX_UPLOAD_BYTES, serve
+
+        if self.verifier is not None:
+            body, receive = await _buffered(receive, MAX_UPLOAD_BYTES)
+            refused, signed_region = self.verifier.verify(
+                scope["method"],
+                scope["raw_path"],
+                scope["query_string"],
+                scope["headers"],
+                body,
+                "lambda",
+            )
+            if refused is not None:
+                await self._send_rest_error(send, refused)
+                return
+            region = signed_region or self.config.region
+        else:
+            authorization = next(
+                (v.decode("latin-1") for n, v in scope["headers"] if n == b"authorization"), None
+            )
+            region = wire.region_from_authorization(authorization, self.config.region)
+        await serve(self.backend, region, scope, receive, send)
+
+    @staticmethod
+    async def _send_rest_error(send: Send, error: AwsError, status: int | None = None) -> None:
+        """An error of a REST API in AWS's shape: the code in x-amzn-ErrorType too."""
         body = orjson.dumps(error.body())
         await send(
             {
                 "type": "http.response.start",
-                "status": 404,
+                "status": status or error.status,
                 "headers": [
                     *wire.response_headers(body),
                     (b"x-amzn-errortype", error.code.encode()),
@@ -122,17 +152,6 @@ class EmulatorApp:
             }
         )
         await send({"type": "http.response.body", "body": body})
-
-    async def serve_lambda(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """The Lambda API (REST-JSON); imported on its first request, so start-up does
-        not pay for it."""
-        from emulator.lambda_api.http import serve
-
-        authorization = next(
-            (v.decode("latin-1") for n, v in scope["headers"] if n == b"authorization"), None
-        )
-        region = wire.region_from_authorization(authorization, self.config.region)
-        await serve(self.backend, region, scope, receive, send)
 
     async def serve_aws(self, scope: Scope, receive: Receive, send: Send) -> None:
         target = authorization = content_type = None
@@ -252,6 +271,34 @@ class EmulatorApp:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+async def _buffered(receive: Receive, limit: int) -> tuple[bytes, Receive]:
+    """Read a request body (to verify its signature) and a `receive` that hands it to the
+    app as if it were read for the first time. Past `limit` bytes reading stops: the
+    signature cannot match a cut body, so such a request is refused either way."""
+    chunks = []
+    size = 0
+    more = True
+    while more and size <= limit:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
+        more = message.get("more_body", False)
+    body = b"".join(chunks)
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return body, replay
 
 
 def admin_routes(app: EmulatorApp) -> list[Route]:

@@ -70,7 +70,7 @@ async def settle(port: int) -> None:
     try:
         raw = (
             f"POST /_emulator/kinesis/settle HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
-            "Content-Length: 0\r\n\r\n"
+            "Content-Type: application/json\r\nContent-Length: 0\r\n\r\n"
         ).encode()
         status, body = await conn.request(raw)
         if status != 200:

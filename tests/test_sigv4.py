@@ -282,6 +282,34 @@ def test_presigned_tampering_and_missing_parts(strict: RunningServer) -> None:
     )
 
 
+# -- the other APIs on the port ----------------------------------------------------------
+
+
+def _other(service: str, url: str, **kwargs: Any) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id=kwargs.pop("key", "test"),
+        aws_secret_access_key=kwargs.pop("secret", "test"),
+        config=BotoConfig(retries={"max_attempts": 1}, **kwargs),
+    )
+
+
+def test_the_lambda_api_is_verified_as_service_lambda(strict: RunningServer) -> None:
+    assert "Functions" in _other("lambda", strict.url).list_functions()
+    unsigned = error(_other("lambda", strict.url, signature_version=UNSIGNED).list_functions)
+    assert unsigned["Code"] == "MissingAuthenticationTokenException"
+    wrong = error(_other("lambda", strict.url, secret="wrong").list_functions)
+    assert wrong["Code"] == "InvalidSignatureException"
+
+
+def test_the_kinesis_api_is_verified_as_service_kinesis(strict: RunningServer) -> None:
+    assert "StreamNames" in _other("kinesis", strict.url).list_streams()
+    wrong = error(_other("kinesis", strict.url, key="AKIDUNKNOWN").list_streams)
+    assert wrong["Code"] == "UnrecognizedClientException"
+
+
 # -- defaults, other clients, the algorithm on paths and queries ------------------------
 
 

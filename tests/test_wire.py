@@ -150,6 +150,7 @@ def test_boto3_sees_the_unknown_operation(ddb: Any, endpoint: str) -> None:
         ("GET", "/2099-01-01/things/x"),
         ("POST", "/some/path"),
         ("DELETE", "/no/such"),
+        ("PUT", "/2099-12-31/nope/x"),
     ],
 )
 def test_unknown_paths_get_an_aws_error(endpoint: str, method: str, path: str) -> None:
