@@ -30,6 +30,7 @@ class Config:
     functions: tuple[tuple[str, str], ...] = ()
     function_python: str | None = None
     destination_endpoint: str | None = None
+    replication_lag_ms: float = 0.0
 
     def __post_init__(self) -> None:
         problem = next(iter(self.problems()), None)
@@ -65,6 +66,7 @@ _RANGES: dict[str, tuple[float, float, bool]] = {
     "stream_retention_seconds": (0, _TEN_YEARS, True),
     "iterator_ttl_seconds": (0, _TEN_YEARS, True),
     "ttl_sweep_seconds": (0, _TEN_YEARS, True),
+    "replication_lag_ms": (0, 86400000.0, False),
 }
 
 
@@ -89,6 +91,8 @@ _HELP = {
     "destination_endpoint": "where triggers send failure documents to their SQS queue, SNS "
     "topic or S3 bucket (an endpoint serving those APIs, e.g. moto's server); without it "
     "they are only kept for GET /_emulator/triggers/UUID/failures",
+    "replication_lag_ms": "global tables: a write reaches the other replicas this long after "
+    "it was committed (0 = as soon as it is committed)",
 }
 
 
@@ -107,6 +111,7 @@ _METAVAR = {
     "functions": "NAME=URL",
     "function_python": "PATH",
     "destination_endpoint": "URL",
+    "replication_lag_ms": "MS",
 }
 
 #: Flags whose name is not the field's (a repeatable flag is singular).

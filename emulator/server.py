@@ -41,6 +41,7 @@ class EmulatorApp:
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
         self.backend.start_background(scheduler.tick_forever(self.backend))
         self.backend.start_background(self.backend.triggers.run_forever())
+        self.backend.start_background(self.backend.replication.run_forever())
         try:
             yield
         finally:
@@ -213,8 +214,12 @@ def admin_routes(app: EmulatorApp) -> list[Route]:
         uuid = request.path_params["uuid"]
         return JSONResponse({"Failures": backend.triggers.destinations.documents(uuid)})
 
+    async def replication_status(request: Request) -> Response:
+        return JSONResponse({"Links": backend.replication.status()})
+
     return [
         Route("/", root, methods=["GET", "HEAD"]),
+        Route("/_emulator/replication", replication_status, methods=["GET"]),
         Route("/_emulator/triggers", triggers_status, methods=["GET"]),
         Route("/_emulator/triggers/settle", triggers_settle, methods=["POST"]),
         Route("/_emulator/triggers/{uuid}/invocations", trigger_invocations, methods=["GET"]),

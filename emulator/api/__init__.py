@@ -37,6 +37,13 @@ OPERATIONS: dict[str, dict[str, str]] = {
         "BatchWriteItem": "batch.batch_write_item",
         "TransactWriteItems": "transact.transact_write_items",
         "TransactGetItems": "transact.transact_get_items",
+        "CreateGlobalTable": "global_tables.create_global_table",
+        "DescribeGlobalTable": "global_tables.describe_global_table",
+        "UpdateGlobalTable": "global_tables.update_global_table",
+        "DescribeGlobalTableSettings": "global_tables.describe_global_table_settings",
+        "UpdateGlobalTableSettings": "global_tables.update_global_table_settings",
+        "ListGlobalTables": "global_tables.list_global_tables",
+        "DescribeTableReplicaAutoScaling": "global_tables.describe_table_replica_auto_scaling",
     },
     "dynamodbstreams": {
         "ListStreams": "streams.list_streams",

@@ -60,11 +60,19 @@ def find_table(backend: Backend, region: str, name_or_arn: str) -> TableRow:
     """The table of a data-plane call (AWS's short not-found message)."""
     row = backend.engine.get_table(region, name_or_arn)
     if row is not None:
+        status = row.description["TableStatus"]
+        if status == "CREATING" or status == "DELETING":
+            # A replica being created or deleted answers only DescribeTable.
+            raise ResourceNotFoundException(
+                f"Requested resource not found: Table: {row.name} not found"
+            )
         return row  # an existing table's name is valid: skip the name checks
     name = table_name_of(name_or_arn, region, backend)
     row = backend.engine.get_table(region, name)
     if row is None:
         raise ResourceNotFoundException()
+    if row.description["TableStatus"] in ("CREATING", "DELETING"):
+        raise ResourceNotFoundException(f"Requested resource not found: Table: {name} not found")
     return row
 
 

@@ -16,9 +16,11 @@ from emulator.api.common import (
     table_arn,
     table_name_of,
 )
+from emulator.api.global_tables import IN_USE, replica_updates
 from emulator.changes.sinks import update_index_entries
 from emulator.errors import ResourceInUseException, ResourceNotFoundException, ValidationException
 from emulator.model.table_state import StreamState, TableState
+from emulator.replication.manager import public_entry, replica_entries
 from emulator.runtime.backend import Backend
 from emulator.storage.engine import TableRow
 
@@ -255,12 +257,15 @@ def describe(backend: Backend, row: TableRow, status: str | None = None) -> dict
                 if index_id is not None:
                     index["ItemCount"], index["IndexSizeBytes"] = engine.indexes.usage(index_id)
             description[member] = indexes
+    entries = replica_entries(row)
+    if entries:
+        description["Replicas"] = [public_entry(doc) for doc in entries]
     if status is not None:
         description["TableStatus"] = status
     return copy.deepcopy(description)
 
 
-def _enable_stream(backend: Backend, row: TableRow, region: str, view_type: str) -> None:
+def enable_stream(backend: Backend, row: TableRow, region: str, view_type: str) -> None:
     description = row.description
     stream = backend.streams.create_stream(region, row.name, description["KeySchema"], view_type)
     description["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": view_type}
@@ -362,7 +367,7 @@ def create_table(backend: Backend, region: str, request: dict[str, Any]) -> dict
             region, name, description, lambda _id: TableState.from_document(description, document)
         )
         if view_type is not None:
-            _enable_stream(backend, row, region, view_type)
+            enable_stream(backend, row, region, view_type)
             catalog.save_table(row)
     return {"TableDescription": describe(backend, row)}
 
@@ -393,6 +398,13 @@ def list_tables(backend: Backend, region: str, request: dict[str, Any]) -> dict[
 
 def delete_table(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
     row = find_table_for_control(backend, region, request["TableName"])
+    if row.description["TableStatus"] in (
+        "CREATING",
+        "DELETING",
+    ) or backend.replication.in_transition(row):
+        raise ResourceInUseException(
+            f"Attempt to change a resource which is still in use: Table: {row.name} is being used."
+        )
     if row.description.get("DeletionProtectionEnabled"):
         raise ValidationException(
             "Resource cannot be deleted as it is currently protected against deletion. "
@@ -401,6 +413,8 @@ def delete_table(backend: Backend, region: str, request: dict[str, Any]) -> dict
     engine = backend.engine
     with engine.transaction():
         description = describe(backend, row, status="DELETING")
+        if replica_entries(row):
+            backend.replication.leave_group(row)
         _disable_stream(backend, row)
         for index_id in row.state.index_ids.values():
             engine.indexes.drop(index_id)
@@ -434,12 +448,13 @@ def update_table(backend: Backend, region: str, request: dict[str, Any]) -> dict
             "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required"
         )
     if request.get("ReplicaUpdates") is not None:
-        # Global tables are a feature of their own (replicas in other region namespaces);
-        # until it exists, refusing is honest where answering 200 would drop the request.
-        raise ValidationException(
-            "ReplicaUpdates are not supported by this emulator yet: global tables "
-            "(version 2019.11.21) cannot be created or changed"
-        )
+        others = [member for member in changes if member != "ReplicaUpdates"]
+        if request.get("AttributeDefinitions"):
+            others.append("AttributeDefinitions")
+        replica_updates(backend, region, row, request, others)
+        return {"TableDescription": describe(backend, row, status="UPDATING")}
+    if backend.replication.in_transition(row):
+        raise ResourceInUseException(IN_USE)
     stream_spec = request.get("StreamSpecification")
     index_updates = request.get("GlobalSecondaryIndexUpdates")
     if stream_spec is not None:
@@ -536,7 +551,7 @@ def update_table(backend: Backend, region: str, request: dict[str, Any]) -> dict
             )
         if stream_spec is not None:
             if stream_spec["StreamEnabled"]:
-                _enable_stream(backend, row, region, stream_spec["StreamViewType"])
+                enable_stream(backend, row, region, stream_spec["StreamViewType"])
             else:
                 _disable_stream(backend, row)
         backend.engine.catalog.save_table(row)
@@ -629,6 +644,10 @@ def _check_stream_update(row: TableRow, spec: dict[str, Any]) -> None:
         if view_type is not None:
             raise ValidationException(
                 INVALID + "If stream is being disabled, then UpdateViewType must not be specified"
+            )
+        if replica_entries(row):
+            raise ValidationException(
+                INVALID + "Disabling Stream is not allowed for a Global Table replica."
             )
         if row.state.stream is None:
             raise ValidationException(f"Table has no stream to disable: TableName: {row.name}")

@@ -57,12 +57,14 @@ def update_time_to_live(backend: Backend, region: str, request: dict[str, Any]) 
         )
     engine = backend.engine
     with engine.transaction():
-        row.state = dataclasses.replace(row.state, ttl=TtlState(attribute, enabled, now))
-        engine.catalog.save_table(row)
-        if enabled:
-            _index_expiry(backend, row, attribute)
-        else:
-            engine.items.clear_expiry(row.table_id)
+        # TTL is a group-wide setting of a global table: every replica gets it.
+        for member in backend.replication.members(row):
+            member.state = dataclasses.replace(member.state, ttl=TtlState(attribute, enabled, now))
+            engine.catalog.save_table(member)
+            if enabled:
+                _index_expiry(backend, member, attribute)
+            else:
+                engine.items.clear_expiry(member.table_id)
     return {"TimeToLiveSpecification": {"Enabled": enabled, "AttributeName": attribute}}
 
 

@@ -18,6 +18,7 @@ from emulator.changes.sinks import index_sink_factory, stream_sink_factory
 from emulator.clock import Clock
 from emulator.config import Config
 from emulator.model.table_state import TableStateCodec
+from emulator.replication.manager import ReplicationManager
 from emulator.storage.engine import Engine
 from emulator.streams.iterators import IteratorCodec
 from emulator.streams.shards import StreamManager
@@ -44,6 +45,8 @@ class Backend:
     pipeline: WritePipeline
     signals: CommitSignals
     triggers: TriggerSupervisor
+    #: Global-table replica groups and their replicators (emulator/replication/).
+    replication: ReplicationManager
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     #: Background work never runs twice at once (the tick and an admin clock move).
     maintenance_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -88,7 +91,16 @@ class Backend:
             destinations,
             config.stream_retention_seconds,
         )
-        return cls(
+        replication = ReplicationManager(
+            engine,
+            pipeline,
+            streams,
+            signals,
+            clock,
+            config.account_id,
+            config.replication_lag_ms,
+        )
+        backend = cls(
             config,
             clock,
             engine,
@@ -97,8 +109,11 @@ class Backend:
             pipeline,
             signals,
             triggers,
+            replication,
             targets=targets,
         )
+        backend.settle_checks.append(replication.settled)
+        return backend
 
     def start_background(self, work: Coroutine[Any, Any, None]) -> None:
         """Run `work` as a task on the event loop until `stop()`."""
@@ -120,6 +135,9 @@ class Backend:
         self.triggers.reset()
         self.targets.discard_all()
         self.engine.reset()
+        with self.engine.transaction():
+            self.replication.store.clear()
+        self.replication.reset()
         self.clock.reset()
         self._save_clock()
         self.streams.reset()
