@@ -215,11 +215,22 @@ def admin_routes(app: EmulatorApp) -> list[Route]:
         return JSONResponse({"Failures": backend.triggers.destinations.documents(uuid)})
 
     async def replication_status(request: Request) -> Response:
-        return JSONResponse({"Links": backend.replication.status()})
+        replication = backend.replication
+        if request.method == "POST":
+            body = await request.body()
+            try:
+                command: Any = orjson.loads(body) if body.strip() else {}
+                paused = command.get("Paused") if isinstance(command, dict) else None
+                if not isinstance(paused, bool):
+                    raise ValueError('expected {"Paused": true} or {"Paused": false}')
+            except (ValueError, orjson.JSONDecodeError) as error:
+                return JSONResponse({"error": str(error)}, status_code=400)
+            replication.pause(paused)
+        return JSONResponse({"Paused": replication.paused, "Links": replication.status()})
 
     return [
         Route("/", root, methods=["GET", "HEAD"]),
-        Route("/_emulator/replication", replication_status, methods=["GET"]),
+        Route("/_emulator/replication", replication_status, methods=["GET", "POST"]),
         Route("/_emulator/triggers", triggers_status, methods=["GET"]),
         Route("/_emulator/triggers/settle", triggers_settle, methods=["POST"]),
         Route("/_emulator/triggers/{uuid}/invocations", trigger_invocations, methods=["GET"]),

@@ -101,6 +101,13 @@ class ReplicationManager:
         pipeline.register(replication_sink_factory(engine, self.store, self.stamper, signals))
         #: External replicators (replication/external.py) add their own links' checks.
         self.extra_pending: list[Callable[[], bool]] = []
+        #: Fault injection: while paused, nothing is replicated and no replica transition
+        #: happens (writes queue up in the outboxes; not kept across a restart).
+        self.paused = False
+
+    def pause(self, paused: bool) -> None:
+        self.paused = paused
+        self.signals.notify(CONTROL_TOPIC)
 
     def reset(self) -> None:
         """After the engine dropped everything (the tables, the store's rows)."""
@@ -288,6 +295,8 @@ class ReplicationManager:
     async def step(self) -> bool:
         """One pass: due transitions, then every link's due work. Whether work remains
         that can be done now."""
+        if self.paused:
+            return False
         self.transitions()
         busy = False
         for source, destination, progress in self._links():
@@ -519,6 +528,8 @@ class ReplicationManager:
                 continue
             if self.store.read(source.table_id, progress.applied, 1):
                 return False
+        if self.paused:
+            return True  # (nothing is pending)
         return all(check() for check in self.extra_pending)
 
     def waits_for_clock(self) -> bool:
@@ -560,6 +571,8 @@ def _leave_if_alone(row: TableRow) -> None:
     if not replica_entries(row):
         for key in GROUP_KEYS:
             row.description.pop(key, None)
+        if row.description.get("TableStatus") == "UPDATING":
+            row.description["TableStatus"] = "ACTIVE"
 
 
 def _overrides(action: dict[str, Any]) -> dict[str, Any]:
