@@ -413,8 +413,8 @@ def delete_table(backend: Backend, region: str, request: dict[str, Any]) -> dict
     engine = backend.engine
     with engine.transaction():
         description = describe(backend, row, status="DELETING")
-        if replica_entries(row):
-            backend.replication.leave_group(row)
+        if row.state.replicas:
+            backend.replication.table_deleted(row)
         _disable_stream(backend, row)
         for index_id in row.state.index_ids.values():
             engine.indexes.drop(index_id)

@@ -240,6 +240,17 @@ class ReplicationManager:
             self._forget_if_unreplicated(member)
         self.store.drop_table(row.table_id)
 
+    def table_deleted(self, row: TableRow) -> None:
+        """DeleteTable: the group forgets the table, and every link from or to it ends
+        (in the caller's transaction)."""
+        if replica_entries(row):
+            self.leave_group(row)
+        for name in self.store.links():
+            source_id, _, destination_id = name.partition(">")
+            if str(row.table_id) in (source_id, destination_id):
+                self.store.drop_link(name)
+        self.store.drop_table(row.table_id)
+
     def _forget_if_unreplicated(self, row: TableRow) -> None:
         if not row.state.replicas:
             self.store.drop_table(row.table_id)

@@ -83,4 +83,3 @@ def replication_sink_factory(
 
 
 __all__ = ["ReplicationSink", "Stamper", "outbox_topic", "replication_sink_factory"]
-

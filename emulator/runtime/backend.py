@@ -18,6 +18,7 @@ from emulator.changes.sinks import index_sink_factory, stream_sink_factory
 from emulator.clock import Clock
 from emulator.config import Config
 from emulator.model.table_state import TableStateCodec
+from emulator.replication.external import ExternalReplicators
 from emulator.replication.manager import ReplicationManager
 from emulator.storage.engine import Engine
 from emulator.streams.iterators import IteratorCodec
@@ -47,6 +48,8 @@ class Backend:
     triggers: TriggerSupervisor
     #: Global-table replica groups and their replicators (emulator/replication/).
     replication: ReplicationManager
+    #: Replication of tables here to tables at other endpoints.
+    external_replication: ExternalReplicators
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     #: Background work never runs twice at once (the tick and an admin clock move).
     maintenance_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -110,6 +113,7 @@ class Backend:
             signals,
             triggers,
             replication,
+            ExternalReplicators(replication),
             targets=targets,
         )
         backend.settle_checks.append(replication.settled)
