@@ -231,6 +231,7 @@ def admin_routes(app: EmulatorApp) -> list[Route]:
             {
                 "Paused": replication.paused,
                 "Links": replication.status(),
+                "AppliedLagMillis": replication.lag_percentiles(),
                 "External": backend.external_replication.status(),
             }
         )

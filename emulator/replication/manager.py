@@ -22,6 +22,7 @@ and the group's keys dropped from a member left alone.
 from __future__ import annotations
 
 import asyncio
+import collections
 import dataclasses
 import logging
 import uuid
@@ -104,6 +105,8 @@ class ReplicationManager:
         #: Fault injection: while paused, nothing is replicated and no replica transition
         #: happens (writes queue up in the outboxes; not kept across a restart).
         self.paused = False
+        #: Commit → applied delays (ms) of the latest replicated writes, for the status.
+        self.recent_lags: collections.deque[float] = collections.deque(maxlen=10_000)
 
     def pause(self, paused: bool) -> None:
         self.paused = paused
@@ -356,6 +359,11 @@ class ReplicationManager:
             if applied:
                 progress.applied_count += applied
                 self.store.save_link(progress)
+        if applied:
+            now_us = self.clock.now() * 1_000_000
+            self.recent_lags.extend(
+                (now_us - entry[3]) / 1000 for entry in entries[max(0, applied - 100) : applied]
+            )
         return applied == len(entries) == APPLY_BATCH
 
     def _apply_one(
@@ -555,6 +563,17 @@ class ReplicationManager:
             if entries and entries[0][3] <= horizon:
                 return False
         return True
+
+    def lag_percentiles(self) -> dict[str, float]:
+        """p50 / p99 of the commit → applied delay of the latest replicated writes (ms)."""
+        lags = sorted(self.recent_lags)
+        if not lags:
+            return {}
+        return {
+            "P50": lags[len(lags) // 2],
+            "P99": lags[min(len(lags) - 1, int(len(lags) * 0.99))],
+            "Samples": float(len(lags)),
+        }
 
     def status(self) -> list[dict[str, Any]]:
         """Every link, for the admin endpoint."""
