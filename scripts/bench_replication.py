@@ -174,14 +174,14 @@ def main() -> int:
     args = parser.parse_args()
     process, url = start_server()
     try:
-        print(f"backfill     {backfill(url, args.items):10.0f} items/s ({args.items} items)")
-        print(f"tail         {tail(url, args.items):10.0f} items/s ({args.items} items)")
         server, p50, p99 = lag(url, args.samples)
         print(
             f"lag (server) p50 {server.get('P50', float('nan')):.3f} ms  "
             f"p99 {server.get('P99', float('nan')):.3f} ms  (commit → applied)"
         )
         print(f"lag (client) p50 {p50:.3f} ms  p99 {p99:.3f} ms  (answered → readable)")
+        print(f"backfill     {backfill(url, args.items):10.0f} items/s ({args.items} items)")
+        print(f"tail         {tail(url, args.items):10.0f} items/s ({args.items} items)")
         plain, replicated = put_ratio(url, args.requests, args.rounds)
         print(
             f"put-ratio    {replicated / plain:.2f}  (2 replicas {replicated:.0f} req/s, "

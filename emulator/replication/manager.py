@@ -25,6 +25,7 @@ import asyncio
 import collections
 import dataclasses
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -55,6 +56,11 @@ APPLY_BATCH = 2000
 BACKFILL_BATCH = 1000
 #: How long a replicator with nothing to do sleeps before it looks again (seconds).
 IDLE_SECONDS = 1.0
+#: Passes of the replicators are at least this far apart (real seconds): a write waits
+#: at most this long, and writes arriving together are applied together.
+PASS_INTERVAL_SECONDS = 0.001
+#: While writes keep coming, applied outbox entries are dropped at most this often.
+TRIM_SECONDS = 0.5
 #: Statuses in which a table answers only DescribeTable.
 HIDDEN_STATUSES = frozenset(("CREATING", "DELETING"))
 
@@ -100,6 +106,8 @@ class ReplicationManager:
         self.store = ReplicationStore(engine)
         self.stamper = Stamper(self.store.highest_stamp())
         pipeline.register(replication_sink_factory(engine, self.store, self.stamper, signals))
+        # A rolled-back group change (UpdateTable, DeleteTable) leaves no cached position.
+        engine.on_metadata_rollback(self.store.forget_counters)
         #: External replicators (replication/external.py) add their own links' checks.
         self.extra_pending: list[Callable[[], bool]] = []
         #: Fault injection: while paused, nothing is replicated and no replica transition
@@ -107,6 +115,9 @@ class ReplicationManager:
         self.paused = False
         #: Commit → applied delays (ms) of the latest replicated writes, for the status.
         self.recent_lags: collections.deque[float] = collections.deque(maxlen=10_000)
+        self._trimmed_at = 0.0
+        #: What each table's outbox was trimmed to already.
+        self._trimmed: dict[int, int] = {}
 
     def pause(self, paused: bool) -> None:
         self.paused = paused
@@ -116,6 +127,8 @@ class ReplicationManager:
         """After the engine dropped everything (the tables, the store's rows)."""
         self.store.forget_counters()
         self.stamper.last = 0
+        self._trimmed.clear()
+        self.recent_lags.clear()
 
     # -- groups ---------------------------------------------------------------------------
 
@@ -261,15 +274,23 @@ class ReplicationManager:
     # -- the replicators ------------------------------------------------------------------
 
     async def run_forever(self) -> None:
+        last_pass = 0.0
         while True:
+            # Writes keep coming: let them gather for a moment, so one pass applies many
+            # in one transaction (a pass costs about as much as a few writes).
+            since = time.monotonic() - last_pass
+            if since < PASS_INTERVAL_SECONDS:
+                await asyncio.sleep(PASS_INTERVAL_SECONDS - since)
+            last_pass = time.monotonic()
             try:
                 busy = await self.step()
             except Exception:
                 logger.exception("replication failed")
+                self.store.forget_counters()
                 busy = False
             if busy:
-                await asyncio.sleep(0)
                 continue
+            self.trim()
             topics: list[Any] = [CONTROL_TOPIC]
             topics += [outbox_topic(row.table_id) for row in self._sources()]
             await self.signals.wait(topics, self._idle_timeout())
@@ -319,22 +340,43 @@ class ReplicationManager:
             elif destination.description.get("TableStatus") not in HIDDEN_STATUSES:
                 busy |= self.apply(source, destination, progress)
             await asyncio.sleep(0)
-        self.trim()
+        if time.monotonic() - self._trimmed_at > TRIM_SECONDS:
+            self.trim()
         return busy
 
     def backfill(self, source: TableRow, destination: TableRow, progress: LinkProgress) -> bool:
         """Copy the next items of the source in key order; whether more remain."""
-        rows = self.store.items_after(
+        store = self.store
+        rows = store.items_after(
             source.table_id, progress.backfill_hash, progress.backfill_range, BACKFILL_BATCH
         )
+        # The replica is new and hidden, so nothing but the backfill wrote to it: each item
+        # is inserted as it is, with the source's stamp when the source has one.
+        versions = (
+            store.versions_between(source.table_id, rows[0][:2], rows[-1][:2]) if rows else {}
+        )
+        schema = destination.state.key_schema
+        write = self.pipeline.write
+        origin = replication_origin(source.region)
         with self.engine.transaction():
             for hash_key, range_key, size, blob in rows:
-                stamp, origin = self.store.version(source.table_id, hash_key, range_key) or (
+                item = orjson.loads(blob)
+                version = versions.get((hash_key, range_key))
+                write(
+                    destination,
+                    key_of(schema, item),
+                    hash_key,
+                    range_key,
+                    None,
                     0,
-                    source.region,
+                    item,
+                    size,
+                    origin=origin if version is None else replication_origin(version[1]),
                 )
-                self._apply_one(destination, origin, hash_key, range_key, stamp, size, blob)
-                progress.backfill_hash, progress.backfill_range = hash_key, range_key
+                if version is not None:
+                    store.set_version(destination.table_id, hash_key, range_key, *version)
+            if rows:
+                progress.backfill_hash, progress.backfill_range = rows[-1][0], rows[-1][1]
             if len(rows) < BACKFILL_BATCH:
                 progress.backfilling = False
             self.store.save_link(progress)
@@ -401,6 +443,7 @@ class ReplicationManager:
 
     def trim(self) -> None:
         """Drop outbox entries every link of their table has applied."""
+        self._trimmed_at = time.monotonic()
         lowest: dict[int, int] = {}
         for name in self.store.links():
             source_id, _, _ = name.partition(">")
@@ -408,18 +451,29 @@ class ReplicationManager:
             if progress is not None:
                 key = int(source_id)
                 lowest[key] = min(lowest.get(key, progress.applied), progress.applied)
-        if not lowest:
+        due = {
+            table_id: through
+            for table_id, through in lowest.items()
+            if through and self._trimmed.get(table_id) != through
+        }
+        if not due:
             return
         with self.engine.transaction():
-            for table_id, through in lowest.items():
-                if through:
-                    self.store.trim(table_id, through)
+            for table_id, through in due.items():
+                self.store.trim(table_id, through)
+        self._trimmed.update(due)
 
     # -- transitions ----------------------------------------------------------------------
 
     def transitions(self) -> None:
         """Every replica transition that is due (all of them: each takes one pass)."""
-        tables = list(self.engine.catalog.tables.values())
+        tables = [
+            row
+            for row in self.engine.catalog.tables.values()
+            if is_global(row) and row.description.get("TableStatus") != "ACTIVE"
+        ]
+        if not tables:
+            return
         with self.engine.transaction():
             for row in tables:
                 if not is_global(row):

@@ -89,22 +89,26 @@ class LinkProgress:
 
 
 class ReplicationStore:
-    __slots__ = ("_next", "connection")
+    __slots__ = ("_links", "_next", "connection")
 
     def __init__(self, engine: Engine) -> None:
         self.connection = engine.connection
         self.connection.executescript(_SCHEMA)
         #: table_id -> the next outbox sequence (loaded lazily from the stored maximum).
         self._next: dict[int, int] = {}
+        #: Every link's progress, as stored (loaded lazily; read on every pass).
+        self._links: dict[str, LinkProgress] | None = None
 
     def clear(self) -> None:
         for name in ("replication_outbox", "item_versions", "replication_links"):
             self.connection.execute(f"DELETE FROM {name}")
         self._next.clear()
+        self._links = {}
 
     def forget_counters(self) -> None:
-        """After a rollback: the next sequences are read again from what is stored."""
+        """After a rollback: sequences and positions are read again from what is stored."""
         self._next.clear()
+        self._links = None
 
     # -- the outbox ---------------------------------------------------------------------
 
@@ -226,24 +230,30 @@ class ReplicationStore:
 
     # -- links --------------------------------------------------------------------------
 
+    def _cache(self) -> dict[str, LinkProgress]:
+        links = self._links
+        if links is None:
+            links = self._links = {
+                link: LinkProgress(
+                    link,
+                    int(applied),
+                    None if backfill_hash is None else bytes(backfill_hash),
+                    None if backfill_range is None else bytes(backfill_range),
+                    bool(backfilling),
+                    int(count),
+                    int(last),
+                )
+                for link, applied, backfill_hash, backfill_range, backfilling, count, last in (
+                    self.connection.execute(
+                        "SELECT link, applied, backfill_hash, backfill_range, backfilling, "
+                        "applied_count, last_applied_stamp FROM replication_links"
+                    )
+                )
+            }
+        return links
+
     def link(self, link: str) -> LinkProgress | None:
-        row = self.connection.execute(
-            "SELECT applied, backfill_hash, backfill_range, backfilling, applied_count, "
-            "last_applied_stamp FROM replication_links WHERE link = ?",
-            (link,),
-        ).fetchone()
-        if row is None:
-            return None
-        applied, backfill_hash, backfill_range, backfilling, count, last = row
-        return LinkProgress(
-            link,
-            int(applied),
-            None if backfill_hash is None else bytes(backfill_hash),
-            None if backfill_range is None else bytes(backfill_range),
-            bool(backfilling),
-            int(count),
-            int(last),
-        )
+        return self._cache().get(link)
 
     def save_link(self, progress: LinkProgress) -> None:
         self.connection.execute(
@@ -263,11 +273,24 @@ class ReplicationStore:
                 progress.last_applied_stamp,
             ),
         )
+        self._cache()[progress.link] = progress
 
     def drop_link(self, link: str) -> None:
         self.connection.execute("DELETE FROM replication_links WHERE link = ?", (link,))
+        self._cache().pop(link, None)
 
     def links(self) -> list[str]:
-        return [
-            str(row[0]) for row in self.connection.execute("SELECT link FROM replication_links")
-        ]
+        return list(self._cache())
+
+    def versions_between(
+        self, table_id: int, first: tuple[bytes, bytes], last: tuple[bytes, bytes]
+    ) -> dict[tuple[bytes, bytes], tuple[int, str]]:
+        """The stamps of a table's items with keys in [first, last] (a backfill chunk)."""
+        return {
+            (bytes(h), bytes(r)): (int(stamp), str(region))
+            for h, r, stamp, region in self.connection.execute(
+                "SELECT hash_key, range_key, stamp, region FROM item_versions WHERE table_id = ? "
+                "AND (hash_key, range_key) >= (?, ?) AND (hash_key, range_key) <= (?, ?)",
+                (table_id, *first, *last),
+            )
+        }
