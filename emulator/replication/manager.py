@@ -56,9 +56,10 @@ APPLY_BATCH = 2000
 BACKFILL_BATCH = 1000
 #: How long a replicator with nothing to do sleeps before it looks again (seconds).
 IDLE_SECONDS = 1.0
-#: Passes of the replicators are at least this far apart (real seconds): a write waits
-#: at most this long, and writes arriving together are applied together.
-PASS_INTERVAL_SECONDS = 0.001
+#: Under load (the last pass applied several writes), passes are at least this far apart
+#: (real seconds), so writes arriving together are applied together; a lone write is
+#: applied at once.
+PASS_INTERVAL_SECONDS = 0.002
 #: While writes keep coming, applied outbox entries are dropped at most this often.
 TRIM_SECONDS = 0.5
 #: Statuses in which a table answers only DescribeTable.
@@ -116,6 +117,8 @@ class ReplicationManager:
         #: Commit → applied delays (ms) of the latest replicated writes, for the status.
         self.recent_lags: collections.deque[float] = collections.deque(maxlen=10_000)
         self._trimmed_at = 0.0
+        #: Writes the latest pass applied.
+        self._applied_in_pass = 0
         #: What each table's outbox was trimmed to already.
         self._trimmed: dict[int, int] = {}
 
@@ -279,7 +282,7 @@ class ReplicationManager:
             # Writes keep coming: let them gather for a moment, so one pass applies many
             # in one transaction (a pass costs about as much as a few writes).
             since = time.monotonic() - last_pass
-            if since < PASS_INTERVAL_SECONDS:
+            if self._applied_in_pass > 1 and since < PASS_INTERVAL_SECONDS:
                 await asyncio.sleep(PASS_INTERVAL_SECONDS - since)
             last_pass = time.monotonic()
             try:
@@ -330,6 +333,7 @@ class ReplicationManager:
     async def step(self) -> bool:
         """One pass: due transitions, then every link's due work. Whether work remains
         that can be done now."""
+        self._applied_in_pass = 0
         if self.paused:
             return False
         self.transitions()
@@ -345,7 +349,7 @@ class ReplicationManager:
         return busy
 
     def backfill(self, source: TableRow, destination: TableRow, progress: LinkProgress) -> bool:
-        """Copy the next items of the source in key order; whether more remain."""
+        """Copy the next items of the source in key order."""
         store = self.store
         rows = store.items_after(
             source.table_id, progress.backfill_hash, progress.backfill_range, BACKFILL_BATCH
@@ -380,7 +384,7 @@ class ReplicationManager:
             if len(rows) < BACKFILL_BATCH:
                 progress.backfilling = False
             self.store.save_link(progress)
-        return progress.backfilling
+        return True  # more to copy, or the replica just became ready: look again
 
     def apply(self, source: TableRow, destination: TableRow, progress: LinkProgress) -> bool:
         """Apply the source's due outbox entries; whether more are due now."""
@@ -390,15 +394,19 @@ class ReplicationManager:
         horizon = int(self.clock.now() * 1_000_000) - self.lag_us
         region = source.region
         applied = 0
+        versions = self.store.versions_of(destination.table_id, [e[1:3] for e in entries])
         with self.engine.transaction():
             for sequence, hash_key, range_key, stamp, size, blob in entries:
                 if self.lag_us and stamp > horizon:
                     break
-                self._apply_one(destination, region, hash_key, range_key, stamp, size, blob)
+                self._apply_one(
+                    destination, region, hash_key, range_key, stamp, size, blob, versions
+                )
                 progress.applied = sequence
                 progress.last_applied_stamp = stamp
                 applied += 1
             if applied:
+                self._applied_in_pass += applied
                 progress.applied_count += applied
                 self.store.save_link(progress)
         if applied:
@@ -417,12 +425,15 @@ class ReplicationManager:
         stamp: int,
         size: int,
         blob: bytes | None,
+        versions: dict[tuple[bytes, bytes], tuple[int, str]],
     ) -> None:
-        """Last writer wins: write only when the incoming stamp is newer."""
+        """Last writer wins: write only when the incoming stamp is newer than the item's
+        (`versions`: the stamps of the batch's items, kept current)."""
         store = self.store
-        current = store.version(destination.table_id, hash_key, range_key)
+        current = versions.get((hash_key, range_key))
         if current is not None and current >= (stamp, origin):
             return
+        versions[(hash_key, range_key)] = (stamp, origin)
         pipeline = self.pipeline
         old_item, old_size = pipeline.load(destination, hash_key, range_key)
         new_item = None if blob is None else orjson.loads(blob)

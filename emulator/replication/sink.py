@@ -59,7 +59,6 @@ class ReplicationSink:
             return
         stamp = self._stamper.next(change.time)
         table_id = change.table.table_id
-        self._store.set_version(table_id, change.hash_key, change.range_key, stamp, change.region)
         self._store.append(
             table_id, change.hash_key, change.range_key, stamp, change.new_size, change.new_blob
         )

@@ -17,7 +17,7 @@ stamp commit together, and a link's progress commits with what it applied.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from emulator.storage.engine import Engine
@@ -41,6 +41,16 @@ CREATE TABLE IF NOT EXISTS item_versions (
     region TEXT NOT NULL,
     PRIMARY KEY (table_id, hash_key, range_key)
 ) WITHOUT ROWID;
+-- A write's outbox row is also its item's stamp (one statement per write: the trigger
+-- runs inside SQLite; the region is the table's).
+CREATE TRIGGER IF NOT EXISTS outbox_stamps_item AFTER INSERT ON replication_outbox
+BEGIN
+    INSERT INTO item_versions (table_id, hash_key, range_key, stamp, region)
+    VALUES (NEW.entry_key >> 40, NEW.hash_key, NEW.range_key, NEW.stamp,
+            (SELECT region FROM tables WHERE table_id = NEW.entry_key >> 40))
+    ON CONFLICT (table_id, hash_key, range_key) DO UPDATE SET
+        stamp = excluded.stamp, region = excluded.region;
+END;
 CREATE TABLE IF NOT EXISTS replication_links (
     link TEXT PRIMARY KEY,
     applied INTEGER NOT NULL,
@@ -139,6 +149,7 @@ class ReplicationStore:
         size: int,
         item: bytes | None,
     ) -> None:
+        """Queue a local write (the outbox_stamps_item trigger stores its stamp too)."""
         sequence = self._next.get(table_id)
         if sequence is None:
             sequence = self.tip(table_id) + 1
@@ -184,6 +195,25 @@ class ReplicationStore:
         self._next.pop(table_id, None)
 
     # -- item stamps --------------------------------------------------------------------
+
+    def versions_of(
+        self, table_id: int, keys: list[tuple[bytes, bytes]]
+    ) -> dict[tuple[bytes, bytes], tuple[int, str]]:
+        """The stamps of some items of a table, in one statement (a batch being applied)."""
+        found: dict[tuple[bytes, bytes], tuple[int, str]] = {}
+        for start in range(0, len(keys), 5000):
+            chunk = keys[start : start + 5000]
+            values = ", ".join(["(?, ?)"] * len(chunk))
+            parameters: list[Any] = [table_id]
+            for hash_key, range_key in chunk:
+                parameters += (hash_key, range_key)
+            for h, r, stamp, region in self.connection.execute(
+                "SELECT hash_key, range_key, stamp, region FROM item_versions "
+                f"WHERE table_id = ? AND (hash_key, range_key) IN (VALUES {values})",
+                parameters,
+            ):
+                found[(bytes(h), bytes(r))] = (int(stamp), str(region))
+        return found
 
     def version(self, table_id: int, hash_key: bytes, range_key: bytes) -> tuple[int, str] | None:
         row = self.connection.execute(
