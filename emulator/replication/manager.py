@@ -394,7 +394,7 @@ class ReplicationManager:
         horizon = int(self.clock.now() * 1_000_000) - self.lag_us
         region = source.region
         applied = 0
-        versions = self.store.versions_of(destination.table_id, [e[1:3] for e in entries])
+        versions: dict[tuple[bytes, bytes], tuple[int, str] | None] = {}
         with self.engine.transaction():
             for sequence, hash_key, range_key, stamp, size, blob in entries:
                 if self.lag_us and stamp > horizon:
@@ -425,15 +425,20 @@ class ReplicationManager:
         stamp: int,
         size: int,
         blob: bytes | None,
-        versions: dict[tuple[bytes, bytes], tuple[int, str]],
+        versions: dict[tuple[bytes, bytes], tuple[int, str] | None],
     ) -> None:
         """Last writer wins: write only when the incoming stamp is newer than the item's
-        (`versions`: the stamps of the batch's items, kept current)."""
+        (`versions`: the stamps this batch read or wrote)."""
         store = self.store
-        current = versions.get((hash_key, range_key))
+        key = (hash_key, range_key)
+        current = (
+            versions[key]
+            if key in versions
+            else store.version(destination.table_id, hash_key, range_key)
+        )
         if current is not None and current >= (stamp, origin):
             return
-        versions[(hash_key, range_key)] = (stamp, origin)
+        versions[key] = (stamp, origin)
         pipeline = self.pipeline
         old_item, old_size = pipeline.load(destination, hash_key, range_key)
         new_item = None if blob is None else orjson.loads(blob)

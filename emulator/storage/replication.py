@@ -17,7 +17,7 @@ stamp commit together, and a link's progress commits with what it applied.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from emulator.storage.engine import Engine
@@ -195,25 +195,6 @@ class ReplicationStore:
         self._next.pop(table_id, None)
 
     # -- item stamps --------------------------------------------------------------------
-
-    def versions_of(
-        self, table_id: int, keys: list[tuple[bytes, bytes]]
-    ) -> dict[tuple[bytes, bytes], tuple[int, str]]:
-        """The stamps of some items of a table, in one statement (a batch being applied)."""
-        found: dict[tuple[bytes, bytes], tuple[int, str]] = {}
-        for start in range(0, len(keys), 5000):
-            chunk = keys[start : start + 5000]
-            values = ", ".join(["(?, ?)"] * len(chunk))
-            parameters: list[Any] = [table_id]
-            for hash_key, range_key in chunk:
-                parameters += (hash_key, range_key)
-            for h, r, stamp, region in self.connection.execute(
-                "SELECT hash_key, range_key, stamp, region FROM item_versions "
-                f"WHERE table_id = ? AND (hash_key, range_key) IN (VALUES {values})",
-                parameters,
-            ):
-                found[(bytes(h), bytes(r))] = (int(stamp), str(region))
-        return found
 
     def version(self, table_id: int, hash_key: bytes, range_key: bytes) -> tuple[int, str] | None:
         row = self.connection.execute(
