@@ -690,3 +690,35 @@ def test_replication_admin_endpoint(gt_server: RunningServer) -> None:
     assert {"TableName", "SourceRegion", "DestinationRegion", "PendingWrites"} <= set(
         body["Links"][0]
     )
+
+
+def test_create_table_with_a_global_table_source(
+    gt_server: RunningServer, clients: Callable[..., Any], table_name: str
+) -> None:
+    """CreateTable with GlobalTableSourceArn in another region joins the source's group."""
+    r1, r2 = clients(R1), clients(R2)
+    arn = r1.create_table(
+        TableName=table_name,
+        KeySchema=KEY,
+        AttributeDefinitions=DEFINITIONS,
+        BillingMode="PAY_PER_REQUEST",
+    )["TableDescription"]["TableArn"]
+    r1.put_item(TableName=table_name, Item={"pk": {"S": "before"}})
+    assert error_of(r1.create_table, TableName=table_name, GlobalTableSourceArn=arn)[
+        "Message"
+    ].startswith("Cannot add or delete the local region")
+    missing = arn.replace(table_name, table_name + "-nope")
+    assert error_of(
+        r2.create_table, TableName=table_name + "-nope", GlobalTableSourceArn=missing
+    ) == {
+        "Code": "ResourceNotFoundException",
+        "Message": f"Requested resource not found: Table: {missing} not found",
+    }
+    created = r2.create_table(TableName=table_name, GlobalTableSourceArn=arn)["TableDescription"]
+    assert created["TableStatus"] == "CREATING"
+    assert created["KeySchema"] == KEY
+    settle(gt_server.url)
+    assert r1.describe_table(TableName=table_name)["Table"]["Replicas"] == [
+        {"RegionName": R2, "ReplicaStatus": "ACTIVE"}
+    ]
+    assert "Item" in r2.get_item(TableName=table_name, Key={"pk": {"S": "before"}})

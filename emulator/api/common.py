@@ -14,7 +14,7 @@ from emulator.validation import render_value, validation_message
 
 INVALID = "One or more parameter values were invalid: "
 _TABLE_NAME = re.compile(r"[a-zA-Z0-9_.-]+")
-_TABLE_ARN = re.compile(
+TABLE_ARN = re.compile(
     r"arn:aws[a-z-]*:dynamodb:([a-z0-9-]+):(\d{12}):table/([a-zA-Z0-9_.-]{3,255})"
 )
 
@@ -41,7 +41,7 @@ def check_table_name(name: str, path: str = "tableName") -> None:
 def table_name_of(value: str, region: str, backend: Backend) -> str:
     """TableName accepts a name or a table ARN of this account and region."""
     if value.startswith("arn:"):
-        match = _TABLE_ARN.fullmatch(value)
+        match = TABLE_ARN.fullmatch(value)
         if match is None:
             raise ValidationException(
                 f"Invalid TableArn: Invalid ResourceArn provided as input {value}"

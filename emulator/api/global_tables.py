@@ -12,7 +12,7 @@ from typing import Any
 
 import botocore.session
 
-from emulator.api.common import INVALID, find_table_for_control, table_name_of
+from emulator.api.common import INVALID, TABLE_ARN, find_table_for_control, table_name_of
 from emulator.errors import (
     AwsError,
     ResourceInUseException,
@@ -126,6 +126,54 @@ def replica_updates(
             replication.delete_replica(row, name)
         for action in updates:
             replication.update_replica(row, action["RegionName"], action)
+
+
+def create_replica_table(
+    backend: Backend, region: str, name: str, request: dict[str, Any]
+) -> dict[str, Any]:
+    """CreateTable with `GlobalTableSourceArn`: this region joins the source table's group
+    (the source's schema, indexes and settings; the source sources the backfill). Meant
+    by AWS for a table of another account; this emulator serves one account, so the
+    source is a table of it in another region (Emulator rule; messages unverified)."""
+    arn = request["GlobalTableSourceArn"]
+    match = TABLE_ARN.fullmatch(arn)
+    if match is None:
+        raise ValidationException(f"Invalid TableArn: Invalid ResourceArn provided as input {arn}")
+    source_region, account, source_name = match.groups()
+    source = backend.engine.get_table(source_region, source_name)
+    if account != backend.config.account_id or source is None:
+        raise ResourceNotFoundException(f"Requested resource not found: Table: {arn} not found")
+    if source_name != name:
+        raise ValidationException(
+            INVALID + "The table name must be the same as the name of the source table: "
+            f"{source_name}"
+        )
+    if source_region == region:
+        raise ValidationException(
+            "Cannot add or delete the local region through ReplicaUpdates. Use CreateTable, "
+            "DeleteTable, or UpdateTable as required."
+        )
+    mode = request.get("GlobalTableSettingsReplicationMode")
+    if mode is not None and mode != "ENABLED_WITH_OVERRIDES":
+        raise ValidationException(
+            INVALID + "GlobalTableSettingsReplicationMode must be ENABLED_WITH_OVERRIDES for a "
+            "same-account global table"
+        )
+    replication = backend.replication
+    if replication.in_transition(source):
+        raise ResourceInUseException(IN_USE)
+    members = {doc["RegionName"] for doc in replica_entries(source)}
+    if region in members or backend.engine.get_table(region, name) is not None:
+        raise ResourceInUseException(f"Table already exists: {name}")
+    from emulator.api.tables import describe, enable_stream
+
+    with backend.engine.transaction():
+        if source.state.stream is None:
+            enable_stream(backend, source, source_region, "NEW_AND_OLD_IMAGES")
+        replication.create_replica(source, region, {})
+    replica = backend.engine.get_table(region, name)
+    assert replica is not None
+    return describe(backend, replica)
 
 
 # -- the legacy 2017.11.29 operations ------------------------------------------------------

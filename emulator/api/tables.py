@@ -16,7 +16,7 @@ from emulator.api.common import (
     table_arn,
     table_name_of,
 )
-from emulator.api.global_tables import IN_USE, replica_updates
+from emulator.api.global_tables import IN_USE, create_replica_table, replica_updates
 from emulator.changes.sinks import update_index_entries
 from emulator.errors import ResourceInUseException, ResourceNotFoundException, ValidationException
 from emulator.model.table_state import StreamState, TableState
@@ -287,6 +287,8 @@ def _disable_stream(backend: Backend, row: TableRow) -> None:
 
 def create_table(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
     name = table_name_of(request["TableName"], region, backend)
+    if request.get("GlobalTableSourceArn") is not None:
+        return {"TableDescription": create_replica_table(backend, region, name, request)}
     missing = [
         (None, path, "Member must not be null")
         for member, path in (
