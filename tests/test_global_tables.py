@@ -104,6 +104,20 @@ def test_create_replica_lifecycle_and_backfill(
             "Code": "ResourceNotFoundException",
             "Message": f"Requested resource not found: Table: {table_name} not found",
         }
+        assert error_of(
+            r2.update_time_to_live,
+            TableName=table_name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": "t"},
+        ) == {
+            "Code": "ResourceNotFoundException",
+            "Message": f"Requested resource not found: Table: {table_name} not found",
+        }
+        assert error_of(
+            r2.tag_resource, ResourceArn=creating["TableArn"], Tags=[{"Key": "k", "Value": "v"}]
+        ) == {
+            "Code": "ResourceNotFoundException",
+            "Message": f"Requested resource not found: Table: {table_name} not found",
+        }
         assert error_of(r2.delete_table, TableName=table_name) == {
             "Code": "ResourceInUseException",
             "Message": "Attempt to change a resource which is still in use: "

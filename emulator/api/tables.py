@@ -20,7 +20,7 @@ from emulator.api.global_tables import IN_USE, create_replica_table, replica_upd
 from emulator.changes.sinks import update_index_entries
 from emulator.errors import ResourceInUseException, ResourceNotFoundException, ValidationException
 from emulator.model.table_state import StreamState, TableState
-from emulator.replication.manager import public_entry, replica_entries
+from emulator.replication.manager import HIDDEN_STATUSES, public_entry, replica_entries
 from emulator.runtime.backend import Backend
 from emulator.storage.engine import TableRow
 
@@ -741,6 +741,8 @@ def _table_by_arn(backend: Backend, region: str, arn: str) -> TableRow:
         raise ResourceNotFoundException(
             f"Requested resource not found: ResourcArn: {arn} not found"
         )
+    if row.description["TableStatus"] in HIDDEN_STATUSES:
+        raise ResourceNotFoundException(f"Requested resource not found: Table: {name} not found")
     return row
 
 
