@@ -736,3 +736,49 @@ def test_create_table_with_a_global_table_source(
         {"RegionName": R2, "ReplicaStatus": "ACTIVE"}
     ]
     assert "Item" in r2.get_item(TableName=table_name, Key={"pk": {"S": "before"}})
+
+
+def test_index_changes_are_group_wide(
+    gt_server: RunningServer, clients: Callable[..., Any], table_name: str
+) -> None:
+    r1, r2 = clients(R1), clients(R2)
+    r1.create_table(
+        TableName=table_name,
+        KeySchema=KEY,
+        AttributeDefinitions=DEFINITIONS,
+        BillingMode="PAY_PER_REQUEST",
+    )
+    r1.update_table(TableName=table_name, ReplicaUpdates=[{"Create": {"RegionName": R2}}])
+    settle(gt_server.url)
+    r2.put_item(TableName=table_name, Item={"pk": {"S": "a"}, "g": {"S": "x"}})
+    settle(gt_server.url)
+    r1.update_table(
+        TableName=table_name,
+        AttributeDefinitions=[{"AttributeName": "g", "AttributeType": "S"}],
+        GlobalSecondaryIndexUpdates=[
+            {
+                "Create": {
+                    "IndexName": "by-g",
+                    "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "KEYS_ONLY"},
+                }
+            }
+        ],
+    )
+    described = r2.describe_table(TableName=table_name)["Table"]
+    (index,) = described["GlobalSecondaryIndexes"]
+    assert index["IndexArn"] == f"{described['TableArn']}/index/by-g"
+    r1.put_item(TableName=table_name, Item={"pk": {"S": "b"}, "g": {"S": "x"}})
+    settle(gt_server.url)
+    for client in (r1, r2):
+        found = client.query(
+            TableName=table_name,
+            IndexName="by-g",
+            KeyConditionExpression="g = :g",
+            ExpressionAttributeValues={":g": {"S": "x"}},
+        )["Items"]
+        assert sorted(item["pk"]["S"] for item in found) == ["a", "b"]
+    r2.update_table(
+        TableName=table_name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by-g"}}]
+    )
+    assert "GlobalSecondaryIndexes" not in r1.describe_table(TableName=table_name)["Table"]

@@ -532,25 +532,14 @@ def update_table(backend: Backend, region: str, request: dict[str, Any]) -> dict
         if request.get("TableClass"):
             description["TableClassSummary"] = {"TableClass": request["TableClass"]}
         if index_updates:
-            used_definitions = {d["AttributeName"] for d in description["AttributeDefinitions"]}
-            for name, attribute_type in definitions.items():
-                if name not in used_definitions:
-                    description["AttributeDefinitions"].append(
-                        {"AttributeName": name, "AttributeType": attribute_type}
-                    )
-            gsis = [
-                _updated_gsi(g, plan.updated.get(g["IndexName"]), now)
-                for g in description.get("GlobalSecondaryIndexes", [])
-                if g["IndexName"] not in plan.removed
-            ]
-            gsis.extend(plan.created)
-            if gsis:
-                description["GlobalSecondaryIndexes"] = gsis
-            else:
-                description.pop("GlobalSecondaryIndexes", None)
-            _rebuild_index_storage(
-                backend, row, plan.removed, [g["IndexName"] for g in plan.created]
-            )
+            _apply_index_plan(backend, row, plan, definitions, now)
+            # Adding and removing indexes is a group-wide setting of a global table.
+            for member in backend.replication.members(row)[1:]:
+                member_plan = _plan_index_updates(
+                    member.description, index_updates, definitions, billing_mode
+                )
+                _apply_index_plan(backend, member, member_plan, definitions, now)
+                backend.engine.catalog.save_table(member)
         if stream_spec is not None:
             if stream_spec["StreamEnabled"]:
                 enable_stream(backend, row, region, stream_spec["StreamViewType"])
@@ -558,6 +547,30 @@ def update_table(backend: Backend, region: str, request: dict[str, Any]) -> dict
                 _disable_stream(backend, row)
         backend.engine.catalog.save_table(row)
     return {"TableDescription": describe(backend, row, status="UPDATING")}
+
+
+def _apply_index_plan(
+    backend: Backend, row: TableRow, plan: _IndexPlan, definitions: dict[str, str], now: float
+) -> None:
+    """The table's GSIs and definitions after an UpdateTable's index updates."""
+    description = row.description
+    used_definitions = {d["AttributeName"] for d in description["AttributeDefinitions"]}
+    for name, attribute_type in definitions.items():
+        if name not in used_definitions:
+            description["AttributeDefinitions"].append(
+                {"AttributeName": name, "AttributeType": attribute_type}
+            )
+    gsis = [
+        _updated_gsi(g, plan.updated.get(g["IndexName"]), now)
+        for g in description.get("GlobalSecondaryIndexes", [])
+        if g["IndexName"] not in plan.removed
+    ]
+    gsis.extend(plan.created)
+    if gsis:
+        description["GlobalSecondaryIndexes"] = gsis
+    else:
+        description.pop("GlobalSecondaryIndexes", None)
+    _rebuild_index_storage(backend, row, plan.removed, [g["IndexName"] for g in plan.created])
 
 
 def _apply_throughput_settings(description: dict[str, Any], request: dict[str, Any]) -> None:
