@@ -158,11 +158,19 @@ class WritePipeline:
                 sink.record(change)
 
     def put(
-        self, row: TableRow, key: Item, hash_key: bytes, range_key: bytes, item: Item, size: int
+        self,
+        row: TableRow,
+        key: Item,
+        hash_key: bytes,
+        range_key: bytes,
+        item: Item,
+        size: int,
+        origin: str = USER,
     ) -> None:
         """PutItem when nothing but the change itself needs the old item: the insert is
         tried first, so a new item costs one statement (with its INSERT record on a table
-        whose only sink is its stream), and only an item that exists is read."""
+        whose only sink is its stream), and only an item that exists is read. (Also a
+        replicator's put of a whole item: `origin`.)"""
         plan = self.plan(row)
         blob = orjson.dumps(item)
         ttl = plan.ttl_attribute
@@ -172,7 +180,7 @@ class WritePipeline:
             self._items.put(row.table_id, hash_key, range_key, size, blob, expires)
             return
         change = Change(
-            row, key, hash_key, range_key, None, 0, item, size, blob, USER, None, self.clock.now()
+            row, key, hash_key, range_key, None, 0, item, size, blob, origin, None, self.clock.now()
         )
         may_be_new = True
         stream = plan.stream_only
@@ -203,7 +211,7 @@ class WritePipeline:
                     sink.record(change)
                 return
             old_item, old_size = self.load(row, hash_key, range_key)
-            self.write(row, key, hash_key, range_key, old_item, old_size, item, size)
+            self.write(row, key, hash_key, range_key, old_item, old_size, item, size, origin)
 
     def replace(
         self,

@@ -440,19 +440,31 @@ class ReplicationManager:
             return
         versions[key] = (stamp, origin)
         pipeline = self.pipeline
+        if blob is not None:
+            # A put of the whole item: tried as an insert first (most replicated items are
+            # new), the old item read only when it exists.
+            item = orjson.loads(blob)
+            pipeline.put(
+                destination,
+                key_of(destination.state.key_schema, item),
+                hash_key,
+                range_key,
+                item,
+                size,
+                origin=replication_origin(origin),
+            )
+            store.set_version(destination.table_id, hash_key, range_key, stamp, origin)
+            return
         old_item, old_size = pipeline.load(destination, hash_key, range_key)
-        new_item = None if blob is None else orjson.loads(blob)
-        shown = new_item if new_item is not None else old_item
-        if shown is not None:
+        if old_item is not None:  # a delete (of an item the destination has)
             pipeline.write(
                 destination,
-                key_of(destination.state.key_schema, shown),
+                key_of(destination.state.key_schema, old_item),
                 hash_key,
                 range_key,
                 old_item,
                 old_size,
-                new_item,
-                None if new_item is None else size,
+                None,
                 origin=replication_origin(origin),
             )
         store.set_version(destination.table_id, hash_key, range_key, stamp, origin)
