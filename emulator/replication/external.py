@@ -178,7 +178,12 @@ class ExternalReplicators:
                 endpoint_url=doc["Endpoint"],
                 aws_access_key_id=doc["AccessKeyId"],
                 aws_secret_access_key=doc["SecretAccessKey"],
-                config=BotoConfig(retries={"max_attempts": 2, "mode": "standard"}),
+                # Short timeouts: a stopping emulator waits for a call in flight.
+                config=BotoConfig(
+                    retries={"max_attempts": 2, "mode": "standard"},
+                    connect_timeout=2,
+                    read_timeout=10,
+                ),
             )
             self._clients[doc["Id"]] = client
         return client
