@@ -612,7 +612,7 @@ class ReplicationManager:
             for member in self.members(row)
             if member.description.get("TableStatus") not in HIDDEN_STATUSES
         ]
-        owner = min(active, key=lambda m: (m.description["CreationDateTime"], m.region))
+        owner = min(active, key=lambda member: member.table_id)  # ids only grow
         return owner is row
 
     # -- settling -------------------------------------------------------------------------
