@@ -42,6 +42,7 @@ class Config:
     change_log: bool = False
     change_log_retention_days: float = 35.0
     export_dir: str | None = None
+    replication_lag_ms: float = 0.0
 
     def __post_init__(self) -> None:
         problem = next(iter(self.problems()), None)
@@ -87,6 +88,7 @@ _RANGES: dict[str, tuple[float, float, bool]] = {
     "ttl_sweep_seconds": (0, _TEN_YEARS, True),
     "client_timeout_seconds": (0, 3600, True),
     "change_log_retention_days": (0, 3650, True),
+    "replication_lag_ms": (0, 86400000.0, False),
 }
 
 
@@ -130,6 +132,8 @@ _HELP = {
     "export_dir": "the local folder standing in for S3: ExportTableToPointInTime writes to "
     "DIR/<S3Bucket>/<S3Prefix>/AWSDynamoDB/<ExportId>/ (default: DATA_DIR/exports, or a "
     "temporary folder in memory mode)",
+    "replication_lag_ms": "global tables: a write reaches the other replicas this long after "
+    "it was committed (0 = as soon as it is committed)",
 }
 
 
@@ -157,6 +161,7 @@ _METAVAR = {
     "admin_hosts": "NAMES",
     "change_log_retention_days": "DAYS",
     "export_dir": "DIR",
+    "replication_lag_ms": "MS",
 }
 
 #: Flags whose name is not the field's (a repeatable flag is singular).

@@ -53,6 +53,8 @@ class EmulatorApp:
         self.backend.start_background(self.backend.triggers.run_forever())
         for work in self.backend.background:
             self.backend.start_background(work())
+        self.backend.start_background(self.backend.replication.run_forever())
+        self.backend.start_background(self.backend.external_replication.run_forever())
         try:
             yield
         finally:
@@ -389,9 +391,64 @@ def admin_routes(app: EmulatorApp) -> list[Route]:
 
     from emulator.kinesis.admin import kinesis_routes
 
+    async def replication_status(request: Request) -> Response:
+        replication = backend.replication
+        if request.method == "POST":
+            body = await request.body()
+            try:
+                command: Any = orjson.loads(body) if body.strip() else {}
+                paused = command.get("Paused") if isinstance(command, dict) else None
+                if not isinstance(paused, bool):
+                    raise ValueError('expected {"Paused": true} or {"Paused": false}')
+            except (ValueError, orjson.JSONDecodeError) as error:
+                return JSONResponse({"error": str(error)}, status_code=400)
+            replication.pause(paused)
+        return JSONResponse(
+            {
+                "Paused": replication.paused,
+                "Links": replication.status(),
+                "AppliedLagMillis": replication.lag_percentiles(),
+                "External": backend.external_replication.status(),
+            }
+        )
+
+    async def external_replication(request: Request) -> Response:
+        external = backend.external_replication
+        if request.method == "GET":
+            return JSONResponse({"External": external.status()})
+        body = await request.body()
+        try:
+            command: Any = orjson.loads(body) if body.strip() else {}
+            if not isinstance(command, dict):
+                raise ValueError("expected a JSON object")
+            described = external.add(backend.config.region, command)
+        except (ValueError, orjson.JSONDecodeError) as error:
+            return JSONResponse({"error": str(error)}, status_code=400)
+        except LookupError as error:
+            return JSONResponse({"error": str(error.args[0])}, status_code=404)
+        return JSONResponse(described)
+
+    async def external_replication_link(request: Request) -> Response:
+        link_id = request.path_params["link_id"]
+        if request.method == "DELETE":
+            if not backend.external_replication.remove(link_id):
+                return JSONResponse({"error": "no such replication"}, status_code=404)
+            return JSONResponse({"Deleted": link_id})
+        for described in backend.external_replication.status():
+            if described["Id"] == link_id:
+                return JSONResponse(described)
+        return JSONResponse({"error": "no such replication"}, status_code=404)
+
     return [
         *kinesis_routes(backend),
         Route("/", root, methods=["GET", "HEAD"]),
+        Route("/_emulator/replication", replication_status, methods=["GET", "POST"]),
+        Route("/_emulator/replication/external", external_replication, methods=["GET", "POST"]),
+        Route(
+            "/_emulator/replication/external/{link_id}",
+            external_replication_link,
+            methods=["GET", "DELETE"],
+        ),
         Route("/_emulator/triggers", triggers_status, methods=["GET"]),
         Route("/_emulator/triggers/settle", triggers_settle, methods=["POST"]),
         Route("/_emulator/triggers/{uuid}/invocations", trigger_invocations, methods=["GET"]),

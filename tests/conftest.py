@@ -47,9 +47,11 @@ class RunningServer:
                 self.process.wait()
 
 
-def start_server(*args: str, env: dict[str, str] | None = None) -> RunningServer:
-    """Start `python -m emulator` on a free port and wait until it answers."""
-    port = free_port()
+def start_server(
+    *args: str, env: dict[str, str] | None = None, port: int | None = None
+) -> RunningServer:
+    """Start `python -m emulator` on a free port (or `port`) and wait until it answers."""
+    port = port or free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "emulator", "--port", str(port), "--log-level", "warning", *args],
         cwd=ROOT,

@@ -1120,15 +1120,20 @@ def test_table_not_exists_waiter(ddb: Any, make_table: Callable[..., str]) -> No
 # -- UpdateTable applies every change it accepts (issue 13 item 5) ---------------------------
 
 
-def test_update_table_refuses_replica_updates(ddb: Any, make_table: Callable[..., str]) -> None:
+def test_update_table_replica_updates_must_come_alone(
+    ddb: Any, make_table: Callable[..., str]
+) -> None:
+    """Global tables are tests/test_global_tables.py; here only that ReplicaUpdates beside
+    another change is refused before anything happens."""
     name = make_table()
     assert error_of(
         ddb.update_table,
         TableName=name,
         ReplicaUpdates=[{"Create": {"RegionName": "eu-west-1"}}],
+        DeletionProtectionEnabled=True,
     ) == validation(
-        "ReplicaUpdates are not supported by this emulator yet: global tables "
-        "(version 2019.11.21) cannot be created or changed"
+        "One or more parameter values were invalid: Replica modification must be the only "
+        "operation in the request"
     )
     assert "Replicas" not in ddb.describe_table(TableName=name)["Table"]
 

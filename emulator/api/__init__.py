@@ -65,6 +65,13 @@ OPERATIONS: dict[str, dict[str, str]] = {
         "ExportTableToPointInTime": "backups.export_table_to_point_in_time",
         "DescribeExport": "backups.describe_export",
         "ListExports": "backups.list_exports",
+        "CreateGlobalTable": "global_tables.create_global_table",
+        "DescribeGlobalTable": "global_tables.describe_global_table",
+        "UpdateGlobalTable": "global_tables.update_global_table",
+        "DescribeGlobalTableSettings": "global_tables.describe_global_table_settings",
+        "UpdateGlobalTableSettings": "global_tables.update_global_table_settings",
+        "ListGlobalTables": "global_tables.list_global_tables",
+        "DescribeTableReplicaAutoScaling": "global_tables.describe_table_replica_auto_scaling",
     },
     "dynamodbstreams": {
         "ListStreams": "streams.list_streams",

@@ -46,7 +46,7 @@ class StageClock:
 
 
 _TABLE_NAME = re.compile(r"[a-zA-Z0-9_.-]+")
-_TABLE_ARN = re.compile(
+TABLE_ARN = re.compile(
     r"arn:aws[a-z-]*:dynamodb:([a-z0-9-]+):(\d{12}):table/([a-zA-Z0-9_.-]{3,255})"
 )
 
@@ -73,7 +73,7 @@ def check_table_name(name: str, path: str = "tableName") -> None:
 def table_name_of(value: str, region: str, backend: Backend) -> str:
     """TableName accepts a name or a table ARN of this account and region."""
     if value.startswith("arn:"):
-        match = _TABLE_ARN.fullmatch(value)
+        match = TABLE_ARN.fullmatch(value)
         if match is None:
             raise ValidationException(
                 f"Invalid TableArn: Invalid ResourceArn provided as input {value}"
@@ -92,11 +92,19 @@ def find_table(backend: Backend, region: str, name_or_arn: str) -> TableRow:
     """The table of a data-plane call (AWS's short not-found message)."""
     row = backend.engine.get_table(region, name_or_arn)
     if row is not None:
+        status = row.description["TableStatus"]
+        if status == "CREATING" or status == "DELETING":
+            # A replica being created or deleted answers only DescribeTable.
+            raise ResourceNotFoundException(
+                f"Requested resource not found: Table: {row.name} not found"
+            )
         return row  # an existing table's name is valid: skip the name checks
     name = table_name_of(name_or_arn, region, backend)
     row = backend.engine.get_table(region, name)
     if row is None:
         raise ResourceNotFoundException()
+    if row.description["TableStatus"] in ("CREATING", "DELETING"):
+        raise ResourceNotFoundException(f"Requested resource not found: Table: {name} not found")
     return row
 
 

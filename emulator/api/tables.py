@@ -16,9 +16,11 @@ from emulator.api.common import (
     table_arn,
     table_name_of,
 )
+from emulator.api.global_tables import IN_USE, create_replica_table, replica_updates
 from emulator.changes.sinks import update_index_entries
 from emulator.errors import ResourceInUseException, ResourceNotFoundException, ValidationException
 from emulator.model.table_state import StreamState, TableState
+from emulator.replication.manager import HIDDEN_STATUSES, public_entry, replica_entries
 from emulator.runtime.backend import Backend
 from emulator.storage.engine import TableRow
 
@@ -255,12 +257,15 @@ def describe(backend: Backend, row: TableRow, status: str | None = None) -> dict
                 if index_id is not None:
                     index["ItemCount"], index["IndexSizeBytes"] = engine.indexes.usage(index_id)
             description[member] = indexes
+    entries = replica_entries(row)
+    if entries:
+        description["Replicas"] = [public_entry(doc) for doc in entries]
     if status is not None:
         description["TableStatus"] = status
     return copy.deepcopy(description)
 
 
-def _enable_stream(backend: Backend, row: TableRow, region: str, view_type: str) -> None:
+def enable_stream(backend: Backend, row: TableRow, region: str, view_type: str) -> None:
     description = row.description
     stream = backend.streams.create_stream(region, row.name, description["KeySchema"], view_type)
     description["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": view_type}
@@ -282,6 +287,8 @@ def _disable_stream(backend: Backend, row: TableRow) -> None:
 
 def create_table(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
     name = table_name_of(request["TableName"], region, backend)
+    if request.get("GlobalTableSourceArn") is not None:
+        return {"TableDescription": create_replica_table(backend, region, name, request)}
     missing = [
         (None, path, "Member must not be null")
         for member, path in (
@@ -362,7 +369,7 @@ def create_table(backend: Backend, region: str, request: dict[str, Any]) -> dict
             region, name, description, lambda _id: TableState.from_document(description, document)
         )
         if view_type is not None:
-            _enable_stream(backend, row, region, view_type)
+            enable_stream(backend, row, region, view_type)
             catalog.save_table(row)
     return {"TableDescription": describe(backend, row)}
 
@@ -393,6 +400,13 @@ def list_tables(backend: Backend, region: str, request: dict[str, Any]) -> dict[
 
 def delete_table(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
     row = find_table_for_control(backend, region, request["TableName"])
+    if row.description["TableStatus"] in (
+        "CREATING",
+        "DELETING",
+    ) or backend.replication.in_transition(row):
+        raise ResourceInUseException(
+            f"Attempt to change a resource which is still in use: Table: {row.name} is being used."
+        )
     if row.description.get("DeletionProtectionEnabled"):
         raise ValidationException(
             "Resource cannot be deleted as it is currently protected against deletion. "
@@ -407,6 +421,8 @@ def delete_table(backend: Backend, region: str, request: dict[str, Any]) -> dict
 
             make_backup(backend, row, f"{row.name}$DeletedTableBackup", "SYSTEM")
         engine.change_log.drop_table(row.table_id)
+        if row.state.replicas:
+            backend.replication.table_deleted(row)
         _disable_stream(backend, row)
         for index_id in row.state.index_ids.values():
             engine.indexes.drop(index_id)
@@ -440,12 +456,13 @@ def update_table(backend: Backend, region: str, request: dict[str, Any]) -> dict
             "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required"
         )
     if request.get("ReplicaUpdates") is not None:
-        # Global tables are a feature of their own (replicas in other region namespaces);
-        # until it exists, refusing is honest where answering 200 would drop the request.
-        raise ValidationException(
-            "ReplicaUpdates are not supported by this emulator yet: global tables "
-            "(version 2019.11.21) cannot be created or changed"
-        )
+        others = [member for member in changes if member != "ReplicaUpdates"]
+        if request.get("AttributeDefinitions"):
+            others.append("AttributeDefinitions")
+        replica_updates(backend, region, row, request, others)
+        return {"TableDescription": describe(backend, row, status="UPDATING")}
+    if backend.replication.in_transition(row):
+        raise ResourceInUseException(IN_USE)
     stream_spec = request.get("StreamSpecification")
     index_updates = request.get("GlobalSecondaryIndexUpdates")
     if stream_spec is not None:
@@ -521,32 +538,45 @@ def update_table(backend: Backend, region: str, request: dict[str, Any]) -> dict
         if request.get("TableClass"):
             description["TableClassSummary"] = {"TableClass": request["TableClass"]}
         if index_updates:
-            used_definitions = {d["AttributeName"] for d in description["AttributeDefinitions"]}
-            for name, attribute_type in definitions.items():
-                if name not in used_definitions:
-                    description["AttributeDefinitions"].append(
-                        {"AttributeName": name, "AttributeType": attribute_type}
-                    )
-            gsis = [
-                _updated_gsi(g, plan.updated.get(g["IndexName"]), now)
-                for g in description.get("GlobalSecondaryIndexes", [])
-                if g["IndexName"] not in plan.removed
-            ]
-            gsis.extend(plan.created)
-            if gsis:
-                description["GlobalSecondaryIndexes"] = gsis
-            else:
-                description.pop("GlobalSecondaryIndexes", None)
-            _rebuild_index_storage(
-                backend, row, plan.removed, [g["IndexName"] for g in plan.created]
-            )
+            _apply_index_plan(backend, row, plan, definitions, now)
+            # Adding and removing indexes is a group-wide setting of a global table.
+            for member in backend.replication.members(row)[1:]:
+                member_plan = _plan_index_updates(
+                    member.description, index_updates, definitions, billing_mode
+                )
+                _apply_index_plan(backend, member, member_plan, definitions, now)
+                backend.engine.catalog.save_table(member)
         if stream_spec is not None:
             if stream_spec["StreamEnabled"]:
-                _enable_stream(backend, row, region, stream_spec["StreamViewType"])
+                enable_stream(backend, row, region, stream_spec["StreamViewType"])
             else:
                 _disable_stream(backend, row)
         backend.engine.catalog.save_table(row)
     return {"TableDescription": describe(backend, row, status="UPDATING")}
+
+
+def _apply_index_plan(
+    backend: Backend, row: TableRow, plan: _IndexPlan, definitions: dict[str, str], now: float
+) -> None:
+    """The table's GSIs and definitions after an UpdateTable's index updates."""
+    description = row.description
+    used_definitions = {d["AttributeName"] for d in description["AttributeDefinitions"]}
+    for name, attribute_type in definitions.items():
+        if name not in used_definitions:
+            description["AttributeDefinitions"].append(
+                {"AttributeName": name, "AttributeType": attribute_type}
+            )
+    gsis = [
+        _updated_gsi(g, plan.updated.get(g["IndexName"]), now)
+        for g in description.get("GlobalSecondaryIndexes", [])
+        if g["IndexName"] not in plan.removed
+    ]
+    gsis.extend(plan.created)
+    if gsis:
+        description["GlobalSecondaryIndexes"] = gsis
+    else:
+        description.pop("GlobalSecondaryIndexes", None)
+    _rebuild_index_storage(backend, row, plan.removed, [g["IndexName"] for g in plan.created])
 
 
 def _apply_throughput_settings(description: dict[str, Any], request: dict[str, Any]) -> None:
@@ -635,6 +665,10 @@ def _check_stream_update(row: TableRow, spec: dict[str, Any]) -> None:
         if view_type is not None:
             raise ValidationException(
                 INVALID + "If stream is being disabled, then UpdateViewType must not be specified"
+            )
+        if replica_entries(row):
+            raise ValidationException(
+                INVALID + "Disabling Stream is not allowed for a Global Table replica."
             )
         if row.state.stream is None:
             raise ValidationException(f"Table has no stream to disable: TableName: {row.name}")
@@ -726,6 +760,8 @@ def _table_by_arn(backend: Backend, region: str, arn: str) -> TableRow:
         raise ResourceNotFoundException(
             f"Requested resource not found: ResourcArn: {arn} not found"
         )
+    if row.description["TableStatus"] in HIDDEN_STATUSES:
+        raise ResourceNotFoundException(f"Requested resource not found: Table: {name} not found")
     return row
 
 

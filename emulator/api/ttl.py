@@ -15,7 +15,7 @@ import orjson
 
 from emulator.api.common import find_table_for_control
 from emulator.changes.pipeline import expiry_of
-from emulator.errors import ValidationException
+from emulator.errors import ResourceNotFoundException, ValidationException
 from emulator.model.table_state import TtlState
 from emulator.runtime.backend import Backend
 from emulator.storage.engine import TableRow
@@ -36,6 +36,11 @@ def describe_time_to_live(backend: Backend, region: str, request: dict[str, Any]
 
 def update_time_to_live(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
     row = find_table_for_control(backend, region, request["TableName"])
+    if row.description["TableStatus"] in ("CREATING", "DELETING"):
+        # A replica being created or deleted answers only DescribeTable.
+        raise ResourceNotFoundException(
+            f"Requested resource not found: Table: {row.name} not found"
+        )
     specification = request["TimeToLiveSpecification"]
     enabled = bool(specification["Enabled"])
     attribute = specification["AttributeName"]
@@ -57,12 +62,14 @@ def update_time_to_live(backend: Backend, region: str, request: dict[str, Any]) 
         )
     engine = backend.engine
     with engine.transaction():
-        row.state = dataclasses.replace(row.state, ttl=TtlState(attribute, enabled, now))
-        engine.catalog.save_table(row)
-        if enabled:
-            _index_expiry(backend, row, attribute)
-        else:
-            engine.items.clear_expiry(row.table_id)
+        # TTL is a group-wide setting of a global table: every replica gets it.
+        for member in backend.replication.members(row):
+            member.state = dataclasses.replace(member.state, ttl=TtlState(attribute, enabled, now))
+            engine.catalog.save_table(member)
+            if enabled:
+                _index_expiry(backend, member, attribute)
+            else:
+                engine.items.clear_expiry(member.table_id)
     return {"TimeToLiveSpecification": {"Enabled": enabled, "AttributeName": attribute}}
 
 

@@ -167,11 +167,19 @@ class WritePipeline:
                 sink.record(change)
 
     def put(
-        self, row: TableRow, key: Item, hash_key: bytes, range_key: bytes, item: Item, size: int
+        self,
+        row: TableRow,
+        key: Item,
+        hash_key: bytes,
+        range_key: bytes,
+        item: Item,
+        size: int,
+        origin: str = USER,
     ) -> None:
         """PutItem when nothing but the change itself needs the old item: the insert is
         tried first, so a new item costs one statement (with its INSERT record on a table
-        whose only sink is its stream), and only an item that exists is read."""
+        whose only sink is its stream), and only an item that exists is read. (Also a
+        replicator's put of a whole item: `origin`.)"""
         plan = self.plan(row)
         blob = orjson.dumps(item)
         ttl = plan.ttl_attribute
@@ -181,7 +189,7 @@ class WritePipeline:
             self._items.put(row.table_id, hash_key, range_key, size, blob, expires)
             return
         now = self.clock.now()
-        if plan.log_only:
+        if plan.log_only and origin == USER:
             # A new item costs one cheap statement; an existing one (known from the item
             # cache, or found by that statement) one more.
             log = self.engine.change_log
@@ -209,7 +217,7 @@ class WritePipeline:
                 return
             if stored is False:
                 may_be_new = False
-        change = Change(row, key, hash_key, range_key, None, 0, item, size, blob, USER, None, now)
+        change = Change(row, key, hash_key, range_key, None, 0, item, size, blob, origin, None, now)
         stream = plan.stream_only
         if stream is not None:
             found = stream.insert_record(change)
@@ -238,7 +246,7 @@ class WritePipeline:
                     sink.record(change)
                 return
             old_item, old_size = self.load(row, hash_key, range_key)
-            self.write(row, key, hash_key, range_key, old_item, old_size, item, size)
+            self.write(row, key, hash_key, range_key, old_item, old_size, item, size, origin)
 
     def replace(
         self,

@@ -32,6 +32,8 @@ from emulator.kinesis.destination import (
 from emulator.kinesis.forwarder import Forwarder
 from emulator.kinesis.service import KinesisService
 from emulator.model.table_state import TableStateCodec
+from emulator.replication.external import ExternalReplicators
+from emulator.replication.manager import ReplicationManager
 from emulator.storage.engine import Engine
 from emulator.streams.iterators import IteratorCodec
 from emulator.streams.shards import StreamManager
@@ -62,6 +64,10 @@ class Backend:
     #: The built-in Kinesis Data Streams service and the tables' Kinesis destinations.
     kinesis: KinesisService
     kinesis_destinations: Destinations
+    #: Global-table replica groups and their replicators (emulator/replication/).
+    replication: ReplicationManager
+    #: Replication of tables here to tables at other endpoints.
+    external_replication: ExternalReplicators
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     #: Background work never runs twice at once (the tick and an admin clock move).
     maintenance_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -122,6 +128,15 @@ class Backend:
             destinations,
             config.stream_retention_seconds,
         )
+        replication = ReplicationManager(
+            engine,
+            pipeline,
+            streams,
+            signals,
+            clock,
+            config.account_id,
+            config.replication_lag_ms,
+        )
         backend = cls(
             config,
             clock,
@@ -133,6 +148,8 @@ class Backend:
             triggers,
             kinesis,
             kinesis_destinations,
+            replication,
+            ExternalReplicators(replication),
             targets=targets,
         )
         triggers.kinesis_binding = kinesis_binder(
@@ -156,6 +173,7 @@ class Backend:
             )
 
         backend.settle_checks.append(kinesis_settled)
+        backend.settle_checks.append(replication.settled)
         backend.reset_hooks.append(kinesis.reset)
         return backend
 
@@ -183,6 +201,9 @@ class Backend:
         self.triggers.reset()
         self.targets.discard_all()
         self.engine.reset()
+        with self.engine.transaction():
+            self.replication.store.clear()
+        self.replication.reset()
         self.clock.reset()
         self._save_clock()
         self.streams.reset()

@@ -76,7 +76,8 @@ async def run_due_work(backend: Backend, *, sweep_ttl: bool = False) -> dict[str
         deleted: dict[str, int] = {}
         if sweep_ttl or now - backend.last_ttl_sweep >= config.ttl_sweep_seconds:
             backend.last_ttl_sweep = now
-            for row in [row for row in engine.catalog.all_tables() if row.state.ttl]:
+            sweeps = backend.replication.sweeps_ttl
+            for row in [r for r in engine.catalog.all_tables() if r.state.ttl and sweeps(r)]:
                 count = 0
                 while True:
                     if backend.engine.get_table(row.region, row.name) is not row:

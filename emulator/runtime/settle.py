@@ -38,7 +38,19 @@ async def settle(backend: Backend, timeout: float) -> tuple[bool, list[dict[str,
         backend.complete_transitions()
         if not unsettled(backend, detail=False):
             return True, []
-        if backend.triggers.blocked_on_clock() or time.monotonic() >= deadline:
+        if _blocked_on_clock(backend) or time.monotonic() >= deadline:
             return False, unsettled(backend)
         await asyncio.sleep(pause)
         pause = min(LAST_POLL_SECONDS, pause * 1.5)
+
+
+def _blocked_on_clock(backend: Backend) -> bool:
+    """Whether everything pending waits for the manual clock (a batching window, a
+    replication lag): waiting in real time could not help."""
+    triggers = backend.triggers
+    replication = backend.replication
+    triggers_wait = triggers.blocked_on_clock()
+    replication_waits = replication.waits_for_clock() and not replication.settled()
+    if triggers_wait:
+        return replication.settled() or replication_waits
+    return replication_waits and not triggers.pending(detail=False)

@@ -1,0 +1,1 @@
+"""Global-table replicas and replication to other endpoints (see manager.py, external.py)."""
