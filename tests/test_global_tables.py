@@ -34,7 +34,10 @@ def gt_server() -> Iterator[RunningServer]:
 def admin(url: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(
-        url + path, data=data, method="GET" if data is None else "POST"
+        url + path,
+        data=data,
+        method="GET" if data is None else "POST",
+        headers={"Content-Type": "application/json"},
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:

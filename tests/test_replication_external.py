@@ -21,7 +21,10 @@ DEFINITIONS = [
 def call(url: str, path: str, body: Any = None, method: str | None = None) -> tuple[int, Any]:
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(
-        url + path, data=data, method=method or ("GET" if data is None else "POST")
+        url + path,
+        data=data,
+        method=method or ("GET" if data is None else "POST"),
+        headers={"Content-Type": "application/json"},
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
