@@ -27,57 +27,10 @@ _TTL_IDENTITY_SUFFIX = b',"userIdentity":' + orjson.dumps(TTL_IDENTITY) + b"}"
 _LAMBDA_TTL_IDENTITY = b',"userIdentity":{"type":"Service","principalId":"dynamodb.amazonaws.com"}}'
 
 
-class StreamEvent:
-    """One record as delivered: its sequence number, creation time and Lambda form.
-
-    The Lambda form is spliced from the stored bytes (no decoding on the way to the
-    function); the dict is decoded only when something needs it (filters, keys for
-    ParallelizationFactor, failure payloads).
-    """
-
-    __slots__ = ("_record", "created", "data", "sequence")
-
-    def __init__(self, sequence: int, created: float, data: bytes, stream_arn: str) -> None:
-        self.sequence = sequence
-        self.created = created
-        self._record: dict[str, Any] | None = None
-        self.data = _lambda_form(data, stream_arn)
-
-    @property
-    def record(self) -> dict[str, Any]:
-        record = self._record
-        if record is None:
-            record = self._record = orjson.loads(self.data)
-        return record
-
-    @property
-    def keys(self) -> Any:
-        return self.record["dynamodb"].get("Keys")
-
-    @property
-    def size(self) -> int:
-        return len(self.data)
-
-    @property
-    def sequence_number(self) -> str:
-        return encode_sequence_number(self.sequence)
-
-    @property
-    def approximate_creation(self) -> float:
-        return float(int(self.created))
-
-    @property
-    def filter_record(self) -> dict[str, Any]:
-        """What FilterCriteria patterns match: the whole record, metadata included."""
-        return self.record
-
-    def arrival_text(self) -> str:
-        return iso_seconds(self.created)
-
-
-class KinesisEvent:
-    """One Kinesis record as Lambda delivers it (SPEC-STREAM-APPS 3.12); `data` is the
-    record in its final form (built by the Kinesis log source)."""
+class LogEvent:
+    """One record as delivered: its sequence number, creation time and Lambda form
+    (`data`); the dict is decoded only when something needs it (filters, keys for
+    ParallelizationFactor, failure payloads)."""
 
     __slots__ = ("_record", "created", "data", "sequence")
 
@@ -95,12 +48,49 @@ class KinesisEvent:
         return record
 
     @property
-    def keys(self) -> Any:
-        return self.record["kinesis"]["partitionKey"]
-
-    @property
     def size(self) -> int:
         return len(self.data)
+
+    @property
+    def filter_record(self) -> dict[str, Any]:
+        """What FilterCriteria patterns match: the whole record, metadata included."""
+        return self.record
+
+
+class StreamEvent(LogEvent):
+    """A DynamoDB stream record; its Lambda form is spliced from the stored bytes (no
+    decoding on the way to the function)."""
+
+    __slots__ = ()
+
+    def __init__(self, sequence: int, created: float, data: bytes, stream_arn: str) -> None:
+        super().__init__(sequence, created, _lambda_form(data, stream_arn))
+
+    @property
+    def keys(self) -> Any:
+        return self.record["dynamodb"].get("Keys")
+
+    @property
+    def sequence_number(self) -> str:
+        return encode_sequence_number(self.sequence)
+
+    @property
+    def approximate_creation(self) -> float:
+        return float(int(self.created))
+
+    def arrival_text(self) -> str:
+        return iso_seconds(self.created)
+
+
+class KinesisEvent(LogEvent):
+    """One Kinesis record as Lambda delivers it (SPEC-STREAM-APPS 3.12); `data` is the
+    record in its final form (built by the Kinesis log source)."""
+
+    __slots__ = ()
+
+    @property
+    def keys(self) -> Any:
+        return self.record["kinesis"]["partitionKey"]
 
     @property
     def sequence_number(self) -> str:

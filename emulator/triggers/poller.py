@@ -129,8 +129,6 @@ class RunContext:
 
     mapping: EventSourceMapping
     binding: SourceBinding
-    stream_arn: str
-    stream_id: int
     engine: Engine
     streams: StreamManager
     clock: Clock
@@ -341,22 +339,37 @@ class ShardWorker:
     def _report_lost(self, lost: tuple[int, int]) -> None:
         """Records trimmed by retention before they were read (Emulator rule: reported as
         RecordAgeExceeded, with their sequence range)."""
+        self._send_failure(
+            RECORD_AGE_EXCEEDED, [], 0, first_sequence=lost[0], last_sequence=lost[1]
+        )
+
+    def _send_failure(
+        self,
+        condition: str,
+        events: list[StreamEvent],
+        attempts: int,
+        function_error: str | None = None,
+        status_code: int | None = None,
+        first_sequence: int | None = None,
+        last_sequence: int | None = None,
+    ) -> None:
+        """Hand a discarded (sub-)batch's failure document to the destinations."""
         context = self.context
         document = failure_document(
-            condition=RECORD_AGE_EXCEEDED,
+            condition=condition,
             function_arn=context.mapping.function_arn,
-            invoke_count=0,
-            function_error=None,
-            status_code=None,
+            invoke_count=attempts,
+            function_error=function_error,
+            status_code=status_code,
             shard_id=self.shard.shard_id,
-            stream_arn=context.stream_arn,
-            events=[],
+            stream_arn=context.binding.stream_arn,
+            events=events,
             now=context.clock.now(),
-            first_sequence=lost[0],
-            last_sequence=lost[1],
+            first_sequence=first_sequence,
+            last_sequence=last_sequence,
             kinesis=context.binding.kinesis,
         )
-        context.on_failure(context.mapping, document, [])
+        context.on_failure(context.mapping, document, [event.record for event in events])
 
     # -- lanes ---------------------------------------------------------------------------
 
@@ -501,22 +514,7 @@ class ShardWorker:
         expired = [event for event in events if now - event.created > limit]
         if not expired:
             return events
-        context.on_failure(
-            context.mapping,
-            failure_document(
-                condition=RECORD_AGE_EXCEEDED,
-                function_arn=context.mapping.function_arn,
-                invoke_count=attempts,
-                function_error=None,
-                status_code=None,
-                shard_id=self.shard.shard_id,
-                stream_arn=context.stream_arn,
-                events=expired,
-                now=now,
-                kinesis=context.binding.kinesis,
-            ),
-            [event.record for event in expired],
-        )
+        self._send_failure(RECORD_AGE_EXCEEDED, expired, attempts)
         self._mark_done(expired)
         return [event for event in events if now - event.created <= limit]
 
@@ -527,22 +525,8 @@ class ShardWorker:
         function_error: str | None,
         result: InvokeResult,
     ) -> None:
-        context = self.context
-        context.on_failure(
-            context.mapping,
-            failure_document(
-                condition=RETRY_ATTEMPTS_EXHAUSTED,
-                function_arn=context.mapping.function_arn,
-                invoke_count=attempts,
-                function_error=function_error,
-                status_code=result.status_code or 200,
-                shard_id=self.shard.shard_id,
-                stream_arn=context.stream_arn,
-                events=events,
-                now=context.clock.now(),
-                kinesis=context.binding.kinesis,
-            ),
-            [event.record for event in events],
+        self._send_failure(
+            RETRY_ATTEMPTS_EXHAUSTED, events, attempts, function_error, result.status_code or 200
         )
 
     async def _invoke(
@@ -555,35 +539,9 @@ class ShardWorker:
         extra = (
             self._window_fields(lane, events, final) if mapping.tumbling_window_seconds else None
         )
-        if not context.may_invoke():
-            self.stopping = True
+        result = await self._call(lambda_payload(events, extra), events, attempts + 1)
+        if result is None:
             return InvokeResult(Outcome.SERVICE_ERROR, b"", detail="mapping stopped"), _NO_STATE
-        target = context.resolve(mapping)
-        context.invocations += 1
-        if target is None:
-            result = InvokeResult(
-                Outcome.SERVICE_ERROR, b"", status_code=404, detail="Function not found"
-            )
-            context.on_result("PROBLEM: Function not found")
-        else:
-            result = await target.invoke(
-                Invocation(lambda_payload(events, extra), _request_id(), None, False)
-            )
-        context.log.append(
-            InvocationEntry(
-                time=context.clock.now(),
-                shard_id=self.shard.shard_id,
-                first_sequence=events[0].sequence_number if events else None,
-                last_sequence=events[-1].sequence_number if events else None,
-                records=len(events),
-                attempt=attempts + 1,
-                outcome=result.outcome.value,
-                function_error=result.function_error,
-                response=result.payload[:4096].decode("utf-8", "replace"),
-                duration_ms=result.duration_ms,
-                detail=result.detail,
-            )
-        )
         state: Any = _NO_STATE
         if mapping.tumbling_window_seconds and result.outcome is Outcome.SUCCESS:
             try:
@@ -593,6 +551,41 @@ class ShardWorker:
             if isinstance(response, dict) and "state" in response:
                 state = response["state"]
         return result, state
+
+    async def _call(
+        self, payload: bytes, events: list[StreamEvent], attempt: int, detail: str = ""
+    ) -> InvokeResult | None:
+        """Invoke the mapping's function once and log it; None (and the worker stops) when
+        the mapping was deleted or disabled since it started."""
+        context = self.context
+        if not context.may_invoke():
+            self.stopping = True
+            return None
+        target = context.resolve(context.mapping)
+        context.invocations += 1
+        if target is None:
+            result = InvokeResult(
+                Outcome.SERVICE_ERROR, b"", status_code=404, detail="Function not found"
+            )
+            context.on_result("PROBLEM: Function not found")
+        else:
+            result = await target.invoke(Invocation(payload, _request_id(), None, False))
+        context.log.append(
+            InvocationEntry(
+                time=context.clock.now(),
+                shard_id=self.shard.shard_id,
+                first_sequence=events[0].sequence_number if events else None,
+                last_sequence=events[-1].sequence_number if events else None,
+                records=len(events),
+                attempt=attempt,
+                outcome=result.outcome.value,
+                function_error=result.function_error,
+                response=result.payload[:4096].decode("utf-8", "replace"),
+                duration_ms=result.duration_ms,
+                detail=detail or result.detail,
+            )
+        )
+        return result
 
     # -- tumbling windows ----------------------------------------------------------------
 
@@ -610,7 +603,7 @@ class ShardWorker:
             "window": {"start": iso_seconds(start), "end": iso_seconds(start + seconds)},
             "state": state,
             "shardId": self.shard.shard_id,
-            "eventSourceARN": self.context.stream_arn,
+            "eventSourceARN": self.context.binding.stream_arn,
             "isFinalInvokeForWindow": final,
             "isWindowTerminatedEarly": terminated_early,
         }
@@ -624,36 +617,14 @@ class ShardWorker:
     async def _final_window_invoke(self, lane: Lane, terminated_early: bool) -> None:
         """The window's last invocation (`Records: []`, `isFinalInvokeForWindow`), retried
         until it succeeds: the shard waits for it."""
-        context = self.context
         backoff = MIN_BACKOFF_SECONDS
         attempts = 0
         while lane.window is not None and not self.stopping:
-            if not context.may_invoke():
-                self.stopping = True
-                return
-            payload = lambda_payload([], self._window_fields(lane, [], True, terminated_early))
-            target = context.resolve(context.mapping)
-            if target is None:
-                result = InvokeResult(Outcome.SERVICE_ERROR, b"", detail="Function not found")
-            else:
-                result = await target.invoke(Invocation(payload, _request_id(), None, False))
-            context.invocations += 1
             attempts += 1
-            context.log.append(
-                InvocationEntry(
-                    time=context.clock.now(),
-                    shard_id=self.shard.shard_id,
-                    first_sequence=None,
-                    last_sequence=None,
-                    records=0,
-                    attempt=attempts,
-                    outcome=result.outcome.value,
-                    function_error=result.function_error,
-                    response=result.payload[:4096].decode("utf-8", "replace"),
-                    duration_ms=result.duration_ms,
-                    detail="final invocation of the window",
-                )
-            )
+            payload = lambda_payload([], self._window_fields(lane, [], True, terminated_early))
+            result = await self._call(payload, [], attempts, "final invocation of the window")
+            if result is None:
+                return
             if result.outcome is Outcome.SUCCESS:
                 lane.window = None
                 lane.terminate_early = False
@@ -712,7 +683,7 @@ class MappingRun:
             context.engine,
             context.streams,
             checkpoint_consumer(context.mapping.uuid),
-            context.stream_id,
+            context.binding.stream_id,
             context.binding.source,
         )
         self.workers: dict[int, ShardWorker] = {}

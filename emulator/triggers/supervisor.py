@@ -151,8 +151,6 @@ class TriggerSupervisor:
         context = RunContext(
             mapping=mapping,
             binding=binding,
-            stream_arn=binding.stream_arn,
-            stream_id=binding.stream_id,
             engine=self.engine,
             streams=self.streams,
             clock=self.clock,
