@@ -133,8 +133,19 @@ class UnknownOperationException(AwsError):
 
 
 class SerializationException(AwsError):
+    """A body AWS's deserialiser cannot read. Its body says `Message`, capital M (the
+    one front-end error that does; recorded on DynamoDB), or has no message at all for
+    a body that is not JSON."""
+
     code = "SerializationException"
     namespace = CORAL_NS
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"__type": self.type_name}
+        if self.message is not None:
+            body["Message"] = self.message
+        body.update(self.extra)
+        return body
 
 
 class MissingAuthenticationTokenException(AwsError):

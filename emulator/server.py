@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -74,6 +75,15 @@ class EmulatorApp:
             await self.admin(scope, receive, send)  # the lifespan
             return
         path: str = scope["path"]
+        method: str = scope["method"]
+        if method == "OPTIONS" and not path.startswith("/_emulator"):
+            await self._preflight(scope, send)
+            return
+        if path == "/" and method in ("GET", "HEAD"):
+            await self._health(scope, send)
+            return
+        if any(n == b"origin" for n, _ in scope["headers"]):
+            send = _with_cors(send)
         if not path.startswith("/_emulator") and path != "/":
             for prefix, app in self.rest_apis:
                 if path.startswith(prefix):
@@ -104,6 +114,58 @@ class EmulatorApp:
                 await send({"type": "http.response.body", "body": body})
                 return
         await self.admin(scope, receive, send)
+
+    async def _health(self, scope: Scope, send: Send) -> None:
+        """`GET /` as DynamoDB answers it (and as DynamoDB Local's peers - dynalite,
+        container wait strategies - expect): 200, the plain text
+        `healthy: dynamodb.<region>.amazonaws.com ` (the trailing space is AWS's), with
+        a request id and CRC32. `/_emulator/health` is the emulator's own JSON probe."""
+        body = f"healthy: dynamodb.{self.config.region}.amazonaws.com ".encode()
+        headers = [
+            (b"content-type", b"text/plain"),
+            (b"content-length", str(len(body)).encode()),
+            (b"x-amzn-requestid", wire.request_id().encode()),
+            (b"x-amz-crc32", str(zlib.crc32(body) & 0xFFFFFFFF).encode()),
+        ]
+        if any(n == b"origin" for n, _ in scope["headers"]):
+            headers.extend(CORS_HEADERS)
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send(
+            {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
+        )
+
+    @staticmethod
+    async def _preflight(scope: Scope, send: Send) -> None:
+        """A CORS preflight, as DynamoDB answers it: with an `Origin`, 200 and an empty
+        body, any origin allowed, the requested headers and method echoed back, cached
+        for 48 hours; without one, the 404 `<UnknownOperationException/>` DynamoDB
+        sends for every method it does not serve."""
+        request: dict[bytes, bytes] = dict(scope["headers"])
+        if b"origin" not in request:
+            body = b"<UnknownOperationException/>\n"
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 404,
+                    "headers": [
+                        (b"content-length", str(len(body)).encode()),
+                        (b"x-amzn-requestid", wire.request_id().encode()),
+                        (b"x-amz-crc32", str(zlib.crc32(body) & 0xFFFFFFFF).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        headers = [(b"x-amzn-requestid", wire.request_id().encode()), *CORS_HEADERS]
+        asked_headers = request.get(b"access-control-request-headers")
+        if asked_headers:
+            headers.append((b"access-control-allow-headers", asked_headers))
+        asked_method = request.get(b"access-control-request-method")
+        if asked_method:
+            headers.append((b"access-control-allow-methods", asked_method))
+        headers += [(b"access-control-max-age", b"172800"), (b"content-length", b"0")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
 
     async def _unknown_path(self, scope: Scope, send: Send) -> None:
         """No API is served here: AWS's error shape (as a REST API answers an unknown
@@ -156,7 +218,7 @@ class EmulatorApp:
         await send({"type": "http.response.body", "body": body})
 
     async def serve_aws(self, scope: Scope, receive: Receive, send: Send) -> None:
-        target = authorization = content_type = None
+        target = authorization = content_type = encoding = None
         declared_length = 0
         for name, value in scope["headers"]:
             if name == b"x-amz-target":
@@ -167,6 +229,10 @@ class EmulatorApp:
                 declared_length = int(value) if value.isdigit() else 0
             elif name == b"content-type":
                 content_type = value
+            elif name == b"content-encoding":
+                encoding = value
+            elif name == b"origin":
+                send = _with_cors(send)
         if declared_length > wire.MAX_REQUEST_BYTES:
             await self._discard_body(receive)
             await self._send(send, 413, wire.TOO_LARGE)
@@ -203,6 +269,16 @@ class EmulatorApp:
             region = signed_region or self.config.region
         else:
             region = wire.region_from_authorization(authorization, self.config.region)
+        if encoding is not None:
+            try:
+                body = wire.decompress_body(encoding, body)
+            except wire.BodyTooLarge:
+                await self._send(send, 413, wire.TOO_LARGE)
+                return
+            except AwsError as error:
+                await self._send(send, error.status, orjson.dumps(error.body()))
+                return
+            received = len(body)
         if target is not None and target.startswith("Kinesis_"):
             await self._serve_kinesis(send, target, content_type, region, body)
             return
@@ -275,6 +351,29 @@ class EmulatorApp:
         await send({"type": "http.response.body", "body": body})
 
 
+#: What DynamoDB adds to the answer of every request that carries an `Origin` header:
+#: any origin may call, and a browser may read the request id, the error type and Date.
+CORS_HEADERS = [
+    (b"access-control-allow-origin", b"*"),
+    (
+        b"access-control-expose-headers",
+        b"x-amzn-RequestId,x-amzn-ErrorType,x-amzn-ErrorMessage,Date",
+    ),
+]
+
+
+def _with_cors(send: Send) -> Send:
+    """`send`, adding the CORS headers to the response start (only requests from a
+    browser page, which carry `Origin`, pay for the wrapper)."""
+
+    async def send_with_cors(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", ()), *CORS_HEADERS]}
+        await send(message)
+
+    return send_with_cors
+
+
 async def _buffered(receive: Receive, limit: int) -> tuple[bytes, Receive]:
     """Read a request body (to verify its signature) and a `receive` that hands it to the
     app as if it were read for the first time. Past `limit` bytes reading stops: the
@@ -305,9 +404,6 @@ async def _buffered(receive: Receive, limit: int) -> tuple[bytes, Receive]:
 
 def admin_routes(app: EmulatorApp) -> list[Route]:
     backend = app.backend
-
-    async def root(request: Request) -> Response:
-        return JSONResponse({"status": "ok", "service": "ddb-streams-emulator"})
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__})
@@ -441,7 +537,6 @@ def admin_routes(app: EmulatorApp) -> list[Route]:
 
     return [
         *kinesis_routes(backend),
-        Route("/", root, methods=["GET", "HEAD"]),
         Route("/_emulator/replication", replication_status, methods=["GET", "POST"]),
         Route("/_emulator/replication/external", external_replication, methods=["GET", "POST"]),
         Route(

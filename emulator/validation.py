@@ -169,22 +169,48 @@ def _java_double(value: float) -> str:
 
 # --------------------------------------------------------------------------- type errors
 
-_TARGET_NAMES = {
+#: The Java type AWS's deserialiser names when a scalar stands where a list or a map
+#: nested in a list or map belongs (its generics show through; recorded on DynamoDB).
+PARAMETERIZED_CAST = (
+    "class sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl cannot be cast to "
+    "class java.lang.Class (sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl and "
+    "java.lang.Class are in module java.base of loader 'bootstrap')"
+)
+#: The Java class of each scalar shape type, as type-mismatch messages name it.
+_JAVA_SCALARS = {
+    "string": "java.lang.String",
+    "integer": "java.lang.Integer",
+    "long": "java.lang.Long",
+    "double": "java.lang.Double",
+    "float": "java.lang.Float",
+    "boolean": "java.lang.Boolean",
+    "blob": "java.nio.ByteBuffer",
+    "timestamp": "java.util.Date",
+}
+#: The service's Java package, in which AWS's messages name structure shapes.
+_JAVA_PACKAGES = {
+    "dynamodb": "com.amazonaws.dynamodb.v20120810",
+    "dynamodbstreams": "com.amazonaws.dynamodb.v20120810",
+    "kinesis": "com.amazonaws.kinesis.v20131202",
+    "lambda": "com.amazonaws.lambda.v20150331",
+}
+_CONVERTED_TO = {
     "string": "String",
-    "integer": "an Integer",
-    "long": "a Long",
-    "double": "a Double",
-    "float": "a Float",
-    "boolean": "a Boolean",
-    "blob": "a Blob",
-    "timestamp": "a Timestamp",
+    "integer": "Integer",
+    "long": "Long",
+    "double": "Double",
+    "float": "Float",
+    "boolean": "Boolean",
+    "timestamp": "Date",
 }
 
 
 def _token(value: Any) -> str:
     """The JSON token kind AWS's parser names in its type-mismatch messages."""
-    if isinstance(value, bool):
-        return "BOOLEAN_VALUE"
+    if value is True:
+        return "TRUE_VALUE"
+    if value is False:
+        return "FALSE_VALUE"
     if isinstance(value, str):
         return "STRING_VALUE"
     if isinstance(value, int):
@@ -194,19 +220,34 @@ def _token(value: Any) -> str:
     return "VALUE"
 
 
-def _type_error(value: Any, shape_type: str) -> SerializationException:
-    """The SerializationException for ``value`` where the model wants ``shape_type``."""
-    container = shape_type in ("structure", "list", "map")
+def _type_error(
+    value: Any, shape_type: str, java: str = "", field: bool = True
+) -> SerializationException:
+    """The SerializationException for ``value`` where the model wants ``shape_type``.
+
+    Worded as DynamoDB's deserialiser words it (recorded against DynamoDB by dynalite's
+    suite): an object where it is not wanted, an array where a ``java`` type is (the
+    Java class of the shape), or a scalar of the wrong kind. For a scalar where a
+    container is, the message depends on where the container stands: a structure
+    member (``field``) or an element of a list or value of a map.
+    """
     if isinstance(value, dict):
-        return SerializationException("Start of structure or map found where not expected.")
+        return SerializationException("Start of structure or map found where not expected")
     if isinstance(value, list):
-        return SerializationException("Start of list found where not expected")
-    if container:
-        return SerializationException("Unexpected value type in payload")
-    if shape_type == "string":
-        return SerializationException(f"{_token(value)} cannot be converted to String")
-    target = _TARGET_NAMES.get(shape_type, shape_type)
-    return SerializationException(f"{_token(value)} can not be converted to {target}")
+        prefix = "" if java.startswith("java.util.") else "class "
+        return SerializationException(f"Unrecognized collection type {prefix}{java}")
+    if shape_type == "structure":
+        return SerializationException(
+            "Unexpected field type" if field else "Unexpected value type in payload"
+        )
+    if shape_type in ("list", "map"):
+        return SerializationException("Unexpected field type" if field else PARAMETERIZED_CAST)
+    if shape_type == "blob":
+        return SerializationException("only base-64-encoded strings are convertible to bytes")
+    if shape_type == "boolean" and isinstance(value, str):
+        return SerializationException("Unexpected token received from parser")
+    target = _CONVERTED_TO.get(shape_type, shape_type)
+    return SerializationException(f"{_token(value)} cannot be converted to {target}")
 
 
 # --------------------------------------------------------------------------- patterns
@@ -263,7 +304,9 @@ class _Compiler:
     def __init__(self, service: str, shapes: dict[str, dict[str, Any]]) -> None:
         self.service = service
         self.shapes = shapes
-        self.checks: dict[str, Check] = {}
+        self.package = _JAVA_PACKAGES.get(service, service)
+        #: (shape, is a structure member) -> check: type messages depend on the position.
+        self.checks: dict[tuple[str, bool], Check] = {}
         self.recursive: dict[str, bool] = {}
 
     # -- helpers
@@ -297,38 +340,56 @@ class _Compiler:
         self.recursive[name] = found
         return found
 
+    def java(self, name: str) -> str:
+        """The Java type AWS's messages give the shape ``name``."""
+        shape = self.shapes[name]
+        t = shape["type"]
+        if t == "structure":
+            return f"{self.package}.{name}"
+        if t == "list":
+            return f"java.util.List<{self.java(shape['member']['shape'])}>"
+        if t == "map":
+            return f"java.util.Map<java.lang.String, {self.java(shape['value']['shape'])}>"
+        return _JAVA_SCALARS.get(t, t)
+
     # -- entry points
 
-    def shape_check(self, name: str) -> Check:
-        check = self.checks.get(name)
+    def shape_check(self, name: str, field: bool = True) -> Check:
+        """The check of shape ``name`` as a structure member (``field``), or as an
+        element of a list or a value of a map."""
+        check = self.checks.get((name, field))
         if check is None:
-            check = self._compile(name, self.shapes[name])
-            self.checks[name] = check
+            check = self._compile(name, self.shapes[name], field)
+            self.checks[(name, field)] = check
         return check
 
     def member_check(self, owner: str, member: str, ref: dict[str, Any]) -> Check:
         """The check for one structure member, with any override from the table above."""
         override = _MEMBER_OVERRIDES.get((self.service, owner, member))
         if override is None:
+            if self.service == "dynamodb" and member == "TableName" and ref["shape"] == "TableArn":
+                return _table_name_or_arn(
+                    self.shape_check("TableName"), self.shape_check("TableArn")
+                )
             return self.shape_check(ref["shape"])
         name = override.get("shape", ref["shape"])
         shape = {**self.shapes[name], **{k: v for k, v in override.items() if k != "shape"}}
-        return self._compile(name, shape)
+        return self._compile(name, shape, True)
 
-    def _compile(self, name: str, shape: dict[str, Any]) -> Check:
+    def _compile(self, name: str, shape: dict[str, Any], field: bool) -> Check:
         t = shape["type"]
         if t == "structure":
             if self.is_recursive(name):
-                return _Shallow(dict, t)
-            return self._structure(name, shape)
+                return _Shallow(dict, t, self.java(name), field)
+            return self._structure(name, shape, field)
         if t == "list":
             if self.is_recursive(name):
-                return _Shallow(list, t)
-            return self._list(shape)
+                return _Shallow(list, t, self.java(name), field)
+            return self._list(name, shape, field)
         if t == "map":
             if self.is_recursive(name):
-                return _Shallow(dict, t)
-            return self._map(shape)
+                return _Shallow(dict, t, self.java(name), field)
+            return self._map(name, shape, field)
         if t == "string":
             return _string(shape)
         if t in ("integer", "long"):
@@ -345,7 +406,7 @@ class _Compiler:
 
     # -- containers
 
-    def _structure(self, name: str, shape: dict[str, Any]) -> Check:
+    def _structure(self, name: str, shape: dict[str, Any], field: bool) -> Check:
         members: dict[str, tuple[int, str, Check]] = {}
         for index, (member, ref) in enumerate(shape.get("members", {}).items()):
             members[member] = (index, _lower_camel(member), self.member_check(name, member, ref))
@@ -355,10 +416,11 @@ class _Compiler:
             for m in shape.get("required", ())
         ]
         lookup = members.get
+        java = self.java(name)
 
         def check_structure(value: Any) -> list[Violation] | None:
             if type(value) is not dict:
-                raise _type_error(value, "structure")
+                raise _type_error(value, "structure", java, field)
             found: list[tuple[int, list[Violation]]] | None = None
             nulls: list[str] | None = None
             for key, item in value.items():
@@ -390,13 +452,14 @@ class _Compiler:
 
         return check_structure
 
-    def _list(self, shape: dict[str, Any]) -> Check:
-        element = self.shape_check(shape["member"]["shape"])
+    def _list(self, name: str, shape: dict[str, Any], field: bool) -> Check:
+        element = self.shape_check(shape["member"]["shape"], field=False)
         lo, hi = shape.get("min"), shape.get("max")
+        java = self.java(name)
 
         def check_list(value: Any) -> list[Violation] | None:
             if type(value) is not list:
-                raise _type_error(value, "list")
+                raise _type_error(value, "list", java, field)
             out: list[Violation] | None = None
             n = len(value)
             if (lo is not None and n < lo) or (hi is not None and n > hi):
@@ -415,10 +478,21 @@ class _Compiler:
 
         return check_list
 
-    def _map(self, shape: dict[str, Any]) -> Check:
-        key_shape = self.shapes[shape["key"]["shape"]]
-        key_check = self.shape_check(shape["key"]["shape"]) if _has_constraints(key_shape) else None
-        value_check = self.shape_check(shape["value"]["shape"])
+    def _map(self, name: str, shape: dict[str, Any], field: bool) -> Check:
+        key_name = shape["key"]["shape"]
+        if self.service == "dynamodb" and key_name == "TableArn":
+            key_name = "TableName"  # RequestItems: table names (an ARN key is let through)
+        key_shape = self.shapes[key_name]
+        key_check = self.shape_check(key_name) if _has_constraints(key_shape) else None
+        keys_text = _map_keys_text(_all_constraints(key_shape))
+        value_shape = self.shapes[shape["value"]["shape"]]
+        value_check = self.shape_check(shape["value"]["shape"], field=False)
+        # A map value's own length limits are reported once, at the map (Coral's form).
+        value_sized = value_shape["type"] in ("list", "map") and _has_constraints(value_shape)
+        values_text = (
+            f"Map value must satisfy constraint: [{', '.join(_all_constraints(value_shape))}]"
+        )
+        java = self.java(name)
         lo, hi = shape.get("min"), shape.get("max")
         # Fast path for the hot maps (Item, Key, ExpressionAttributeValues): keys with at
         # most a length range, values only kind-checked. Anything odd takes the full walk.
@@ -434,28 +508,34 @@ class _Compiler:
             if (lo is not None and n < lo) or (hi is not None and n > hi):
                 rendered = render_value(value)
                 out = [("", rendered, c) for c in _length_violations(n, lo, hi)]
-            bad_keys: list[str] = []
+            bad_keys = bad_values = False
             for key, item in value.items():
-                if key_check is not None:
-                    for _, _, text in key_check(key) or ():
-                        if text not in bad_keys:
-                            bad_keys.append(text)
+                if key_check is not None and not key.startswith("arn:") and key_check(key):
+                    bad_keys = True
                 if item is None:
                     errs: list[Violation] | None = [("", "null", "Member must not be null")]
                 else:
                     errs = value_check(item)
+                if errs and value_sized:
+                    own = [e for e in errs if not e[0]]
+                    if own:
+                        bad_values = True
+                        errs = [e for e in errs if e[0]]
                 if errs:
                     if out is None:
                         out = []
                     out.extend(_prefixed(f"{key}.member", errs))
-            if bad_keys:
-                keys_error = ("", render_value(value), _map_keys_text(bad_keys))
-                out = [keys_error] + (out or [])
+            if bad_keys or bad_values:
+                rendered = render_value(value)
+                front = [("", rendered, keys_text)] if bad_keys else []
+                if bad_values:
+                    front.append(("", rendered, values_text))
+                out = front + (out or [])
             return out
 
         def check_map(value: Any) -> list[Violation] | None:
             if type(value) is not dict:
-                raise _type_error(value, "map")
+                raise _type_error(value, "map", java, field)
             if fast:
                 for key, item in value.items():
                     if type(item) is not value_kind or not key_lo <= len(key) <= key_hi:
@@ -475,6 +555,32 @@ def _map_keys_text(constraints: list[str]) -> str:
     return f"Map keys must satisfy constraint: [{', '.join(constraints)}]"
 
 
+def _all_constraints(shape: dict[str, Any]) -> list[str]:
+    """Every constraint of a map's key or value shape, in the order Coral lists them
+    when one is broken (maximum, minimum, pattern; recorded on BatchWriteItem)."""
+    out = []
+    if "max" in shape:
+        out.append(f"Member must have length less than or equal to {shape['max']}")
+    if "min" in shape:
+        out.append(f"Member must have length greater than or equal to {shape['min']}")
+    if "pattern" in shape:
+        out.append(f"Member must satisfy regular expression pattern: {shape['pattern']}")
+    return out
+
+
+def _table_name_or_arn(name_check: Check, arn_check: Check) -> Check:
+    """A data-plane TableName: the model says "TableArn" (1..1024 characters) because
+    an ARN is accepted too, but a name is still checked as a table name (pattern,
+    3..255 characters), which is what DynamoDB reports for one."""
+
+    def check_table_name(value: Any) -> list[Violation] | None:
+        if type(value) is str and value.startswith("arn:"):
+            return arn_check(value)
+        return name_check(value)
+
+    return check_table_name
+
+
 # --------------------------------------------------------------------------- scalars
 
 
@@ -484,15 +590,17 @@ class _Shallow:
     A class rather than a closure so containers can see ``kind`` and inline the test.
     """
 
-    __slots__ = ("kind", "shape_type")
+    __slots__ = ("field", "java", "kind", "shape_type")
 
-    def __init__(self, kind: type, shape_type: str) -> None:
+    def __init__(self, kind: type, shape_type: str, java: str, field: bool) -> None:
         self.kind = kind
         self.shape_type = shape_type
+        self.java = java
+        self.field = field
 
     def __call__(self, value: Any) -> list[Violation] | None:
         if type(value) is not self.kind:
-            raise _type_error(value, self.shape_type)
+            raise _type_error(value, self.shape_type, self.java, self.field)
         return None
 
 
@@ -533,7 +641,7 @@ def _string(shape: dict[str, Any]) -> Check:
 
         def check_plain_string(value: Any) -> list[Violation] | None:
             if type(value) is not str:
-                raise _type_error(value, "string")
+                raise _type_error(value, "string", "java.lang.String")
             return None
 
         return check_plain_string
@@ -543,7 +651,7 @@ def _string(shape: dict[str, Any]) -> Check:
 
     def check_string(value: Any) -> list[Violation] | None:
         if type(value) is not str:
-            raise _type_error(value, "string")
+            raise _type_error(value, "string", "java.lang.String")
         if value in known_good:
             return None
         broken = constraints(value)
@@ -562,10 +670,11 @@ def _integer(shape: dict[str, Any]) -> Check:
     shape_type = shape["type"]
     floor, ceiling = _INT32 if shape_type == "integer" else _INT64
     lo, hi = shape.get("min"), shape.get("max")
+    java = _JAVA_SCALARS[shape_type]
 
     def check_integer(value: Any) -> list[Violation] | None:
         if type(value) is not int or not floor <= value <= ceiling:
-            raise _type_error(value, shape_type)
+            raise _type_error(value, shape_type, java)
         if lo is not None and value < lo:
             return [
                 ("", render_value(value), f"Member must have value greater than or equal to {lo}")
@@ -580,11 +689,12 @@ def _integer(shape: dict[str, Any]) -> Check:
 def _number(shape: dict[str, Any], shape_type: str) -> Check:
     """Doubles and timestamps: any JSON number (timestamps are epoch seconds on the wire)."""
     lo, hi = shape.get("min"), shape.get("max")
+    java = _JAVA_SCALARS[shape_type]
 
     def check_number(value: Any) -> list[Violation] | None:
         kind = type(value)
         if kind is not int and kind is not float:
-            raise _type_error(value, shape_type)
+            raise _type_error(value, shape_type, java)
         if lo is not None and value < lo:
             return [
                 ("", render_value(value), f"Member must have value greater than or equal to {lo}")
@@ -598,7 +708,7 @@ def _number(shape: dict[str, Any], shape_type: str) -> Check:
 
 def _boolean(value: Any) -> list[Violation] | None:
     if type(value) is not bool:
-        raise _type_error(value, "boolean")
+        raise _type_error(value, "boolean", "java.lang.Boolean")
     return None
 
 
@@ -608,7 +718,7 @@ def _blob(value: Any) -> list[Violation] | None:
     if type(value) is bytes:
         return None
     if type(value) is not str:
-        raise _type_error(value, "blob")
+        raise _type_error(value, "blob", "java.nio.ByteBuffer")
     if len(value) % 4:
         raise SerializationException(
             f"Base64 encoded length is expected a multiple of 4 bytes but found: {len(value)}"
@@ -639,15 +749,56 @@ class _ServiceModel:
             if spec is None:
                 raise UnknownOperationException()
             input_ref = spec.get("input")
-            check = self.compiler.shape_check(input_ref["shape"]) if input_ref else _empty_input
+            check = (
+                self.compiler.shape_check(input_ref["shape"], field=False)
+                if input_ref
+                else _empty_input
+            )
+            if (self.compiler.service, operation) in _TABLE_NAME_FIRST:
+                check = _table_name_first(check)
             self.compiled[operation] = check
         return check
+
+
+#: Table operations whose TableName DynamoDB checks on its own before the other
+#: members (recorded: DescribeTable, CreateTable, DeleteTable, UpdateTable and the TTL
+#: pair), with their own two messages; the data plane reports it in the list.
+_TABLE_NAME_FIRST = {
+    ("dynamodb", name)
+    for name in (
+        "CreateTable",
+        "DescribeTable",
+        "DeleteTable",
+        "UpdateTable",
+        "DescribeTimeToLive",
+        "UpdateTimeToLive",
+    )
+}
+TABLE_NAME_REQUIRED = "The parameter 'TableName' is required but was not present in the request"
+TABLE_NAME_LENGTH = "TableName must be at least 3 characters long and at most 255 characters long"
+
+
+def _table_name_first(check: Check) -> Check:
+    """`check`, then - before its list of violations - a missing TableName or a name
+    outside 3..255 characters reported alone (type errors still come first: they are
+    found while parsing)."""
+
+    def checked(value: Any) -> list[Violation] | None:
+        violations = check(value)
+        name = value.get("TableName")
+        if name is None:
+            raise ValidationException(TABLE_NAME_REQUIRED)
+        if not name.startswith("arn:") and not 3 <= len(name) <= 255:
+            raise ValidationException(TABLE_NAME_LENGTH)
+        return violations
+
+    return checked
 
 
 def _empty_input(value: Any) -> list[Violation] | None:
     """Operations without an input shape still need a JSON object body."""
     if type(value) is not dict:
-        raise _type_error(value, "structure")
+        raise _type_error(value, "structure", "java.lang.Object", False)
     return None
 
 

@@ -33,7 +33,7 @@ def _serialization_message(service: str, operation: str, body: Any) -> str:
 
 
 def test_missing_required_member() -> None:
-    message = _validation_message("dynamodb", "DescribeTable", {})
+    message = _validation_message("dynamodb", "GetItem", {"Key": {}})
     assert message == (
         "1 validation error detected: Value null at 'tableName' failed to satisfy constraint: "
         "Member must not be null"
@@ -41,12 +41,14 @@ def test_missing_required_member() -> None:
 
 
 def test_explicit_null_counts_as_missing() -> None:
-    message = _validation_message("dynamodb", "DescribeTable", {"TableName": None})
+    message = _validation_message("dynamodb", "GetItem", {"TableName": None, "Key": {}})
     assert "Value null at 'tableName'" in message
+    message = _validation_message("dynamodb", "DescribeTable", {"TableName": None})
+    assert message == "The parameter 'TableName' is required but was not present in the request"
 
 
 def test_bad_table_name_reports_pattern_then_length() -> None:
-    message = _validation_message("dynamodb", "CreateTable", {"TableName": "a!"})
+    message = _validation_message("dynamodb", "Scan", {"TableName": "a!"})
     assert message == (
         "2 validation errors detected: "
         "Value 'a!' at 'tableName' failed to satisfy constraint: "
@@ -62,7 +64,7 @@ def test_streams_table_name_uses_model_pattern() -> None:
 
 
 def test_string_too_long() -> None:
-    message = _validation_message("dynamodb", "CreateTable", {"TableName": "x" * 256})
+    message = _validation_message("dynamodb", "Scan", {"TableName": "x" * 256})
     assert message == (
         PREFIX_1 + f"Value '{'x' * 256}' at 'tableName' failed to satisfy constraint: "
         "Member must have length less than or equal to 255"
@@ -70,7 +72,7 @@ def test_string_too_long() -> None:
 
 
 def test_scan_limit_zero() -> None:
-    message = _validation_message("dynamodb", "Scan", {"TableName": "t1", "Limit": 0})
+    message = _validation_message("dynamodb", "Scan", {"TableName": "tb1", "Limit": 0})
     assert message == (
         PREFIX_1 + "Value '0' at 'limit' failed to satisfy constraint: "
         "Member must have value greater than or equal to 1"
@@ -173,10 +175,12 @@ def test_streams_iterator_type_enum() -> None:
     assert "[TRIM_HORIZON, LATEST, AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER" in message
 
 
-TO_INT = "can not be converted to an Integer"
-STRUCT_OR_MAP = "Start of structure or map found where not expected."
-LIST = "Start of list found where not expected"
+# DynamoDB's deserialiser wording, as recorded against DynamoDB (dynalite's suite).
+TO_INT = "cannot be converted to Integer"
+STRUCT_OR_MAP = "Start of structure or map found where not expected"
+FIELD = "Unexpected field type"
 UNEXPECTED = "Unexpected value type in payload"
+PKG = "com.amazonaws.dynamodb.v20120810"
 
 
 @pytest.mark.parametrize(
@@ -184,22 +188,60 @@ UNEXPECTED = "Unexpected value type in payload"
     [
         ("Scan", {"TableName": "tbl", "Limit": "5"}, f"STRING_VALUE {TO_INT}"),
         ("Scan", {"TableName": "tbl", "Limit": 1.5}, f"DECIMAL_VALUE {TO_INT}"),
-        ("Scan", {"TableName": "tbl", "Limit": True}, f"BOOLEAN_VALUE {TO_INT}"),
+        ("Scan", {"TableName": "tbl", "Limit": True}, f"TRUE_VALUE {TO_INT}"),
+        ("Scan", {"TableName": "tbl", "Limit": False}, f"FALSE_VALUE {TO_INT}"),
         ("Scan", {"TableName": "tbl", "Limit": 2**40}, f"NUMBER_VALUE {TO_INT}"),
         (
             "Scan",
+            {"TableName": "tbl", "Limit": []},
+            "Unrecognized collection type class java.lang.Integer",
+        ),
+        (
+            "Scan",
             {"TableName": "tbl", "ConsistentRead": "true"},
-            "STRING_VALUE can not be converted to a Boolean",
+            "Unexpected token received from parser",
+        ),
+        (
+            "Scan",
+            {"TableName": "tbl", "ConsistentRead": 1},
+            "NUMBER_VALUE cannot be converted to Boolean",
         ),
         ("Scan", {"TableName": 5}, "NUMBER_VALUE cannot be converted to String"),
-        ("Scan", {"TableName": ["tbl"]}, LIST),
+        ("Scan", {"TableName": 34.5}, "DECIMAL_VALUE cannot be converted to String"),
+        ("Scan", {"TableName": True}, "TRUE_VALUE cannot be converted to String"),
+        ("Scan", {"TableName": ["tbl"]}, "Unrecognized collection type class java.lang.String"),
         ("Scan", {"TableName": {"n": "tbl"}}, STRUCT_OR_MAP),
-        ("CreateTable", {"TableName": "tbl", "KeySchema": "pk"}, UNEXPECTED),
+        ("Scan", {"TableName": "tbl", "AttributesToGet": "a"}, FIELD),
+        ("Scan", {"TableName": "tbl", "AttributesToGet": {}}, STRUCT_OR_MAP),
+        ("CreateTable", {"TableName": "tbl", "KeySchema": "pk"}, FIELD),
         ("CreateTable", {"TableName": "tbl", "KeySchema": {"a": 1}}, STRUCT_OR_MAP),
-        ("CreateTable", {"TableName": "tbl", "ProvisionedThroughput": [1]}, LIST),
+        ("CreateTable", {"TableName": "tbl", "KeySchema": [5]}, UNEXPECTED),
+        ("CreateTable", {"TableName": "tbl", "ProvisionedThroughput": 1}, FIELD),
+        (
+            "CreateTable",
+            {"TableName": "tbl", "ProvisionedThroughput": [1]},
+            f"Unrecognized collection type class {PKG}.ProvisionedThroughput",
+        ),
         ("PutItem", {"TableName": "tbl", "Item": {"pk": "a"}}, UNEXPECTED),
-        ("PutItem", {"TableName": "tbl", "Item": [{"S": "a"}]}, LIST),
-        ("Scan", ["tbl"], LIST),
+        ("PutItem", {"TableName": "tbl", "Item": 5}, FIELD),
+        (
+            "PutItem",
+            {"TableName": "tbl", "Item": [{"S": "a"}]},
+            f"Unrecognized collection type java.util.Map<java.lang.String, {PKG}.AttributeValue>",
+        ),
+        (
+            "BatchWriteItem",
+            {"RequestItems": {"tbl": "x"}},
+            "class sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl cannot be cast to "
+            "class java.lang.Class (sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl "
+            "and java.lang.Class are in module java.base of loader 'bootstrap')",
+        ),
+        (
+            "BatchWriteItem",
+            {"RequestItems": {"tbl": [[]]}},
+            f"Unrecognized collection type class {PKG}.WriteRequest",
+        ),
+        ("Scan", ["tbl"], f"Unrecognized collection type class {PKG}.ScanInput"),
     ],
 )
 def test_wrong_json_types_are_serialization_errors(

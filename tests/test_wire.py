@@ -440,12 +440,12 @@ def test_any_credentials_are_accepted(endpoint: str) -> None:
 
 
 def test_describe_table_without_table_name(endpoint: str, ddb: Any) -> None:
+    """Table operations check TableName alone, first (recorded on DynamoDB)."""
     status, body = call(endpoint, DDB + "DescribeTable", {})
     assert status == 400
     assert body == {
         "__type": VALIDATION,
-        "message": "1 validation error detected: Value null at 'tableName' failed to satisfy "
-        "constraint: Member must not be null",
+        "message": "The parameter 'TableName' is required but was not present in the request",
     }
 
 
@@ -565,6 +565,12 @@ def test_boto3_surfaces_validation_message(ddb: Any) -> None:
 def test_table_name_longer_than_255(ddb: Any) -> None:
     with pytest.raises(ClientError) as info:
         ddb.describe_table(TableName="a" * 256)
+    assert info.value.response["Error"] == {
+        "Code": "ValidationException",
+        "Message": "TableName must be at least 3 characters long and at most 255 characters long",
+    }
+    with pytest.raises(ClientError) as info:
+        ddb.scan(TableName="a" * 256)
     assert info.value.response["Error"] == {
         "Code": "ValidationException",
         "Message": f"1 validation error detected: Value '{'a' * 256}' at 'tableName' failed to "

@@ -72,6 +72,8 @@ OPERATIONS: dict[str, dict[str, str]] = {
         "UpdateGlobalTableSettings": "global_tables.update_global_table_settings",
         "ListGlobalTables": "global_tables.list_global_tables",
         "DescribeTableReplicaAutoScaling": "global_tables.describe_table_replica_auto_scaling",
+        "DescribeEndpoints": "account.describe_endpoints",
+        "DescribeLimits": "account.describe_limits",
     },
     "dynamodbstreams": {
         "ListStreams": "streams.list_streams",
