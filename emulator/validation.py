@@ -89,6 +89,35 @@ _MEMBER_OVERRIDES: dict[tuple[str, str, str], dict[str, Any]] = {
     ("kinesis", "GetRecordsInput", "Limit"): {"max": None},
 }
 
+#: Enum sets DynamoDB prints in an order of its own, not the model's (recorded on
+#: DynamoDB). Used only while the model's values are exactly these.
+_ENUM_ORDER: dict[tuple[str, str], list[str]] = {
+    ("dynamodb", "ScalarAttributeType"): ["B", "N", "S"],
+    ("dynamodb", "Select"): [
+        "SPECIFIC_ATTRIBUTES",
+        "COUNT",
+        "ALL_ATTRIBUTES",
+        "ALL_PROJECTED_ATTRIBUTES",
+    ],
+    ("dynamodb", "ReturnValue"): ["ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW"],
+    ("dynamodb", "ConditionalOperator"): ["OR", "AND"],
+    ("dynamodb", "ComparisonOperator"): [
+        "IN",
+        "NULL",
+        "BETWEEN",
+        "LT",
+        "NOT_CONTAINS",
+        "EQ",
+        "GT",
+        "NOT_NULL",
+        "NE",
+        "LE",
+        "BEGINS_WITH",
+        "GE",
+        "CONTAINS",
+    ],
+}
+
 
 # --------------------------------------------------------------------------- public API
 
@@ -391,6 +420,9 @@ class _Compiler:
                 return _Shallow(dict, t, self.java(name), field)
             return self._map(name, shape, field)
         if t == "string":
+            order = _ENUM_ORDER.get((self.service, name))
+            if order is not None and set(order) == set(shape.get("enum", ())):
+                shape = {**shape, "enum": order}
             return _string(shape)
         if t in ("integer", "long"):
             return _integer(shape)

@@ -578,7 +578,7 @@ def test_return_values_not_in_enum(endpoint: str, table: str) -> None:
             "__type": "com.amazon.coral.validate#ValidationException",
             "message": "1 validation error detected: Value 'EVERYTHING' at 'returnValues' failed "
             "to satisfy constraint: Member must satisfy enum value set: "
-            "[NONE, ALL_OLD, UPDATED_OLD, ALL_NEW, UPDATED_NEW]",
+            "[ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]",
         },
     )
 

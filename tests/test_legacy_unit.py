@@ -299,7 +299,7 @@ def test_validate_expected_numbers() -> None:
 
 
 def test_validate_conditional_operator() -> None:
-    with pytest.raises(ValidationException, match="enum value set: \\[AND, OR\\]"):
+    with pytest.raises(ValidationException, match="enum value set: \\[OR, AND\\]"):
         validate_expected({"a": {"Exists": False}}, "XOR")
     with pytest.raises(ValidationException, match="enum value set"):
         validate_filter({"a": cond("NULL")}, "and")

@@ -375,7 +375,7 @@ def test_bad_attribute_type(ddb: Any) -> None:
         validation(
             "1 validation error detected: Value 'X' at 'attributeDefinitions.1.member."
             "attributeType' failed to satisfy constraint: Member must satisfy enum value set: "
-            "[S, N, B]"
+            "[B, N, S]"
         )
     )
 

@@ -84,7 +84,7 @@ def test_bad_return_values_enum() -> None:
     message = _validation_message("dynamodb", "PutItem", body)
     assert message == (
         PREFIX_1 + "Value 'EVERYTHING' at 'returnValues' failed to satisfy constraint: "
-        "Member must satisfy enum value set: [NONE, ALL_OLD, UPDATED_OLD, ALL_NEW, UPDATED_NEW]"
+        "Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]"
     )
 
 

@@ -103,7 +103,7 @@ def _check_conditional_operator(conditional_operator: str | None) -> None:
             "1 validation error detected: Value '"
             + str(conditional_operator)
             + "' at 'conditionalOperator' failed to satisfy constraint: "
-            "Member must satisfy enum value set: [AND, OR]"
+            "Member must satisfy enum value set: [OR, AND]"
         )
 
 
