@@ -218,7 +218,7 @@ def test_boto3_request_compression_reaches_the_table(
         (
             "DeleteItem",
             {"TableName": "no-such-table", "Key": {"pk": {"S": "a"}}, "ReturnValues": "ALL_NEW"},
-            "ReturnValues can only be ALL_OLD or NONE",
+            "One or more parameter values were invalid: Return values set to invalid value",
         ),
         (
             "UpdateItem",

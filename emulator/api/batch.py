@@ -10,7 +10,7 @@ from emulator.api.common import (
     StageClock,
     Staged,
     consumed_capacity,
-    find_table,
+    find_table_checked,
     read_units,
     write_units,
 )
@@ -40,7 +40,9 @@ def batch_get_item(backend: Backend, region: str, request: dict[str, Any]) -> St
         raise ValidationException("Too many items requested for the BatchGetItem call")
     plans = []
     for table_name, spec in request_items.items():
-        row = find_table(backend, region, table_name)
+        row = find_table_checked(
+            backend, region, table_name, lambda: _batch_get_checks(request_items)
+        )
         schema = row.state.key_schema
         prepared = prepare_expressions(spec, projection=True)
         attributes = spec.get("AttributesToGet")
@@ -91,6 +93,33 @@ def batch_get_item(backend: Backend, region: str, request: dict[str, Any]) -> St
     return result
 
 
+def _batch_get_checks(request_items: dict[str, Any]) -> None:
+    """BatchGetItem's checks that need no table, run before a missing one is reported."""
+    for spec in request_items.values():
+        prepare_expressions(spec, projection=True)
+        if spec.get("AttributesToGet") is not None:
+            legacy.validate_attributes_to_get(spec["AttributesToGet"])
+        for key in spec["Keys"]:
+            validate_item(key)
+
+
+def _batch_write_checks(request_items: dict[str, list[dict[str, Any]]]) -> None:
+    """BatchWriteItem's checks that need no table, run before a missing one is reported
+    (duplicate keys are looked for only once the tables are known, as on AWS)."""
+    for requests in request_items.values():
+        for write_request in requests:
+            put = write_request.get("PutRequest")
+            delete = write_request.get("DeleteRequest")
+            if (put is None) == (delete is None):
+                raise ValidationException(
+                    "A WriteRequest must contain exactly one of PutRequest or DeleteRequest"
+                )
+            if put is not None:
+                check_item_size(validate_item(put["Item"]))
+            elif delete is not None:
+                validate_item(delete["Key"])
+
+
 def batch_write_item(backend: Backend, region: str, request: dict[str, Any]) -> Staged:
     """Staged (see `Staged`). The writes of a batch are independent, as on AWS: a large
     batch commits in several transactions, each write atomic with its stream record."""
@@ -104,7 +133,9 @@ def batch_write_item(backend: Backend, region: str, request: dict[str, Any]) -> 
     # Validate everything first: a bad request writes nothing.
     planned = []
     for table_name, requests in request_items.items():
-        row = find_table(backend, region, table_name)
+        row = find_table_checked(
+            backend, region, table_name, lambda: _batch_write_checks(request_items)
+        )
         schema = row.state.key_schema
         seen: set[tuple[bytes, bytes]] = set()
         for write_request in requests:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
 from emulator.errors import ResourceNotFoundException, ValidationException
@@ -106,6 +106,21 @@ def find_table(backend: Backend, region: str, name_or_arn: str) -> TableRow:
     if row.description["TableStatus"] in ("CREATING", "DELETING"):
         raise ResourceNotFoundException(f"Requested resource not found: Table: {name} not found")
     return row
+
+
+def find_table_checked(
+    backend: Backend, region: str, name_or_arn: str, checks: Callable[[], object]
+) -> TableRow:
+    """`find_table`, except that for a missing table `checks` - the request's checks
+    that need no table (attribute values, expressions, ...) - run first: AWS runs them
+    before it looks the table up, so their error wins over ResourceNotFound. A request
+    to an existing table pays nothing for them here (the operation checks the same
+    things again, in its own order, as it goes)."""
+    try:
+        return find_table(backend, region, name_or_arn)
+    except ResourceNotFoundException:
+        checks()
+        raise
 
 
 def find_table_for_control(backend: Backend, region: str, name_or_arn: str) -> TableRow:

@@ -10,6 +10,7 @@ from emulator.api.common import (
     INVALID,
     consumed_capacity,
     find_table,
+    find_table_checked,
     read_units,
     write_units,
 )
@@ -80,15 +81,16 @@ def check_condition(
 
 
 def put_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
-    row = find_table(backend, region, request["TableName"])
-    state = row.state
-    schema = state.key_schema
+    # What needs no table is checked before the table is looked up, as AWS does.
     item = validate_item(request["Item"])
-    validate_item_key(schema, item)
-    check_index_keys(state.indexes, item)
     size = check_item_size(item)
     return_values = _check_return_values(request, _PUT_RETURN_VALUES)
     prepared = _conditional_expressions(request)
+    row = find_table(backend, region, request["TableName"])
+    state = row.state
+    schema = state.key_schema
+    validate_item_key(schema, item)
+    check_index_keys(state.indexes, item)
     has_condition = prepared.condition is not None or request.get("Expected") is not None
     key = key_of(schema, item)
     hash_key, range_key = storage_key(schema, key)
@@ -112,13 +114,15 @@ def put_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str
 
 
 def get_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any] | bytes:
-    row = find_table(backend, region, request["TableName"])
-    schema = row.state.key_schema
-    key = validate_key(schema, request["Key"])
     prepared = prepare_expressions(request, projection=True)
     attributes = request.get("AttributesToGet")
     if attributes is not None:
         legacy.validate_attributes_to_get(attributes)
+    row = find_table_checked(
+        backend, region, request["TableName"], lambda: validate_item(request["Key"])
+    )
+    schema = row.state.key_schema
+    key = validate_key(schema, request["Key"])
     hash_key, range_key = storage_key(schema, key)
     found = backend.engine.items.get(row.table_id, hash_key, range_key)
     blob = None if found is None else found[0]
@@ -141,11 +145,13 @@ def get_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str
 
 
 def delete_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
-    row = find_table(backend, region, request["TableName"])
-    schema = row.state.key_schema
-    key = validate_key(schema, request["Key"])
     return_values = _check_return_values(request, _PUT_RETURN_VALUES)
     prepared = _conditional_expressions(request)
+    row = find_table_checked(
+        backend, region, request["TableName"], lambda: validate_item(request["Key"])
+    )
+    schema = row.state.key_schema
+    key = validate_key(schema, request["Key"])
     hash_key, range_key = storage_key(schema, key)
     pipeline = backend.pipeline
     with pipeline.scope(row):
@@ -159,11 +165,11 @@ def delete_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[
 
 
 def update_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
-    row = find_table(backend, region, request["TableName"])
+    return_values = _check_return_values(request, _UPDATE_RETURN_VALUES)
+    row = find_table_checked(backend, region, request["TableName"], lambda: _update_checks(request))
     state = row.state
     schema = state.key_schema
     key = validate_key(schema, request["Key"])
-    return_values = _check_return_values(request, _UPDATE_RETURN_VALUES)
     prepared = _conditional_expressions(request, update=True, key_names=schema.names)
     attribute_updates = request.get("AttributeUpdates")
     if attribute_updates is not None:
@@ -187,6 +193,15 @@ def update_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[
         attributes = new_item
     result: dict[str, Any] = {"Attributes": attributes} if attributes else {}
     return _with_capacity(result, request, row.name, write_units(max(size, old_size)))
+
+
+def _update_checks(request: dict[str, Any]) -> None:
+    """UpdateItem's checks that need no table (its expressions are checked against the
+    key schema later, once the table is known)."""
+    _conditional_expressions(request, update=True)
+    if request.get("AttributeUpdates") is not None:
+        legacy.validate_attribute_updates(request["AttributeUpdates"], ())
+    validate_item(request["Key"])
 
 
 def _updated_item(
