@@ -36,7 +36,12 @@ from typing import Any
 
 import orjson
 
-from emulator.errors import SerializationException, UnknownOperationException, ValidationException
+from emulator.errors import (
+    SerializationException,
+    UnknownOperationException,
+    ValidationException,
+    type_mismatch,
+)
 
 __all__ = [
     "operation_names",
@@ -198,13 +203,6 @@ def _java_double(value: float) -> str:
 
 # --------------------------------------------------------------------------- type errors
 
-#: The Java type AWS's deserialiser names when a scalar stands where a list or a map
-#: nested in a list or map belongs (its generics show through; recorded on DynamoDB).
-PARAMETERIZED_CAST = (
-    "class sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl cannot be cast to "
-    "class java.lang.Class (sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl and "
-    "java.lang.Class are in module java.base of loader 'bootstrap')"
-)
 #: The Java class of each scalar shape type, as type-mismatch messages name it.
 _JAVA_SCALARS = {
     "string": "java.lang.String",
@@ -223,60 +221,13 @@ _JAVA_PACKAGES = {
     "kinesis": "com.amazonaws.kinesis.v20131202",
     "lambda": "com.amazonaws.lambda.v20150331",
 }
-_CONVERTED_TO = {
-    "string": "String",
-    "integer": "Integer",
-    "long": "Long",
-    "double": "Double",
-    "float": "Float",
-    "boolean": "Boolean",
-    "timestamp": "Date",
-}
-
-
-def _token(value: Any) -> str:
-    """The JSON token kind AWS's parser names in its type-mismatch messages."""
-    if value is True:
-        return "TRUE_VALUE"
-    if value is False:
-        return "FALSE_VALUE"
-    if isinstance(value, str):
-        return "STRING_VALUE"
-    if isinstance(value, int):
-        return "NUMBER_VALUE"
-    if isinstance(value, float):
-        return "DECIMAL_VALUE"
-    return "VALUE"
 
 
 def _type_error(
     value: Any, shape_type: str, java: str = "", field: bool = True
 ) -> SerializationException:
-    """The SerializationException for ``value`` where the model wants ``shape_type``.
-
-    Worded as DynamoDB's deserialiser words it (recorded against DynamoDB by dynalite's
-    suite): an object where it is not wanted, an array where a ``java`` type is (the
-    Java class of the shape), or a scalar of the wrong kind. For a scalar where a
-    container is, the message depends on where the container stands: a structure
-    member (``field``) or an element of a list or value of a map.
-    """
-    if isinstance(value, dict):
-        return SerializationException("Start of structure or map found where not expected")
-    if isinstance(value, list):
-        prefix = "" if java.startswith("java.util.") else "class "
-        return SerializationException(f"Unrecognized collection type {prefix}{java}")
-    if shape_type == "structure":
-        return SerializationException(
-            "Unexpected field type" if field else "Unexpected value type in payload"
-        )
-    if shape_type in ("list", "map"):
-        return SerializationException("Unexpected field type" if field else PARAMETERIZED_CAST)
-    if shape_type == "blob":
-        return SerializationException("only base-64-encoded strings are convertible to bytes")
-    if shape_type == "boolean" and isinstance(value, str):
-        return SerializationException("Unexpected token received from parser")
-    target = _CONVERTED_TO.get(shape_type, shape_type)
-    return SerializationException(f"{_token(value)} cannot be converted to {target}")
+    """See `errors.type_mismatch` (the one wording of these messages)."""
+    return type_mismatch(value, shape_type, java, field)
 
 
 # --------------------------------------------------------------------------- patterns

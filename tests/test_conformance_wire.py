@@ -25,6 +25,7 @@ from test_wire import DDB, REQUEST_ID, SERIALIZATION, STREAMS, VALIDATION, check
 
 PKG = "com.amazonaws.dynamodb.v20120810"
 INTERNAL = f"{PKG}#InternalServerError"
+EXPOSED = "x-amzn-RequestId,x-amzn-ErrorType,x-amzn-ErrorMessage,Date"
 NOT_FOUND = {
     "__type": f"{PKG}#ResourceNotFoundException",
     "message": "Requested resource not found",
@@ -356,6 +357,7 @@ def test_boto3_reads_the_capital_m_message(endpoint: str) -> None:
         "before-parameter-build.dynamodb.Scan",
         lambda params, **_: params.update(TableName="abc", Limit=1),
     )
+
     def send_a_bad_type(request: Any, **_: Any) -> None:
         request.body = b'{"TableName": true}'
         request.headers["Content-Length"] = str(len(request.body))
@@ -512,7 +514,7 @@ def test_head_root_has_no_body(endpoint: str) -> None:
 
 
 def test_emulator_health_stays_json(endpoint: str) -> None:
-    status, headers, body = request(endpoint, "GET", "/_emulator/health")
+    status, _, body = request(endpoint, "GET", "/_emulator/health")
     assert status == 200 and json.loads(body)["status"] == "ok"
 
 
@@ -532,7 +534,7 @@ def test_cors_preflight(endpoint: str) -> None:
     headers.pop("server", None)
     assert headers == {
         "access-control-allow-origin": "*",
-        "access-control-expose-headers": "x-amzn-RequestId,x-amzn-ErrorType,x-amzn-ErrorMessage,Date",
+        "access-control-expose-headers": EXPOSED,
         "access-control-allow-headers": "content-type, x-amz-target, authorization",
         "access-control-allow-methods": "POST",
         "access-control-max-age": "172800",
@@ -561,9 +563,7 @@ def test_calls_from_a_page_carry_cors_headers(endpoint: str, target: str) -> Non
     lowered = {name.lower(): value for name, value in headers.items()}
     assert status == (400 if target.endswith("Nope") else 200)
     assert lowered["access-control-allow-origin"] == "*"
-    assert lowered["access-control-expose-headers"] == (
-        "x-amzn-RequestId,x-amzn-ErrorType,x-amzn-ErrorMessage,Date"
-    )
+    assert lowered["access-control-expose-headers"] == EXPOSED
     check_aws_headers(headers, payload)
 
 
@@ -611,4 +611,175 @@ def test_describe_limits(ddb: Any, endpoint: str) -> None:
             "__type": SERIALIZATION,
             "Message": f"Unrecognized collection type class {PKG}.DescribeLimitsInput",
         },
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({"S": True}, "TRUE_VALUE cannot be converted to String"),
+        ({"S": 5}, "NUMBER_VALUE cannot be converted to String"),
+        ({"N": 1.5}, "DECIMAL_VALUE cannot be converted to String"),
+        ({"S": ["a"]}, "Unrecognized collection type class java.lang.String"),
+        ({"S": {}}, "Start of structure or map found where not expected"),
+        ({"B": 5}, "only base-64-encoded strings are convertible to bytes"),
+        ({"B": []}, "Unrecognized collection type class java.nio.ByteBuffer"),
+        ({"BOOL": "true"}, "Unexpected token received from parser"),
+        ({"NULL": 1}, "NUMBER_VALUE cannot be converted to Boolean"),
+        ({"M": 5}, "Unexpected field type"),
+        (
+            {"M": []},
+            f"Unrecognized collection type java.util.Map<java.lang.String, {PKG}.AttributeValue>",
+        ),
+        ({"L": "x"}, "Unexpected field type"),
+        ({"L": {}}, "Start of structure or map found where not expected"),
+        ({"L": [5]}, "Unexpected value type in payload"),
+        ({"M": {"a": []}}, f"Unrecognized collection type class {PKG}.AttributeValue"),
+        ({"SS": [False]}, "FALSE_VALUE cannot be converted to String"),
+        ({"BS": [1]}, "only base-64-encoded strings are convertible to bytes"),
+    ],
+)
+def test_attribute_value_member_types(
+    endpoint: str, make_table: Any, value: dict[str, Any], message: str
+) -> None:
+    table = make_table()
+    body = {"TableName": table, "Item": {"pk": {"S": "k"}, "v": value}}
+    status, answer = post(endpoint, DDB + "PutItem", json.dumps(body).encode())
+    assert (status, answer) == (400, {"__type": SERIALIZATION, "Message": message})
+
+
+# -- item 3: the order of checks inside Query and Scan -------------------------------------
+
+
+@pytest.fixture
+def ranged(ddb: Any, make_table: Any) -> str:
+    table = make_table(range_key="S")
+    for pk, sk in [("a", "1"), ("a", "2"), ("a", "3"), ("b", "1")]:
+        ddb.put_item(TableName=table, Item={"pk": {"S": pk}, "sk": {"S": sk}})
+    return str(table)
+
+
+def query_error(ddb: Any, table: str, condition: str, start: dict[str, str]) -> str:
+    values = {":p": {"S": "a"}, ":s": {"S": "2"}}
+    used = {name: value for name, value in values.items() if name in condition}
+    with pytest.raises(ClientError) as info:
+        ddb.query(
+            TableName=table,
+            KeyConditionExpression=condition,
+            ExpressionAttributeValues=used,
+            ExclusiveStartKey={name: {"S": v} for name, v in start.items()},
+        )
+    assert info.value.response["Error"]["Code"] == "ValidationException"
+    return str(info.value.response["Error"]["Message"])
+
+
+def test_query_start_key_of_another_partition(ddb: Any, ranged: str) -> None:
+    assert query_error(ddb, ranged, "pk = :p", {"pk": "b", "sk": "1"}) == (
+        "The provided starting key is outside query boundaries based on provided condition"
+    )
+
+
+def test_query_start_key_outside_the_sort_condition(ddb: Any, ranged: str) -> None:
+    assert query_error(ddb, ranged, "pk = :p AND sk > :s", {"pk": "a", "sk": "1"}) == (
+        "The provided starting key does not match the range key predicate"
+    )
+    # the sort condition is checked before the partition
+    assert query_error(ddb, ranged, "pk = :p AND sk > :s", {"pk": "b", "sk": "1"}) == (
+        "The provided starting key does not match the range key predicate"
+    )
+
+
+def test_query_start_key_of_another_partition_with_a_sort_condition(ddb: Any, ranged: str) -> None:
+    assert query_error(ddb, ranged, "pk = :p AND sk <= :s", {"pk": "b", "sk": "1"}) == (
+        "The query can return at most one row and cannot be restarted"
+    )
+    assert query_error(ddb, ranged, "pk = :p AND sk = :s", {"pk": "b", "sk": "2"}) == (
+        "The query can return at most one row and cannot be restarted"
+    )
+
+
+def test_query_start_key_on_a_hash_only_table(ddb: Any, make_table: Any) -> None:
+    table = make_table()
+    ddb.put_item(TableName=table, Item={"pk": {"S": "a"}})
+    with pytest.raises(ClientError) as info:
+        ddb.query(
+            TableName=table,
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": {"S": "a"}},
+            ExclusiveStartKey={"pk": {"S": "zz"}},
+        )
+    assert info.value.response["Error"]["Message"] == (
+        "The provided starting key is outside query boundaries based on provided condition"
+    )
+    # a page's own LastEvaluatedKey always continues
+    page = ddb.query(
+        TableName=table,
+        KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": {"S": "a"}},
+        Limit=1,
+    )
+    assert page["Items"] == [{"pk": {"S": "a"}}]
+    rest = ddb.query(
+        TableName=table,
+        KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": {"S": "a"}},
+        ExclusiveStartKey=page["LastEvaluatedKey"],
+    )
+    assert (rest["Items"], "LastEvaluatedKey" in rest) == ([], False)
+
+
+def test_query_start_key_inside_the_condition_continues(ddb: Any, ranged: str) -> None:
+    page = ddb.query(
+        TableName=ranged,
+        KeyConditionExpression="pk = :p AND sk >= :s",
+        ExpressionAttributeValues={":p": {"S": "a"}, ":s": {"S": "2"}},
+        ExclusiveStartKey={"pk": {"S": "a"}, "sk": {"S": "2"}},
+    )
+    assert [item["sk"]["S"] for item in page["Items"]] == ["3"]
+
+
+def test_query_start_key_values_checked_before_the_table(ddb: Any) -> None:
+    with pytest.raises(ClientError) as info:
+        ddb.query(
+            TableName="no-such-table",
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": {"S": "a"}},
+            ExclusiveStartKey={"pk": {"S": "a"}, "sk": {"N": "x"}},
+        )
+    assert info.value.response["Error"]["Message"] == (
+        "The provided starting key is invalid: The parameter cannot be converted to a numeric "
+        "value: x"
+    )
+
+
+def test_scan_start_key_outside_the_segment(ddb: Any, ranged: str) -> None:
+    whole = ddb.scan(TableName=ranged, Segment=0, TotalSegments=1)["Items"]
+    assert len(whole) == 4
+    # with 1000 segments, a key maps to exactly one of them
+    total = 1000
+    pages = [
+        (segment, ddb.scan(TableName=ranged, Segment=segment, TotalSegments=total, Limit=1))
+        for segment in range(total)
+    ]
+    owned = [(segment, page["LastEvaluatedKey"]) for segment, page in pages if page["Items"]]
+    segment, start = owned[0]
+    wrong = (segment + 1) % total
+    with pytest.raises(ClientError) as info:
+        ddb.scan(TableName=ranged, Segment=wrong, TotalSegments=total, ExclusiveStartKey=start)
+    assert info.value.response["Error"]["Message"] == (
+        "The provided starting key is invalid: Invalid ExclusiveStartKey. Please use "
+        f"ExclusiveStartKey with correct Segment. TotalSegments: {total} Segment: {segment}"
+    )
+    again = ddb.scan(
+        TableName=ranged, Segment=segment, TotalSegments=total, ExclusiveStartKey=start
+    )
+    assert "Items" in again
+
+
+def test_scan_segment_checks_come_before_the_table(ddb: Any) -> None:
+    with pytest.raises(ClientError) as info:
+        ddb.scan(TableName="no-such-table", Segment=3, TotalSegments=2)
+    assert info.value.response["Error"]["Message"] == (
+        "The Segment parameter is zero-based and must be less than parameter TotalSegments: "
+        "Segment: 3 is not less than TotalSegments: 2"
     )

@@ -17,7 +17,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from emulator.errors import SerializationException, ValidationException
+from emulator.errors import SerializationException, ValidationException, type_mismatch
 
 AttributeValue = dict[str, Any]
 Item = dict[str, AttributeValue]
@@ -57,15 +57,6 @@ _MSG_EMPTY_SET = {
 _FAST_INT = re.compile(r"-?[1-9][0-9]{0,37}|0")
 # Everything DynamoDB accepts as a number literal: '1', '+1', '-1.5', '.5', '5.', '1e3'.
 _NUMBER = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?")
-_JSON_TYPE_NAMES = {
-    str: "VALUE_STRING",
-    int: "VALUE_NUMBER_INT",
-    float: "VALUE_NUMBER_FLOAT",
-    bool: "VALUE_TRUE",
-    list: "START_ARRAY",
-    dict: "START_OBJECT",
-    type(None): "VALUE_NULL",
-}
 
 
 # --------------------------------------------------------------------------- numbers
@@ -172,15 +163,25 @@ def _binary_length(text: str) -> int:
 # --------------------------------------------------------------------------- validation
 
 
-def _serialization_error(expected: str, value: Any) -> SerializationException:
-    """The error for a member of the wrong JSON type, e.g. ``{"S": 5}``.
+#: How AWS's deserialiser sees each member of an AttributeValue: (shape type, Java
+#: type, whether it is a structure member) - for `errors.type_mismatch`.
+_ATTRIBUTE_VALUE = "com.amazonaws.dynamodb.v20120810.AttributeValue"
+_MEMBER_SHAPES = {
+    "String": ("string", "java.lang.String", True),
+    "Blob": ("blob", "java.nio.ByteBuffer", True),
+    "Boolean": ("boolean", "java.lang.Boolean", True),
+    "Map": ("map", f"java.util.Map<java.lang.String, {_ATTRIBUTE_VALUE}>", True),
+    "List": ("list", f"java.util.List<{_ATTRIBUTE_VALUE}>", True),
+    "AttributeValue object": ("structure", _ATTRIBUTE_VALUE, False),
+}
 
-    AWS answers these from its JSON deserialiser, before any semantic validation.
-    """
-    found = _JSON_TYPE_NAMES.get(type(value), type(value).__name__)
-    return SerializationException(
-        f"Unexpected value type in payload: expected {expected}, got {found}"
-    )
+
+def _serialization_error(expected: str, value: Any) -> SerializationException:
+    """The error for a member of the wrong JSON type, e.g. ``{"S": 5}``, worded as
+    AWS's JSON deserialiser words it (``NUMBER_VALUE cannot be converted to String``),
+    before any semantic validation."""
+    shape_type, java, field = _MEMBER_SHAPES[expected]
+    return type_mismatch(value, shape_type, java, field)
 
 
 def _duplicates_error(values: list[Any]) -> ValidationException:
