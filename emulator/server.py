@@ -82,9 +82,11 @@ class EmulatorApp:
         if path == "/" and method in ("GET", "HEAD"):
             await self._health(scope, send)
             return
-        if any(n == b"origin" for n, _ in scope["headers"]):
-            send = _with_cors(send)
         if not path.startswith("/_emulator") and path != "/":
+            # The AWS APIs answer pages of any origin, as DynamoDB does; the admin API
+            # never does (see admin_guard).
+            if any(n == b"origin" for n, _ in scope["headers"]):
+                send = _with_cors(send)
             for prefix, app in self.rest_apis:
                 if path.startswith(prefix):
                     await app(scope, receive, send)

@@ -39,7 +39,8 @@ def request(
         connection.endheaders(body)
         response = connection.getresponse()
         payload = response.read()
-        answer = json.loads(payload) if payload else None
+        json_body = "json" in (response.getheader("Content-Type") or "")
+        answer = json.loads(payload) if payload and json_body else payload or None
         return response.status, {k.lower(): v for k, v in response.getheaders()}, answer
     finally:
         connection.close()

@@ -783,3 +783,20 @@ def test_scan_segment_checks_come_before_the_table(ddb: Any) -> None:
         "The Segment parameter is zero-based and must be less than parameter TotalSegments: "
         "Segment: 3 is not less than TotalSegments: 2"
     )
+
+
+def test_the_admin_api_never_approves_a_page(endpoint: str) -> None:
+    """CORS is for the AWS APIs only: a page must not read or drive the admin API."""
+    status, headers, _ = request(
+        endpoint,
+        "OPTIONS",
+        "/_emulator/reset",
+        headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert status != 200 or "access-control-allow-origin" not in headers
+    assert "access-control-allow-origin" not in headers
+    status, headers, _ = request(
+        endpoint, "GET", "/_emulator/health", headers={"Origin": "http://evil.example"}
+    )
+    assert status == 200
+    assert "access-control-allow-origin" not in headers
