@@ -348,9 +348,9 @@ class _Compiler:
         override = _MEMBER_OVERRIDES.get((self.service, owner, member))
         if override is None:
             if self.service == "dynamodb" and member == "TableName" and ref["shape"] == "TableArn":
-                return _table_name_or_arn(
-                    self.shape_check("TableName"), self.shape_check("TableArn")
-                )
+                # A name is checked as a table name; an ARN only as TableArn.
+                arn = self.shapes["TableArn"]
+                return _string(self.shapes["TableName"], arn_max=arn.get("max"))
             return self.shape_check(ref["shape"])
         name = override.get("shape", ref["shape"])
         shape = {**self.shapes[name], **{k: v for k, v in override.items() if k != "shape"}}
@@ -551,19 +551,6 @@ def _all_constraints(shape: dict[str, Any]) -> list[str]:
     return out
 
 
-def _table_name_or_arn(name_check: Check, arn_check: Check) -> Check:
-    """A data-plane TableName: the model says "TableArn" (1..1024 characters) because
-    an ARN is accepted too, but a name is still checked as a table name (pattern,
-    3..255 characters), which is what DynamoDB reports for one."""
-
-    def check_table_name(value: Any) -> list[Violation] | None:
-        if type(value) is str and value.startswith("arn:"):
-            return arn_check(value)
-        return name_check(value)
-
-    return check_table_name
-
-
 # --------------------------------------------------------------------------- scalars
 
 
@@ -618,7 +605,11 @@ def _string_constraints(shape: dict[str, Any]) -> Callable[[str], list[str]] | N
     return violations
 
 
-def _string(shape: dict[str, Any]) -> Check:
+def _string(shape: dict[str, Any], arn_max: int | None = None) -> Check:
+    """With `arn_max`, a value starting with "arn:" is held only to that length: a
+    data-plane TableName, which the model calls "TableArn" (1..1024 characters) because
+    an ARN is accepted too, while a name is still checked as a table name (pattern,
+    3..255 characters) - what DynamoDB reports for one."""
     constraints = _string_constraints(shape)
     if constraints is None:
 
@@ -637,7 +628,10 @@ def _string(shape: dict[str, Any]) -> Check:
             raise _type_error(value, "string", "java.lang.String")
         if value in known_good:
             return None
-        broken = constraints(value)
+        if arn_max is not None and value.startswith("arn:"):
+            broken = _length_violations(len(value), None, arn_max)
+        else:
+            broken = constraints(value)
         if not broken:
             if len(known_good) >= 4096:
                 known_good.clear()
