@@ -231,6 +231,31 @@ def test_boto3_request_compression_reaches_the_table(
             {"RequestItems": {"no-such-table": [{"PutRequest": {"Item": {"a": {}}}}]}},
             "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes",
         ),
+        (
+            "GetItem",
+            {
+                "TableName": "no-such-table",
+                "Key": {"pk": {"S": "a"}},
+                "ProjectionExpression": "a,,b",
+            },
+            'Invalid ProjectionExpression: Syntax error; token: ",", near: ",,b"',
+        ),
+        (
+            "BatchGetItem",
+            {"RequestItems": {"no-such-table": {"Keys": [{"a": {"N": "x"}}]}}},
+            "The parameter cannot be converted to a numeric value: x",
+        ),
+        (
+            "DeleteItem",
+            {"TableName": "no-such-table", "Key": {"pk": {"N": "1e999"}}},
+            "Number overflow. Attempting to store a number with magnitude larger than "
+            "supported range",
+        ),
+        (
+            "Scan",
+            {"TableName": "no-such-table", "FilterExpression": "a = "},
+            'Invalid FilterExpression: Syntax error; token: "<EOF>", near: "= "',
+        ),
     ],
     ids=[
         "get-type",
@@ -240,6 +265,10 @@ def test_boto3_request_compression_reaches_the_table(
         "delete-rv",
         "update-expr",
         "bwi",
+        "get-projection",
+        "bgi-number",
+        "delete-number",
+        "scan-filter",
     ],
 )
 def test_invalid_request_to_a_missing_table_is_a_validation_error(
