@@ -18,9 +18,11 @@ import zlib
 from typing import Any
 from urllib.parse import urlparse
 
+import boto3
 import pytest
+from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
-from conftest import make_client, raw_call
+from conftest import make_client, raw_call, start_server
 from test_wire import DDB, REQUEST_ID, SERIALIZATION, STREAMS, VALIDATION, check_aws_headers
 
 PKG = "com.amazonaws.dynamodb.v20120810"
@@ -169,21 +171,50 @@ def test_boto3_request_compression_reaches_the_table(
     """boto3 compresses a request body with gzip when the operation's model asks for it
     (the test turns it on for PutItem, as SDK request compression would)."""
     table = make_table()
-    client = make_client(endpoint)
-    client._client_config.request_min_compression_size_bytes = 1
-    operation = client.meta.service_model._service_description["operations"]["PutItem"]
-    operation["requestcompression"] = {"encodings": ["gzip"]}
-    try:
-        sent: list[str] = []
-        client.meta.events.register(
-            "before-send.dynamodb.PutItem",
-            lambda request, **_: sent.append(request.headers.get("Content-Encoding", b"").decode()),
-        )
-        client.put_item(TableName=table, Item={"pk": {"S": "sdk"}, "n": {"N": "7"}})
-    finally:
-        operation.pop("requestcompression", None)
+    client = compressing_client(endpoint)
+    sent: list[str] = []
+    client.meta.events.register(
+        "before-send.dynamodb.PutItem",
+        lambda request, **_: sent.append(request.headers.get("Content-Encoding", b"").decode()),
+    )
+    client.put_item(TableName=table, Item={"pk": {"S": "sdk"}, "n": {"N": "7"}})
     assert sent == ["gzip"]
     assert get_item(ddb, table, "sdk") == {"pk": {"S": "sdk"}, "n": {"N": "7"}}
+
+
+def compressing_client(endpoint: str) -> Any:
+    """A boto3 client that gzips every PutItem body, as SDK request compression does
+    (the model's `requestcompression` trait, which DynamoDB's model does not set)."""
+    # A session of its own: its model is not the one the other tests' clients share.
+    client = boto3.session.Session().client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=BotoConfig(retries={"max_attempts": 1}, request_min_compression_size_bytes=1),
+    )
+    operation = client.meta.service_model._service_description["operations"]["PutItem"]
+    operation["requestcompression"] = {"encodings": ["gzip"]}
+    return client
+
+
+def test_signed_compressed_request(ddb: Any) -> None:
+    """With --auth sigv4 the signature covers the body as sent (compressed), as on AWS."""
+    running = start_server("--auth", "sigv4")
+    try:
+        client = compressing_client(running.url)
+        client.create_table(
+            TableName="signed-gzip",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        client.put_item(TableName="signed-gzip", Item={"pk": {"S": "s"}})
+        found = client.get_item(TableName="signed-gzip", Key={"pk": {"S": "s"}})
+        assert found["Item"] == {"pk": {"S": "s"}}
+    finally:
+        running.stop()
 
 
 # -- item 3: validation before the table lookup ------------------------------------------
