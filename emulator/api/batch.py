@@ -103,20 +103,26 @@ def _batch_get_checks(request_items: dict[str, Any]) -> None:
             validate_item(key)
 
 
+def _put_or_delete(write_request: dict[str, Any]) -> tuple[Any, Any]:
+    """(PutRequest, DeleteRequest) of a WriteRequest, exactly one of them not None."""
+    put = write_request.get("PutRequest")
+    delete = write_request.get("DeleteRequest")
+    if (put is None) == (delete is None):
+        raise ValidationException(
+            "A WriteRequest must contain exactly one of PutRequest or DeleteRequest"
+        )
+    return put, delete
+
+
 def _batch_write_checks(request_items: dict[str, list[dict[str, Any]]]) -> None:
     """BatchWriteItem's checks that need no table, run before a missing one is reported
     (duplicate keys are looked for only once the tables are known, as on AWS)."""
     for requests in request_items.values():
         for write_request in requests:
-            put = write_request.get("PutRequest")
-            delete = write_request.get("DeleteRequest")
-            if (put is None) == (delete is None):
-                raise ValidationException(
-                    "A WriteRequest must contain exactly one of PutRequest or DeleteRequest"
-                )
+            put, delete = _put_or_delete(write_request)
             if put is not None:
                 check_item_size(validate_item(put["Item"]))
-            elif delete is not None:
+            else:
                 validate_item(delete["Key"])
 
 
@@ -139,12 +145,7 @@ def batch_write_item(backend: Backend, region: str, request: dict[str, Any]) -> 
         schema = row.state.key_schema
         seen: set[tuple[bytes, bytes]] = set()
         for write_request in requests:
-            put = write_request.get("PutRequest")
-            delete = write_request.get("DeleteRequest")
-            if (put is None) == (delete is None):
-                raise ValidationException(
-                    "A WriteRequest must contain exactly one of PutRequest or DeleteRequest"
-                )
+            put, delete = _put_or_delete(write_request)
             new_item: Item | None
             if put is not None:
                 new_item = validate_item(put["Item"])
@@ -153,7 +154,7 @@ def batch_write_item(backend: Backend, region: str, request: dict[str, Any]) -> 
                 size = check_item_size(new_item)
                 key = key_of(schema, new_item)
             else:
-                key = validate_key(schema, delete["Key"])  # type: ignore[index]
+                key = validate_key(schema, delete["Key"])
                 new_item, size = None, 0
             storage = storage_key(schema, key)
             if storage in seen:
