@@ -40,9 +40,7 @@ def batch_get_item(backend: Backend, region: str, request: dict[str, Any]) -> St
         raise ValidationException("Too many items requested for the BatchGetItem call")
     plans = []
     for table_name, spec in request_items.items():
-        row = find_table_checked(
-            backend, region, table_name, lambda: _batch_get_checks(request_items)
-        )
+        row = find_table_checked(backend, region, table_name, _batch_get_checks, request_items)
         schema = row.state.key_schema
         prepared = prepare_expressions(spec, projection=True)
         attributes = spec.get("AttributesToGet")
@@ -139,9 +137,7 @@ def batch_write_item(backend: Backend, region: str, request: dict[str, Any]) -> 
     # Validate everything first: a bad request writes nothing.
     planned = []
     for table_name, requests in request_items.items():
-        row = find_table_checked(
-            backend, region, table_name, lambda: _batch_write_checks(request_items)
-        )
+        row = find_table_checked(backend, region, table_name, _batch_write_checks, request_items)
         schema = row.state.key_schema
         seen: set[tuple[bytes, bytes]] = set()
         for write_request in requests:

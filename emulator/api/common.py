@@ -109,9 +109,9 @@ def find_table(backend: Backend, region: str, name_or_arn: str) -> TableRow:
 
 
 def find_table_checked(
-    backend: Backend, region: str, name_or_arn: str, checks: Callable[[], object]
+    backend: Backend, region: str, name_or_arn: str, checks: Callable[[Any], object], of: Any
 ) -> TableRow:
-    """`find_table`, except that for a missing table `checks` - the request's checks
+    """`find_table`, except that for a missing table `checks(of)` - the request's checks
     that need no table (attribute values, expressions, ...) - run first: AWS runs them
     before it looks the table up, so their error wins over ResourceNotFound. A request
     to an existing table pays nothing for them here (the operation checks the same
@@ -119,7 +119,7 @@ def find_table_checked(
     try:
         return find_table(backend, region, name_or_arn)
     except ResourceNotFoundException:
-        checks()
+        checks(of)
         raise
 
 

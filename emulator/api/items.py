@@ -118,9 +118,7 @@ def get_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str
     attributes = request.get("AttributesToGet")
     if attributes is not None:
         legacy.validate_attributes_to_get(attributes)
-    row = find_table_checked(
-        backend, region, request["TableName"], lambda: validate_item(request["Key"])
-    )
+    row = find_table_checked(backend, region, request["TableName"], validate_item, request["Key"])
     schema = row.state.key_schema
     key = validate_key(schema, request["Key"])
     hash_key, range_key = storage_key(schema, key)
@@ -147,9 +145,7 @@ def get_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str
 def delete_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
     return_values = _check_return_values(request, _PUT_RETURN_VALUES)
     prepared = _conditional_expressions(request)
-    row = find_table_checked(
-        backend, region, request["TableName"], lambda: validate_item(request["Key"])
-    )
+    row = find_table_checked(backend, region, request["TableName"], validate_item, request["Key"])
     schema = row.state.key_schema
     key = validate_key(schema, request["Key"])
     hash_key, range_key = storage_key(schema, key)
@@ -166,7 +162,7 @@ def delete_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[
 
 def update_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
     return_values = _check_return_values(request, _UPDATE_RETURN_VALUES)
-    row = find_table_checked(backend, region, request["TableName"], lambda: _update_checks(request))
+    row = find_table_checked(backend, region, request["TableName"], _update_checks, request)
     state = row.state
     schema = state.key_schema
     key = validate_key(schema, request["Key"])
