@@ -19,6 +19,7 @@ from emulator.api.common import (
 from emulator.api.global_tables import IN_USE, create_replica_table, replica_updates
 from emulator.changes.sinks import update_index_entries
 from emulator.errors import ResourceInUseException, ResourceNotFoundException, ValidationException
+from emulator.model.keys import MAX_KEY_ATTRIBUTES
 from emulator.model.table_state import StreamState, TableState
 from emulator.replication.manager import HIDDEN_STATUSES, public_entry, replica_entries
 from emulator.runtime.backend import Backend
@@ -62,6 +63,42 @@ def _check_key_schema(key_schema: list[dict[str, str]], path: str) -> None:
             raise ValidationException(
                 "Both the Hash Key and the Range Key element in the KeySchema have the same name"
             )
+
+
+def _check_gsi_key_schema(key_schema: list[dict[str, str]]) -> None:
+    """A GSI key: up to 4 HASH then up to 4 RANGE attributes (multi-attribute keys).
+
+    AWS's answers (observed, ack-api-quirks finding DDB-TABLE-123/124): the first element
+    not HASH -> "Invalid KeySchema: The first KeySchemaElement is not a HASH key type";
+    5 HASH (RANGE) -> "The KeySchema exceeds the maximum allowed number of HASH (RANGE)
+    key attributes"; HASH after RANGE -> "All HASH key attributes must precede RANGE key
+    attributes in the KeySchema"; a repeated name -> "The KeySchema contains multiple key
+    attributes with the same name". A one-HASH one-RANGE key keeps the table's checks.
+    """
+    kinds = [element["KeyType"] for element in key_schema]
+    if kinds in (["HASH"], ["HASH", "RANGE"]):
+        _check_key_schema(key_schema, "globalSecondaryIndexes.member.keySchema")
+        return
+    if kinds[0] != "HASH":
+        raise ValidationException(
+            "Invalid KeySchema: The first KeySchemaElement is not a HASH key type"
+        )
+    for kind in ("HASH", "RANGE"):
+        if kinds.count(kind) > MAX_KEY_ATTRIBUTES:
+            raise ValidationException(
+                INVALID + "The KeySchema exceeds the maximum allowed number of "
+                f"{kind} key attributes"
+            )
+    first_range = kinds.index("RANGE") if "RANGE" in kinds else len(kinds)
+    if "HASH" in kinds[first_range:]:
+        raise ValidationException(
+            INVALID + "All HASH key attributes must precede RANGE key attributes in the KeySchema"
+        )
+    names = [element["AttributeName"] for element in key_schema]
+    if len(set(names)) != len(names):
+        raise ValidationException(
+            "The KeySchema contains multiple key attributes with the same name"
+        )
 
 
 def _check_defined(key_schema: list[dict[str, str]], definitions: dict[str, str]) -> None:
@@ -184,7 +221,7 @@ def _gsi_description(
 ) -> dict[str, Any]:
     name = index["IndexName"]
     key = index["KeySchema"]
-    _check_key_schema(key, "globalSecondaryIndexes.member.keySchema")
+    _check_gsi_key_schema(key)
     _check_defined(key, definitions)
     _check_projection(index)
     throughput = index.get("ProvisionedThroughput")
