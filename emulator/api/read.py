@@ -167,6 +167,10 @@ def _resolve_index(row: TableRow, request: dict[str, Any]) -> IndexSchema | None
     index = row.state.find_index(name)
     if index is None:
         raise ValidationException(f"The table does not have the specified index: {name}")
+    transition = row.state.transition
+    if transition is not None and transition.creates(name):
+        # A GSI that UpdateTable is still creating (``--table-delay-ms``).
+        raise ValidationException(f"Cannot read from backfilling global secondary index: {name}")
     if index.is_global and request.get("ConsistentRead"):
         raise ValidationException("Consistent reads are not supported on global secondary indexes")
     return index
