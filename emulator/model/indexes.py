@@ -111,16 +111,24 @@ class IndexSchema:
         if key.multi:
             return self._multi_entry_key(item)
         hash_value = item.get(key.hash_name)
-        if hash_value is None or hash_value.get(key.hash_type) in (None, ""):
+        if hash_value is None:
+            return None
+        hash_text = hash_value.get(key.hash_type)
+        if not hash_text:
+            return None
+        if len(hash_text) > _SMALLEST_LIMIT_CHARS and self._oversized(
+            key.hash_name, key.hash_type, hash_value
+        ):
             return None
         if key.range_name is None:
-            if self._oversized(key.hash_name, key.hash_type, hash_value):
-                return None
             return encode_key_av(hash_value), b""
         range_value = item.get(key.range_name)
-        if range_value is None or range_value.get(str(key.range_type)) in (None, ""):
+        if range_value is None:
             return None
-        if self._oversized(key.hash_name, key.hash_type, hash_value) or self._oversized(
+        range_text = range_value.get(str(key.range_type))
+        if not range_text:
+            return None
+        if len(range_text) > _SMALLEST_LIMIT_CHARS and self._oversized(
             key.range_name, str(key.range_type), range_value
         ):
             return None
