@@ -87,8 +87,10 @@ class IndexSchema:
                 self._check_size(name, actual, text)
 
     def _check_size(self, name: str, kind: str, text: str) -> None:
-        """AWS: "Size limit exceeded for Index Key c Actual Size: 43398 bytes Max Size:
-        2048 bytes IndexName: index4" (a HASH attribute; 1024 for a RANGE one)."""
+        """AWS's answer, as its users report it (e.g. architect/dynalite issue 35,
+        wellcomecollection/platform issue 2285): "Size limit exceeded for Index Key c
+        Actual Size: 43398 bytes Max Size: 2048 bytes IndexName: index4" (a HASH
+        attribute; 1024 for a RANGE one)."""
         size = len(text.encode("utf-8")) if kind == "S" else len(decode_binary(text))
         limit = HASH_KEY_MAX_BYTES if self.key.is_hash(name) else RANGE_KEY_MAX_BYTES
         if size > limit:
