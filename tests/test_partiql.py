@@ -645,3 +645,60 @@ def test_aws_cli_execute_statement(aws: Any, ddb: Any, composite: str) -> None: 
     assert failed.returncode != 0
     assert "DuplicateItemException" in failed.stderr
     assert "Duplicate primary key exists in table" in failed.stderr
+
+
+ODD_STATEMENTS = [
+    "SELECT",
+    "SELECT * FROM",
+    'SELECT * FROM "{t}" WHERE',
+    'SELECT * FROM "{t}" WHERE pk = ',
+    "SELECT * FROM \"{t}\" WHERE pk = 'a' AND" + " v = 1 AND" * 400 + " v = 1",
+    'SELECT * FROM "{t}" WHERE ' + "(" * 500 + "pk = 'a'" + ")" * 500,
+    'SELECT * FROM "{t}" WHERE ' + "NOT " * 1000 + "pk = 'a'",
+    'INSERT INTO "{t}" VALUE ' + "[" * 300 + "]" * 300,
+    "INSERT INTO \"{t}\" VALUE {{'pk': 'a', 'sk': 1, 'x': " + "{{'a': " * 40 + "1" + "}}" * 41,
+    'SELECT * FROM "{t}" WHERE pk = [1, 2]',
+    'SELECT * FROM "{t}" WHERE pk = MISSING',
+    'SELECT * FROM "{t}" WHERE pk + 1',
+    'SELECT * FROM "{t}" WHERE pk',
+    'SELECT * FROM "{t}" WHERE size(pk, v) = 1',
+    'SELECT * FROM "{t}" WHERE pk IS STRANGE',
+    'SELECT * FROM "{t}"."a"."b"',
+    "UPDATE \"{t}\" SET pk = 'b' WHERE pk = 'a' AND sk = 1",
+    "UPDATE \"{t}\" SET v = v + 'x' WHERE pk = 'a' AND sk = 1",
+    "UPDATE \"{t}\" SET v = nope(v) WHERE pk = 'a' AND sk = 1",
+    "UPDATE \"{t}\" SET v = v IS MISSING WHERE pk = 'a' AND sk = 1",
+    'UPDATE "{t}"."i" SET v = 1 WHERE pk = \'a\' AND sk = 1',
+    "DELETE FROM \"{t}\" WHERE pk = 'a' AND sk = 'not a number'",
+    "DELETE FROM \"{t}\" WHERE pk = 'a' AND sk = 1 RETURNING ALL NEW *",
+    "INSERT INTO \"{t}\" VALUE {{'pk': 'a'}}",
+    "INSERT INTO \"{t}\" VALUE {{'pk': 'a', 'sk': 1}} RETURNING ALL OLD *",
+    "INSERT INTO \"{t}\" VALUE {{1: 'a'}}",
+    "INSERT INTO \"{t}\" VALUE {{'pk': <<1, 'a'>>}}",
+    'SELECT * FROM "{t}" WHERE pk = \'unterminated',
+    'SELECT * FROM "{t}" WHERE "unterminated = 1',
+    "SELECT * FROM \"{t}\" WHERE pk = 'a' ORDER BY v",
+    'SELECT * FROM "{t}" WHERE v IN []',
+    "ROLLBACK",
+]
+
+
+@pytest.mark.parametrize("template", ODD_STATEMENTS)
+def test_odd_statements_get_a_400_and_change_nothing(
+    endpoint: str, ddb: Any, composite: str, template: str
+) -> None:
+    before = ddb.scan(TableName=composite, ConsistentRead=True)["Items"]
+    status, body = raw_dynamodb(
+        endpoint, "ExecuteStatement", {"Statement": template.format(t=composite)}
+    )
+    assert status == 400, body
+    assert body["__type"].rpartition("#")[2] in ("ValidationException", "DuplicateItemException")
+    assert ddb.scan(TableName=composite, ConsistentRead=True)["Items"] == before
+
+
+def test_too_many_operators(ddb: Any, composite: str) -> None:
+    statement = f"SELECT * FROM \"{composite}\" WHERE pk = 'a'" + " AND v = 1" * 300
+    assert rejected(ddb, statement) == (
+        "ValidationException",
+        "The expression contains too many operators; operator count: 301, limit: 300",
+    )

@@ -71,6 +71,7 @@ _COMPARATORS = frozenset({"=", "<>", "!=", "<", "<=", ">", ">="})
 #: How deep parentheses and nested values may go before the statement is refused
 #: (a guard for the recursion; far beyond what the expression language accepts).
 _MAX_DEPTH = 100
+_MAX_OPERATORS = 300
 _RETURNING = {
     ("ALL", "OLD"): "ALL_OLD",
     ("MODIFIED", "OLD"): "UPDATED_OLD",
@@ -86,6 +87,17 @@ class _Parser:
         self.pos = 0
         self.parameters = 0
         self.depth = 0
+        self.operators = 0
+
+    def operator(self) -> None:
+        """Count one operator or function: a statement runs as expressions, whose quota
+        is 300 of them (this also bounds every later walk over the AST)."""
+        self.operators += 1
+        if self.operators > _MAX_OPERATORS:
+            raise ValidationException(
+                "The expression contains too many operators; "
+                f"operator count: {self.operators}, limit: {_MAX_OPERATORS}"
+            )
 
     # ------------------------------------------------------------------ tokens
 
@@ -304,6 +316,7 @@ class _Parser:
             raise msg.not_well_formed("Expression nested too deeply")
         left = self.conjunction()
         while self.accept_keyword("OR"):
+            self.operator()
             left = Binary("OR", left, self.conjunction())
         self.depth -= 1
         return left
@@ -311,11 +324,13 @@ class _Parser:
     def conjunction(self) -> Expr:
         left = self.negation()
         while self.accept_keyword("AND"):
+            self.operator()
             left = Binary("AND", left, self.negation())
         return left
 
     def negation(self) -> Expr:
         if self.accept_keyword("NOT"):
+            self.operator()
             self.depth += 1
             if self.depth > _MAX_DEPTH:
                 raise msg.not_well_formed("Expression nested too deeply")
@@ -329,12 +344,15 @@ class _Parser:
         token = self.peek
         if token.kind == OP and token.text in _COMPARATORS:
             self.pos += 1
+            self.operator()
             op = "<>" if token.text == "!=" else token.text
             return Binary(op, left, self.sum())
         negated = False
         if token.keyword("NOT") and self.tokens[self.pos + 1].keyword("BETWEEN", "IN"):
             self.pos += 1
             negated = True
+        if self.peek.keyword("BETWEEN", "IN", "IS"):
+            self.operator()
         if self.accept_keyword("BETWEEN"):
             low = self.sum()
             self.expect_keyword("AND")
@@ -363,6 +381,7 @@ class _Parser:
         left = self.primary()
         while self.peek.kind == OP and self.peek.text in ("+", "-"):
             op = self.next().text
+            self.operator()
             left = Binary(op, left, self.primary())
         return left
 
@@ -455,6 +474,7 @@ class _Parser:
 
     def call(self, token: Token) -> Call:
         self.pos += 2  # the name and "("
+        self.operator()
         args: list[Expr] = []
         if not self.accept_op(")"):
             args.append(self.expr())
