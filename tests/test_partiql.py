@@ -702,3 +702,21 @@ def test_too_many_operators(ddb: Any, composite: str) -> None:
         "ValidationException",
         "The expression contains too many operators; operator count: 301, limit: 300",
     )
+
+
+def test_batch_may_not_mix_reads_and_writes(ddb: Any, composite: str) -> None:
+    error = error_of(
+        ddb.batch_execute_statement,
+        Statements=[
+            {"Statement": f"SELECT * FROM \"{composite}\" WHERE pk = 'a' AND sk = 1"},
+            {"Statement": f"DELETE FROM \"{composite}\" WHERE pk = 'a' AND sk = 1"},
+        ],
+    )
+    assert error == {
+        "Code": "ValidationException",
+        "Message": "The entire batch must consist of either read statements or write "
+        "statements, you cannot mix both in one batch.",
+    }
+    assert run(ddb, f"SELECT v FROM \"{composite}\" WHERE pk = 'a' AND sk = 1") == {
+        "Items": [{"v": {"N": "10"}}]
+    }

@@ -512,7 +512,18 @@ def batch_execute_statement(
     backend: Backend, region: str, request: dict[str, Any]
 ) -> dict[str, Any]:
     """Each statement on its own: a failing one gets its Error entry, the others run.
-    A SELECT must read one item by its full primary key."""
+    A SELECT must read one item by its full primary key.
+
+    AWS refuses a batch mixing reads and writes; its wording for that is not known, so
+    the message here is the documentation's sentence."""
+    kinds = set()
+    for entry in request["Statements"]:
+        try:
+            kinds.add(isinstance(parse_statement(entry["Statement"]), Select))
+        except ValidationException:
+            continue
+    if len(kinds) > 1:
+        raise ValidationException(msg.BATCH_MIXED)
     capacity = request.get("ReturnConsumedCapacity")
     units: dict[str, float] = {}
     responses: list[dict[str, Any]] = []

@@ -26,6 +26,10 @@ BATCH_KEY = (
     "Select statements within BatchExecuteStatement must specify the primary key in the "
     "where clause."
 )
+BATCH_MIXED = (
+    "The entire batch must consist of either read statements or write statements, you "
+    "cannot mix both in one batch."
+)
 TRANSACTION_KEY = (
     "Select statements within ExecuteTransaction must specify the primary key in the where clause."
 )
