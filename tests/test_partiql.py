@@ -720,3 +720,66 @@ def test_batch_may_not_mix_reads_and_writes(ddb: Any, composite: str) -> None:
     assert run(ddb, f"SELECT v FROM \"{composite}\" WHERE pk = 'a' AND sk = 1") == {
         "Items": [{"v": {"N": "10"}}]
     }
+
+
+def test_lsi_read_reaches_the_tables_item(ddb: Any, make_table: Callable[..., str]) -> None:
+    name = make_table(
+        range_key="S",
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+            {"AttributeName": "l", "AttributeType": "S"},
+        ],
+        LocalSecondaryIndexes=[
+            {
+                "IndexName": "byl",
+                "KeySchema": [
+                    {"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "l", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
+    )
+    for sk, l_value in (("1", "b"), ("2", "a")):
+        ddb.put_item(
+            TableName=name,
+            Item={"pk": {"S": "p"}, "sk": {"S": sk}, "l": {"S": l_value}, "data": {"S": sk}},
+        )
+    result = run(
+        ddb, f"SELECT data FROM \"{name}\".\"byl\" WHERE pk = 'p' AND l >= 'a'", ConsistentRead=True
+    )
+    assert result == {"Items": [{"data": {"S": "2"}}, {"data": {"S": "1"}}]}
+
+
+def test_batch_unknown_table_is_its_own_error(ddb: Any, composite: str) -> None:
+    response = ddb.batch_execute_statement(
+        Statements=[
+            {"Statement": "UPDATE \"no-such-table\" SET a = 1 WHERE pk = 'a'"},
+            {"Statement": f"UPDATE \"{composite}\" SET a = 1 WHERE pk = 'a' AND sk = 5"},
+        ]
+    )
+    assert response["Responses"] == [
+        {"Error": {"Code": "ResourceNotFound", "Message": "Requested resource not found"}},
+        {"TableName": composite},
+    ]
+
+
+def test_transaction_reason_carries_the_item_when_asked(ddb: Any, composite: str) -> None:
+    with pytest.raises(ddb.exceptions.TransactionCanceledException) as info:
+        ddb.execute_transaction(
+            TransactStatements=[
+                {
+                    "Statement": f'UPDATE "{composite}" SET x = 1 '
+                    "WHERE pk = 'a' AND sk = 5 AND v = 0",
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            ]
+        )
+    assert info.value.response["CancellationReasons"] == [
+        {
+            "Code": "ConditionalCheckFailed",
+            "Message": "The conditional request failed",
+            "Item": {"pk": {"S": "a"}, "sk": {"N": "5"}, "v": {"N": "50"}},
+        }
+    ]
