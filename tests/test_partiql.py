@@ -373,6 +373,7 @@ def test_delete_with_condition(ddb: Any, composite: str) -> None:
             "Incorrect number of operands for operator or function; operator or "
             "function: attribute_exists, number of operands: 0",
         ),
+        ('SELECT * FROM "{t}" LIMIT 2', "Unsupported clause: LIMIT"),
         (
             'SELECT * FROM "{t}" ORDER BY sk',
             "Must have WHERE clause in the statement when using ORDER BY clause.",

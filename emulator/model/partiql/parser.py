@@ -165,6 +165,8 @@ class _Parser:
         else:
             raise self.unexpected()
         self.accept_op(";")
+        if self.peek.keyword("LIMIT"):
+            raise ValidationException("Unsupported clause: LIMIT")
         if self.peek.kind != EOF:
             raise msg.not_well_formed(msg.LEFTOVER)
         return statement
