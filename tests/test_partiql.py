@@ -63,6 +63,16 @@ def test_select_order_by_desc(ddb: Any, composite: str) -> None:
     assert [item["sk"]["N"] for item in result["Items"]] == ["5", "4", "3", "2", "1"]
 
 
+def test_select_two_sort_key_conditions_keep_the_query_order(ddb: Any, composite: str) -> None:
+    statement = f"SELECT sk FROM \"{composite}\" WHERE pk = 'a' AND sk > 1 AND sk < 5"
+    result = run(ddb, statement + " ORDER BY sk DESC")
+    assert [item["sk"]["N"] for item in result["Items"]] == ["4", "3", "2"]
+    first = run(ddb, statement, Limit=2)
+    assert [item["sk"]["N"] for item in first["Items"]] == ["2", "3"]
+    rest = run(ddb, statement, Limit=2, NextToken=first["NextToken"])
+    assert [item["sk"]["N"] for item in rest["Items"]] == ["4"]
+
+
 def test_select_scan_with_filter_or_and_functions(ddb: Any, composite: str) -> None:
     result = run(
         ddb,

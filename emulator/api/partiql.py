@@ -7,7 +7,8 @@ of that operation:
 
 - SELECT with equality on the whole primary key -> GetItem; with equality on the
   (index) partition key -> Query (one sort-key condition becomes the key condition,
-  the rest the filter); otherwise -> Scan with the WHERE clause as the filter.
+  further conditions on key attributes are applied to the items read, the rest is the
+  filter); otherwise -> Scan with the WHERE clause as the filter.
 - INSERT -> PutItem with `attribute_not_exists(<hash key>)` (DuplicateItemException).
 - UPDATE -> UpdateItem with `attribute_exists(<hash key>)` and the rest of WHERE as the
   condition (PartiQL's UPDATE never creates an item).
@@ -20,7 +21,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -35,7 +36,14 @@ from emulator.errors import (
     TransactionCanceledException,
     ValidationException,
 )
-from emulator.model.expressions import get_path
+from emulator.model.expressions import (
+    FILTER,
+    Condition,
+    ExpressionContext,
+    evaluate_condition,
+    get_path,
+    parse_condition,
+)
 from emulator.model.indexes import IndexSchema
 from emulator.model.keys import KeySchema
 from emulator.model.partiql import messages as msg
@@ -91,7 +99,8 @@ class _Plan:
     projection: tuple[PathRef, ...] | None = None
     #: A SELECT reading exactly one item by its full primary key, nothing else.
     point_read: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+    #: Conditions on key attributes a Query applies to the items it read.
+    key_filter: tuple[Condition, ExpressionContext] | None = None
 
 
 # ----------------------------------------------------------------------- planning
@@ -354,22 +363,40 @@ def _plan_select(
                         key_condition += f" AND {sort}"
                         del filters[i]
                         break
-        if not any(_mentions(part, schema.names) for part in filters):
-            request["KeyConditionExpression"] = key_condition
-            condition = _and(renderer, filters)
-            if condition is not None:
-                request["FilterExpression"] = condition
-            if order_by is not None and order_by[1]:
-                request["ScanIndexForward"] = False
-            request.update(renderer.members())
-            return _Plan("Query", request, row, statement, projection)
-        renderer = Renderer(renderer.text, renderer.parameters)  # start the Scan afresh
-    elif order_by is not None:
+        request["KeyConditionExpression"] = key_condition
+        plain = [part for part in filters if not _mentions(part, schema.names)]
+        on_keys = [part for part in filters if _mentions(part, schema.names)]
+        condition = _and(renderer, plain)
+        if condition is not None:
+            request["FilterExpression"] = condition
+        if order_by is not None and order_by[1]:
+            request["ScanIndexForward"] = False
+        request.update(renderer.members())
+        plan = _Plan("Query", request, row, statement, projection)
+        if on_keys:
+            plan.key_filter = _key_filter(renderer, on_keys)
+        return plan
+    if order_by is not None:
         raise ValidationException(msg.ORDER_BY_NO_HASH)
     if statement.where is not None:
         request["FilterExpression"] = renderer.condition(statement.where)
     request.update(renderer.members())
     return _Plan("Scan", request, row, statement, projection)
+
+
+def _key_filter(renderer: Renderer, parts: list[Expr]) -> tuple[Condition, ExpressionContext]:
+    """Conditions on key attributes beside the key condition (`sk > 1 AND sk < 5`): a
+    Query filter may not read keys, so they are applied to the items the Query read
+    (which keeps its order and its Limit: Limit counts items read)."""
+    own = Renderer(renderer.text, renderer.parameters)
+    text = " AND ".join(own.condition(part) for part in parts)
+    condition = parse_condition(text, FILTER)
+    ctx = ExpressionContext(own.names or None, own.values or None)
+    try:
+        ctx.prepare_condition(condition, FILTER)
+    except ValidationException as error:
+        raise _plain_message(error) from None
+    return condition, ctx
 
 
 def _check_projection(statement: Select, index: IndexSchema | None) -> None:
@@ -487,7 +514,11 @@ def execute_statement(backend: Backend, region: str, request: dict[str, Any]) ->
         found = output.get("Item")
         result["Items"] = [] if found is None else [_project(found, plan.projection)]
     elif plan.operation in ("Query", "Scan"):
-        result["Items"] = [_project(item, plan.projection) for item in output.get("Items", [])]
+        found_items = output.get("Items", [])
+        if plan.key_filter is not None:
+            condition, ctx = plan.key_filter
+            found_items = [i for i in found_items if evaluate_condition(condition, i, ctx)]
+        result["Items"] = [_project(item, plan.projection) for item in found_items]
         if "LastEvaluatedKey" in output:
             result["NextToken"] = _next_token(text, parameters, output["LastEvaluatedKey"])
     else:
