@@ -794,3 +794,51 @@ def test_transaction_reason_carries_the_item_when_asked(ddb: Any, composite: str
             "Item": {"pk": {"S": "a"}, "sk": {"N": "5"}, "v": {"N": "50"}},
         }
     ]
+
+
+def test_null_optional_members_are_absent_ones(endpoint: str, composite: str) -> None:
+    status, body = raw_dynamodb(
+        endpoint,
+        "ExecuteStatement",
+        {
+            "Statement": f"SELECT v FROM \"{composite}\" WHERE pk = 'a' AND sk = 1",
+            "Parameters": None,
+            "NextToken": None,
+            "Limit": None,
+            "ConsistentRead": None,
+            "ReturnConsumedCapacity": None,
+            "ReturnValuesOnConditionCheckFailure": None,
+        },
+    )
+    assert (status, body) == (200, {"Items": [{"v": {"N": "10"}}]})
+    status, body = raw_dynamodb(
+        endpoint,
+        "BatchExecuteStatement",
+        {
+            "Statements": [
+                {
+                    "Statement": f"UPDATE \"{composite}\" SET w = 1 WHERE pk = 'a' AND sk = 1",
+                    "Parameters": None,
+                    "ConsistentRead": None,
+                    "ReturnValuesOnConditionCheckFailure": None,
+                }
+            ],
+            "ReturnConsumedCapacity": None,
+        },
+    )
+    assert (status, body) == (200, {"Responses": [{"TableName": composite}]})
+    status, body = raw_dynamodb(
+        endpoint,
+        "ExecuteTransaction",
+        {
+            "TransactStatements": [
+                {
+                    "Statement": f"UPDATE \"{composite}\" SET w = 2 WHERE pk = 'a' AND sk = 1",
+                    "Parameters": None,
+                }
+            ],
+            "ClientRequestToken": None,
+            "ReturnConsumedCapacity": None,
+        },
+    )
+    assert (status, body) == (200, {"Responses": []})
