@@ -223,6 +223,49 @@ def test_select_through_an_index(ddb: Any, make_table: Callable[..., str]) -> No
     )
 
 
+def test_select_through_a_multi_attribute_index(ddb: Any, make_table: Callable[..., str]) -> None:
+    """Equality on every HASH attribute and a leading run of RANGE attributes is a Query
+    (sorted by the RANGE attributes); a key equality past a gap is read by a Scan."""
+    name = make_table(
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "t", "AttributeType": "S"},
+            {"AttributeName": "r", "AttributeType": "S"},
+            {"AttributeName": "y", "AttributeType": "N"},
+            {"AttributeName": "m", "AttributeType": "N"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "bytrym",
+                "KeySchema": [
+                    {"AttributeName": "t", "KeyType": "HASH"},
+                    {"AttributeName": "r", "KeyType": "HASH"},
+                    {"AttributeName": "y", "KeyType": "RANGE"},
+                    {"AttributeName": "m", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
+    )
+    for pk, t, r, y, m in [
+        ("a", "T", "R", "2025", "3"),
+        ("b", "T", "R", "2024", "9"),
+        ("c", "T", "R", "2025", "1"),
+        ("d", "T", "X", "2025", "1"),
+    ]:
+        ddb.put_item(
+            TableName=name,
+            Item={"pk": {"S": pk}, "t": {"S": t}, "r": {"S": r}, "y": {"N": y}, "m": {"N": m}},
+        )
+    index = f'"{name}"."bytrym"'
+    ordered = run(ddb, f"SELECT pk FROM {index} WHERE t = 'T' AND r = 'R'")
+    assert ordered["Items"] == [{"pk": {"S": "b"}}, {"pk": {"S": "c"}}, {"pk": {"S": "a"}}]
+    ranged = run(ddb, f"SELECT pk FROM {index} WHERE t = 'T' AND r = 'R' AND y = 2025 AND m > 1")
+    assert ranged["Items"] == [{"pk": {"S": "a"}}]
+    gap = run(ddb, f"SELECT pk FROM {index} WHERE t = 'T' AND m = 1")
+    assert sorted(item["pk"]["S"] for item in gap["Items"]) == ["c", "d"]
+
+
 # --------------------------------------------------------------------------- writes
 
 

@@ -347,22 +347,29 @@ def _plan_select(
             if options.get(member) is not None:
                 get[member] = options[member]
         return _Plan("GetItem", get, row, statement, projection, point_read=True)
-    if schema.hash_name in keys:
-        hash_ref = renderer.name(schema.hash_name)
-        hash_value = renderer.value_ref(renderer.value(keys[schema.hash_name]))
-        key_condition = f"{hash_ref} = {hash_value}"
+    hash_names = [name for name, _ in schema.hash_attributes]
+    range_names = [name for name, _ in schema.range_attributes]
+    # A multi-attribute GSI key is queried with equality on every HASH attribute and on a
+    # leading run of RANGE attributes; a key equality outside that run makes it a Scan.
+    leading = 0
+    while leading < len(range_names) and range_names[leading] in keys:
+        leading += 1
+    queryable = all(name in keys for name in hash_names) and all(
+        name not in keys for name in range_names[leading:]
+    )
+    if queryable:
+        key_condition = " AND ".join(
+            f"{renderer.name(name)} = {renderer.value_ref(renderer.value(keys[name]))}"
+            for name in hash_names + range_names[:leading]
+        )
         filters = list(rest)
-        if schema.range_name is not None:
-            if schema.range_name in keys:
-                range_value = renderer.value_ref(renderer.value(keys[schema.range_name]))
-                key_condition += f" AND {renderer.name(schema.range_name)} = {range_value}"
-            else:
-                for i, conjunct in enumerate(filters):
-                    sort = _sort_condition(renderer, conjunct, schema.range_name)
-                    if sort is not None:
-                        key_condition += f" AND {sort}"
-                        del filters[i]
-                        break
+        if leading < len(range_names):
+            for i, conjunct in enumerate(filters):
+                sort = _sort_condition(renderer, conjunct, range_names[leading])
+                if sort is not None:
+                    key_condition += f" AND {sort}"
+                    del filters[i]
+                    break
         request["KeyConditionExpression"] = key_condition
         plain = [part for part in filters if not _mentions(part, schema.names)]
         on_keys = [part for part in filters if _mentions(part, schema.names)]
