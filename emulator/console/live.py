@@ -111,7 +111,9 @@ class LiveStreams:
                     yield event("gone", {})
                     return
                 shards = source.shards()
-                signature = tuple((s.shard_id, s.ending_sequence, s.trimmed_sequence) for s in shards)
+                signature = tuple(
+                    (s.shard_id, s.ending_sequence, s.trimmed_sequence) for s in shards
+                )
                 if signature != known:
                     known = signature
                     yield event("shards", shard_summary(backend, stream_id))

@@ -21,6 +21,7 @@ from emulator import __version__, wire
 from emulator.changes.sinks import change_log_enabled
 from emulator.console.live import LiveStreams, shard_summary
 from emulator.runtime.backend import Backend
+from emulator.streams.records import encode_sequence_number
 
 #: What `POST /_emulator/console/api/call` runs: the reads the pages make and the item
 #: edits the item view offers. Nothing that creates or drops a table or a stream.
@@ -263,13 +264,17 @@ class Console:
         running = triggers.running.get(uuid)
         if running is not None:
             reader = running.run.reader
+            kinesis = running.run.context.binding.kinesis
             for shard in reader.source.shards():
+                position = reader.next_sequence(shard)
                 shards.append(
                     {
                         "ShardId": shard.shard_id,
                         "ParentShardIds": reader.source.parents(shard),
                         "Open": shard.ending_sequence is None,
-                        "NextSequence": str(reader.next_sequence(shard)),
+                        "NextSequence": str(position)
+                        if kinesis
+                        else encode_sequence_number(position),
                         "Finished": reader.is_finished(shard),
                         "Backlog": reader.backlog(shard),
                     }
