@@ -31,7 +31,7 @@ CONSOLE_TOPIC = ("console",)
 #: The shortest time between two reads of a busy stream.
 COALESCE_SECONDS = 0.1
 #: Records read per shard per round; further behind than this, the page skips ahead.
-PAGE_RECORDS = 500
+PAGE_RECORDS = 1000
 #: Records a page opened with Start=RECENT sees from before it opened, per shard.
 RECENT_RECORDS = 100
 #: How long an idle stream sleeps before it looks at the shards again (a rollover does
