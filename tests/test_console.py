@@ -213,6 +213,8 @@ def test_rollover_shows_in_the_lineage_graph(console_server: RunningServer, page
     assert page.locator("#lineage path").count() == 3  # root→child, child→two grandchildren
     ddb.put_item(TableName="console-lineage", Item={"pk": {"S": "b"}, "sk": {"N": "2"}})
     page.locator("#records tr", has_text="pk=b").wait_for()
+    # The open shard that took it counts it (a `counts` event, at most once a second).
+    page.locator('#lineage g.shard[data-open="true"]', has_text="OPEN · 1 record(s)").wait_for()
     shot(page, "stream-lineage")
 
 

@@ -37,6 +37,8 @@ RECENT_RECORDS = 100
 #: How long an idle stream sleeps before it looks at the shards again (a rollover does
 #: not signal the stream's topic).
 IDLE_SECONDS = 1.0
+#: The shortest time between two `counts` events (records kept per shard).
+COUNTS_SECONDS = 1.0
 #: A comment line this often keeps proxies from closing an idle event stream.
 HEARTBEAT_SECONDS = 15.0
 
@@ -101,6 +103,13 @@ class LiveStreams:
         wanted = None if event_name is None else b'"eventName":"' + event_name.encode() + b'"'
         cursors: dict[int, int] = {}
         known: tuple[Any, ...] | None = None
+        #: Records kept per shard: counted in the log up to `counted_tip`, then as they
+        #: are read; and as last sent.
+        counts: dict[str, int] = {}
+        counted: dict[str, int] = {}
+        counted_at = 0.0
+        counted_tip = 0
+        recount = False
         first_round = True
         self.open += 1
         try:
@@ -116,8 +125,20 @@ class LiveStreams:
                 )
                 if signature != known:
                     known = signature
-                    yield event("shards", shard_summary(backend, stream_id))
-                records: list[bytes] = []
+                    counted_tip = source.tip()
+                    summary = shard_summary(backend, stream_id)
+                    counts = {shard["ShardId"]: shard["Records"] for shard in summary}
+                    counted = dict(counts)
+                    yield event("shards", summary)
+                elif counts != counted and time.monotonic() - counted_at > COUNTS_SECONDS:
+                    if recount:
+                        # Records the page skipped were not counted as read: count the log.
+                        recount, counted_tip = False, source.tip()
+                        summary = shard_summary(backend, stream_id)
+                        counts = {shard["ShardId"]: shard["Records"] for shard in summary}
+                    counted, counted_at = dict(counts), time.monotonic()
+                    yield event("counts", counts)
+                found: list[tuple[int, bytes]] = []
                 read_any = False
                 skipped = 0
                 tip = source.tip()
@@ -129,18 +150,24 @@ class LiveStreams:
                         else:
                             cursors[pk] = tip + 1
                             if start == "RECENT":
-                                records += [r for _, _, r in log.read_last(pk, RECENT_RECORDS)]
+                                found += [(q, r) for q, _, r in log.read_last(pk, RECENT_RECORDS)]
                     rows = source.read_timed(pk, cursors[pk], PAGE_RECORDS)
                     if len(rows) == PAGE_RECORDS and source.has_records_from(pk, rows[-1][0] + 1):
                         # Writers outran the page: show the newest records instead.
                         newest = log.read_last(pk, PAGE_RECORDS)
                         skipped += source.count_from(pk, cursors[pk]) - len(newest)
+                        recount = True
                         rows = newest
                     if rows:
+                        fresh = sum(1 for sequence, _, _ in rows if sequence > counted_tip)
+                        counts[shard.shard_id] = counts.get(shard.shard_id, 0) + fresh
                         read_any = True
                         cursors[pk] = rows[-1][0] + 1
-                        records += [r for _, _, r in rows]
+                        found += [(q, r) for q, _, r in rows]
                 first_round = False
+                # Sequence numbers come from one counter: sorted, the shards' records are
+                # in commit order.
+                records = [record for _, record in sorted(found)]
                 if wanted is not None:
                     records = [r for r in records if wanted in r]
                 if key is not None:

@@ -232,9 +232,9 @@ class Console:
         )
 
     async def stream_events(self, request: Request) -> Response:
-        """Server-sent events of one stream: `shards` when its shards change, `records`
-        as records are written (`EventName`, `Key` filter them), `skipped` when the
-        writers outran the page."""
+        """Server-sent events of one stream: `shards` when its shards change, `counts`
+        (records kept per shard) at most once a second, `records` as records are written
+        (`EventName`, `Key` filter them), `skipped` when the writers outran the page."""
         query = request.query_params
         row = self.backend.streams.stream_by_arn(query.get("StreamArn", ""))
         if row is None:

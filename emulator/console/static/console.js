@@ -493,6 +493,7 @@ route("stream", async (main, arn) => {
           const answer = await postJSON("/_emulator/streams/rollover", { StreamArn: arn, Split: split.checked });
           rolled.replaceChildren(h("span", { class: "notice" }, `Closed ${answer.ClosedShardIds.map(shortShard).join(", ")}; opened ${answer.NewShardIds.map(shortShard).join(", ")}`));
           const fresh = await getJSON(`${API}/stream?StreamArn=${encodeURIComponent(arn)}`);
+          currentShards = fresh.Shards;
           graph.replaceChildren(lineage(fresh.Shards));
         } catch (error) { rolled.replaceChildren(errorBox(error)); }
       } }, "Force rollover"),
@@ -513,6 +514,7 @@ route("stream", async (main, arn) => {
     h("div", { class: "split" }, h("table", { class: "grid records", id: "records" },
       h("thead", {}, h("tr", {}, ["Time", "Event", "Keys", "Sequence number"].map((c) => h("th", {}, c)))), tbody), detail));
   let source = null;
+  let currentShards = info.Shards;
   function connect() {
     if (source) { source.close(); state.sources = state.sources.filter((s) => s !== source); }
     tbody.replaceChildren(); shown = 0; counter.textContent = "waiting for records…";
@@ -520,12 +522,16 @@ route("stream", async (main, arn) => {
     if (eventName.value) params.set("EventName", eventName.value);
     if (keyFilter.value.trim()) params.set("Key", keyFilter.value.trim());
     source = subscribe(`${API}/stream/events?${params}`, {
-      shards: (shards) => graph.replaceChildren(lineage(shards)),
+      shards: (shards) => { currentShards = shards; graph.replaceChildren(lineage(shards)); },
+      counts: (counts) => {
+        for (const shard of currentShards) if (shard.ShardId in counts) shard.Records = counts[shard.ShardId];
+        graph.replaceChildren(lineage(currentShards));
+      },
       records: (records) => {
         for (const record of records) {
           const d = record.dynamodb;
           const tr = h("tr", { class: "clickable", "data-seq": d.SequenceNumber, onclick: () => detail.replaceChildren(h("div", { class: "panel" }, h("h2", { style: "margin-top:0" }, `${record.eventName} ${keyText(d.Keys)}`), pre(record))) },
-            h("td", {}, when(d.ApproximateCreationDateTime)), h("td", {}, badge(record.eventName, record.eventName)),
+            h("td", { title: when(d.ApproximateCreationDateTime) }, when(d.ApproximateCreationDateTime).slice(11, 19)), h("td", {}, badge(record.eventName, record.eventName)),
             h("td", { class: "keys" }, keyText(d.Keys)), h("td", { class: "mono" }, d.SequenceNumber));
           tbody.prepend(tr);
         }
