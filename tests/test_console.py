@@ -56,7 +56,7 @@ def _browser_missing() -> str | None:
 
 @pytest.fixture(scope="module")
 def console_server() -> Iterator[RunningServer]:
-    running = start_server()
+    running = start_server("--change-log")  # item history for every table
     try:
         yield running
     finally:
@@ -337,6 +337,57 @@ def admin_clock(url: str) -> dict[str, Any]:
         return dict(json.loads(response.read()))
 
 
+def test_history_kinesis_and_replication_pages(
+    console_server: RunningServer, page: Any
+) -> None:
+    url = console_server.url
+    ddb = make_client(url)
+    stream_table(ddb, "console-global")
+    key = {"pk": {"S": "doc"}, "sk": {"N": "7"}}
+    ddb.put_item(TableName="console-global", Item={**key, "v": {"N": "1"}})
+    ddb.put_item(TableName="console-global", Item={**key, "v": {"N": "2"}})
+    ddb.delete_item(TableName="console-global", Key=key)
+
+    # An item's history, from the change log: newest first.
+    address = "#/history/us-east-1/console-global/" + urllib.parse.quote(json.dumps(key), "")
+    page.goto(url + "/_emulator/console" + address)
+    page.locator("#history tbody tr").nth(2).wait_for()
+    rows = page.locator("#history tbody tr").all_inner_texts()
+    assert [row.split("\t")[1].strip() for row in rows] == ["REMOVE", "MODIFY", "INSERT"]
+    assert '{"pk":"doc","sk":7,"v":2}' in rows[1]
+    shot(page, "history")
+
+    # A replica in another region: the link and its lag.
+    ddb.update_table(
+        TableName="console-global", ReplicaUpdates=[{"Create": {"RegionName": "eu-west-1"}}]
+    )
+    admin_post(url, "/_emulator/triggers/settle", {"timeout": 20})
+    page.goto(url + "/_emulator/console#/replication")
+    link = page.locator("#replication tr", has_text="eu-west-1").first
+    link.wait_for()
+    assert "console-global" in link.inner_text() and "TAILING" in link.inner_text()
+    shot(page, "replication")
+    # The replica table, in its region.
+    page.goto(url + "/_emulator/console#/tables")
+    page.select_option("#region", "eu-west-1")
+    page.locator("#tables tr", has_text="console-global").wait_for()
+    assert "us-east-1" in page.locator("#tables tr", has_text="console-global").inner_text()
+    page.select_option("#region", "us-east-1")
+
+    # A Kinesis stream of the built-in Kinesis service.
+    kinesis = make_client(url, "kinesis")
+    kinesis.create_stream(StreamName="console-kinesis", ShardCount=2)
+    kinesis.get_waiter("stream_exists").wait(
+        StreamName="console-kinesis", WaiterConfig={"Delay": 0.2, "MaxAttempts": 50}
+    )
+    page.goto(url + "/_emulator/console#/kinesis")
+    panel = page.locator(".panel", has_text="console-kinesis")
+    panel.wait_for()
+    assert "ACTIVE" in panel.inner_text()
+    assert panel.locator("tbody tr").count() == 2
+    shot(page, "kinesis")
+
+
 def test_console_api_refuses_what_it_does_not_offer(console_server: RunningServer) -> None:
     """Plain HTTP: the call endpoint runs only its listed operations, through validation."""
 
@@ -374,6 +425,38 @@ def test_console_follows_admin_off() -> None:
                 urllib.request.urlopen(running.url + path, timeout=10)
             assert info.value.code == 404
             assert json.loads(info.value.read()) == {"error": "the admin API is off (--admin off)"}
+    finally:
+        running.stop()
+
+
+def test_console_with_an_admin_token(page: Any) -> None:
+    """The page opens without the token, asks for it, then sends it with every request
+    (JSON and event streams); the data endpoints refuse requests without it."""
+    running = start_server("--admin-token", "s3cret")
+    try:
+        with urllib.request.urlopen(running.url + "/_emulator/console", timeout=10) as answer:
+            assert answer.status == 200 and b"console.js" in answer.read()
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(running.url + "/_emulator/console/api/overview", timeout=10)
+        assert info.value.code == 401
+        make_client(running.url).create_table(
+            TableName="console-token",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        asked: list[str] = []
+
+        def answer_prompt(dialog: Any) -> None:
+            asked.append(dialog.message)
+            dialog.accept("s3cret")
+
+        page.on("dialog", answer_prompt)
+        page.goto(running.url + "/_emulator/console")
+        page.locator("#tables tr", has_text="console-token").wait_for()
+        page.locator("#live.on").wait_for()  # the status event stream carries it too
+        assert asked == ["This emulator's admin API needs its token (--admin-token):"]
+        page.close()  # its event stream ends before the server stops
     finally:
         running.stop()
 

@@ -190,9 +190,11 @@ class LiveStreams:
     def status(self) -> dict[str, Any]:
         """What the status event carries."""
         backend = self.backend
-        clock: dict[str, Any] = {"mode": backend.clock.mode}
-        if backend.clock.mode != "real":
-            clock["now"] = backend.clock.now()
+        # Real time is shown by the page's own clock, moved by the emulator's lead (a
+        # manual clock put back to real time keeps its lead): no event every second.
+        clock = backend.clock.state()
+        if clock["mode"] != "real":
+            clock = {"mode": clock["mode"], "now": backend.clock.now()}
         return {
             "Clock": clock,
             "Tables": {

@@ -9,6 +9,7 @@ of operations), so the console shows exactly what an SDK would get.
 
 from __future__ import annotations
 
+import time
 from importlib import resources
 from typing import Any
 
@@ -18,6 +19,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from emulator import __version__, wire
+from emulator.api.tables import describe as describe_table
 from emulator.changes.sinks import change_log_enabled
 from emulator.console.live import LiveStreams, shard_summary
 from emulator.runtime.backend import Backend
@@ -138,13 +140,13 @@ class Console:
         tables = []
         for row in sorted(backend.engine.catalog.all_tables(), key=lambda r: (r.region, r.name)):
             regions.add(row.region)
-            description = row.description
+            description = describe_table(backend, row)
             tables.append(
                 {
                     "Region": row.region,
                     "TableName": row.name,
                     "TableStatus": description.get("TableStatus"),
-                    "ItemCount": backend.engine.items.usage(row.table_id)[0],
+                    "ItemCount": description.get("ItemCount"),
                     "KeySchema": description.get("KeySchema"),
                     "LatestStreamArn": description.get("LatestStreamArn"),
                     "StreamEnabled": bool(
@@ -160,7 +162,11 @@ class Console:
                 "Version": __version__,
                 "Region": backend.config.region,
                 "Regions": sorted(regions),
-                "Clock": {"now": backend.clock.now(), "mode": backend.clock.mode},
+                "Clock": {
+                    "now": backend.clock.now(),
+                    "mode": backend.clock.mode,
+                    "offset": backend.clock.now() - time.time(),
+                },
                 "ChangeLogEverywhere": backend.config.change_log,
                 "Tables": tables,
             }

@@ -1,6 +1,6 @@
 /* The emulator's console: one page, hash routes, no build step and no dependencies.
    Data comes from /_emulator/console/api/... and the admin API; live updates from
-   server-sent events (EventSource). */
+   server-sent events, read with fetch so that they carry the admin token too. */
 "use strict";
 
 const API = "/_emulator/console/api";
@@ -23,15 +23,29 @@ function h(tag, attrs, ...children) {
   return el;
 }
 
+/** fetch with the admin token (--admin-token), asked for once when the emulator wants it. */
+async function call(path, options = {}) {
+  for (let attempt = 0; ; attempt += 1) {
+    const token = sessionStorage.getItem("console.token");
+    const headers = { ...(options.headers || {}) };
+    if (token) headers.Authorization = `Bearer ${token}`;
+    const response = await fetch(path, { ...options, headers });
+    if (response.status !== 401 || attempt >= 2) return response;
+    const given = prompt("This emulator's admin API needs its token (--admin-token):");
+    if (!given) return response;
+    sessionStorage.setItem("console.token", given);
+  }
+}
+
 async function getJSON(path) {
-  const response = await fetch(path, { headers: { Accept: "application/json" } });
+  const response = await call(path, { headers: { Accept: "application/json" } });
   const body = await response.json().catch(() => ({}));
   if (!response.ok) throw new Error(body.error || body.message || `${response.status} ${path}`);
   return body;
 }
 
 async function postJSON(path, body) {
-  const response = await fetch(path, {
+  const response = await call(path, {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
   });
   const answer = await response.json().catch(() => ({}));
@@ -43,7 +57,7 @@ async function postJSON(path, body) {
 
 /** An AWS operation through the console's call endpoint (the SDK's answer or its error). */
 async function aws(target, request) {
-  const response = await fetch(`${API}/call`, {
+  const response = await call(`${API}/call`, {
     method: "POST", headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ Target: target, Region: state.region, Request: request }),
   });
@@ -123,14 +137,51 @@ function keyText(keys) {
 
 // -- live updates -------------------------------------------------------------------------
 
-/** An EventSource that lives as long as the current page (closed on navigation). */
+/** Read a server-sent event stream until `close()`; reconnects after two seconds when
+ * the connection drops (`handlers.open` runs on every (re)connection). */
+function events(url, handlers) {
+  const controller = new AbortController();
+  let closed = false;
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  (async () => {
+    while (!closed) {
+      try {
+        const response = await call(url, { headers: { Accept: "text/event-stream" }, signal: controller.signal });
+        if (!response.ok) throw new Error(`${response.status}`);
+        setLive(true);
+        if (handlers.open) handlers.open();
+        const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buffer = "";
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += value;
+          let end;
+          while ((end = buffer.indexOf("\n\n")) >= 0) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            let name = "message";
+            let data = "";
+            for (const line of block.split("\n")) {
+              if (line.startsWith("event: ")) name = line.slice(7);
+              else if (line.startsWith("data: ")) data += line.slice(6);
+            }
+            if (data && handlers[name]) handlers[name](JSON.parse(data));
+          }
+        }
+      } catch (error) {
+        if (closed) return;
+      }
+      setLive(false);
+      await sleep(2000);
+    }
+  })();
+  return { close() { closed = true; controller.abort(); } };
+}
+
+/** An event stream that lives as long as the current page (closed on navigation). */
 function subscribe(url, handlers) {
-  const source = new EventSource(url);
-  source.onopen = () => setLive(true);
-  source.onerror = () => setLive(false);
-  for (const [name, handler] of Object.entries(handlers)) {
-    source.addEventListener(name, (message) => handler(JSON.parse(message.data)));
-  }
+  const source = events(url, handlers);
   state.sources.push(source);
   return source;
 }
@@ -139,16 +190,14 @@ function setLive(on) {
   el.className = `live ${on ? "on" : "off"}`;
   el.textContent = on ? "live" : "reconnecting";
 }
-let statusSource = null;
 const statusListeners = new Set();
 function startStatus() {
-  statusSource = new EventSource(`${API}/events`);
-  statusSource.onopen = () => setLive(true);
-  statusSource.onerror = () => setLive(false);
-  statusSource.addEventListener("status", (message) => {
-    state.status = JSON.parse(message.data);
-    renderClock();
-    for (const listener of statusListeners) listener(state.status);
+  events(`${API}/events`, {
+    status: (status) => {
+      state.status = status;
+      renderClock();
+      for (const listener of statusListeners) listener(state.status);
+    },
   });
 }
 function onStatus(listener) { statusListeners.add(listener); }
@@ -157,8 +206,10 @@ function renderClock() {
   const clock = (state.status && state.status.Clock) || (state.overview && state.overview.Clock);
   const el = document.getElementById("clock");
   if (!clock) return;
-  const now = clock.mode === "real" ? Date.now() / 1000 : clock.now;
-  el.textContent = `${clock.mode === "real" ? "real time" : "MANUAL clock"} · ${when(now)}`;
+  const lead = clock.offset || 0;
+  const now = clock.mode === "real" ? Date.now() / 1000 + lead : clock.now;
+  const mode = clock.mode === "real" ? (lead >= 1 ? `real time +${Math.round(lead)} s` : "real time") : "MANUAL clock";
+  el.textContent = `${mode} · ${when(now)}`;
 }
 setInterval(renderClock, 1000);
 
@@ -517,11 +568,11 @@ route("stream", async (main, arn) => {
   let currentShards = info.Shards;
   function connect() {
     if (source) { source.close(); state.sources = state.sources.filter((s) => s !== source); }
-    tbody.replaceChildren(); shown = 0; counter.textContent = "waiting for records…";
     const params = new URLSearchParams({ StreamArn: arn, Start: "RECENT" });
     if (eventName.value) params.set("EventName", eventName.value);
     if (keyFilter.value.trim()) params.set("Key", keyFilter.value.trim());
     source = subscribe(`${API}/stream/events?${params}`, {
+      open: () => { tbody.replaceChildren(); shown = 0; counter.textContent = "waiting for records…"; },
       shards: (shards) => { currentShards = shards; graph.replaceChildren(lineage(shards)); },
       counts: (counts) => {
         for (const shard of currentShards) if (shard.ShardId in counts) shard.Records = counts[shard.ShardId];
@@ -681,7 +732,7 @@ route("history", async (main, region, name, key) => {
         const typed = Object.values(parsed).every((v) => v && typeof v === "object" && !Array.isArray(v));
         params.set("Key", JSON.stringify(typed ? parsed : typedItem(parsed)));
       }
-      const response = await fetch(`/_emulator/history?${params}`);
+      const response = await call(`/_emulator/history?${params}`);
       const text = await response.text();
       if (!response.ok) throw new Error(JSON.parse(text).message || JSON.parse(text).error || text);
       const records = text.split("\n").filter(Boolean).map((l) => JSON.parse(l)).reverse().slice(0, 200);
@@ -709,7 +760,8 @@ route("clock", async (main) => {
   const show = async (clock) => {
     clock = clock || await getJSON("/_emulator/clock");
     box.replaceChildren(facts([["Mode", clock.mode === "real" ? "real time" : "manual (moves only when told)"], ["Now", `${when(clock.now)} UTC (${clock.now.toFixed(3)})`]]));
-    state.status = { ...(state.status || {}), Clock: clock };
+    const shown = clock.mode === "real" ? { mode: "real", offset: clock.now - Date.now() / 1000 } : clock;
+    state.status = { ...(state.status || {}), Clock: shown };
     renderClock();
   };
   const command = async (body) => {
