@@ -145,6 +145,9 @@ def test_tables_page_and_table_detail(console_server: RunningServer, page: Any) 
     row.wait_for()
     assert "pk (HASH), sk (RANGE)" in row.inner_text()
     assert row.locator("td.num").inner_text() == "3"
+    # Counts follow writes (the status event stream).
+    ddb.put_item(TableName="console-orders", Item={"pk": {"S": "order#9"}, "sk": {"N": "9"}})
+    page.locator("#tables tr", has_text="console-orders").locator("td.num", has_text="4").wait_for()
     shot(page, "tables")
 
     row.get_by_role("link", name="console-orders").click()
@@ -186,6 +189,16 @@ def test_put_item_appears_live_in_the_stream(console_server: RunningServer, page
     ddb.delete_item(TableName="console-live", Key={"pk": {"S": "live-1"}, "sk": {"N": "2"}})
     page.locator("#records tr", has_text="REMOVE").wait_for()
     assert page.locator("#records tbody tr").count() == 1
+
+    # The key filter (over the recent records the page is sent again when it reconnects).
+    page.select_option("#event-filter", "")
+    page.fill("#key-filter", "other")
+    page.get_by_role("button", name="Apply").click()
+    page.locator("#records tr", has_text="pk=other sk=3").wait_for()
+    page.wait_for_timeout(300)
+    assert page.locator("#records tbody tr").all_inner_texts() == [
+        page.locator("#records tr", has_text="pk=other").inner_text()
+    ]
 
 
 def test_rollover_shows_in_the_lineage_graph(console_server: RunningServer, page: Any) -> None:
@@ -337,9 +350,7 @@ def admin_clock(url: str) -> dict[str, Any]:
         return dict(json.loads(response.read()))
 
 
-def test_history_kinesis_and_replication_pages(
-    console_server: RunningServer, page: Any
-) -> None:
+def test_history_kinesis_and_replication_pages(console_server: RunningServer, page: Any) -> None:
     url = console_server.url
     ddb = make_client(url)
     stream_table(ddb, "console-global")
