@@ -40,6 +40,7 @@ TIMEOUT_MS = 10_000
 
 FAILING_HANDLER = """
 def handler(event, context):
+    print("looking at", len(event["Records"]), "record(s)")
     raise ValueError("cannot handle " + event["Records"][0]["dynamodb"]["Keys"]["pk"]["S"])
 """
 
@@ -277,6 +278,11 @@ def test_failing_trigger_shows_its_failures(console_server: RunningServer, page:
     assert document["requestContext"]["condition"] == "RetryAttemptsExhausted"
     assert document["DDBStreamBatchInfo"]["batchSize"] == 1
     assert page.locator("#trigger-shards td.num").first.inner_text() == "0"  # nothing left
+    # The newest batch's function log and response, shown as it comes; any batch on a click.
+    page.locator("#invocations tbody tr").nth(1).click()
+    logs = page.locator("#invocation pre.logs").inner_text()
+    assert "START RequestId:" in logs and "looking at 1 record(s)" in logs
+    assert "cannot handle poison" in page.locator("#invocation").inner_text()
     shot(page, "trigger-failing")
 
 

@@ -39,6 +39,8 @@ RECENT_RECORDS = 100
 IDLE_SECONDS = 1.0
 #: The shortest time between two `counts` events (records kept per shard).
 COUNTS_SECONDS = 1.0
+#: A table is counted at most every this many times as long as counting it took.
+COUNT_COST_FACTOR = 200
 #: A comment line this often keeps proxies from closing an idle event stream.
 HEARTBEAT_SECONDS = 15.0
 
@@ -88,6 +90,8 @@ class LiveStreams:
         self.closing = False
         #: How many event streams are open now (for tests and the status line).
         self.open = 0
+        #: table id -> (item count, when it may be counted again).
+        self._counts: dict[int, tuple[int, float]] = {}
 
     def close(self) -> None:
         """End every open event stream (the server is shutting down)."""
@@ -187,6 +191,19 @@ class LiveStreams:
         finally:
             self.open -= 1
 
+    def _item_count(self, table_id: int) -> int:
+        """A table's item count, counted again only when it is due: counting reads the
+        whole table, so a table that takes t seconds to count is counted at most every
+        `COUNT_COST_FACTOR` × t seconds (a big table costs the writers under 1%)."""
+        now = time.monotonic()
+        known = self._counts.get(table_id)
+        if known is not None and now < known[1]:
+            return known[0]
+        count = self.backend.engine.items.usage(table_id)[0]
+        cost = time.monotonic() - now
+        self._counts[table_id] = (count, now + cost * COUNT_COST_FACTOR)
+        return count
+
     def status(self) -> dict[str, Any]:
         """What the status event carries."""
         backend = self.backend
@@ -198,7 +215,7 @@ class LiveStreams:
         return {
             "Clock": clock,
             "Tables": {
-                f"{row.region}/{row.name}": backend.engine.items.usage(row.table_id)[0]
+                f"{row.region}/{row.name}": self._item_count(row.table_id)
                 for row in backend.engine.catalog.all_tables()
             },
             "Triggers": backend.triggers.status(),

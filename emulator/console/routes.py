@@ -68,7 +68,9 @@ def _static(name: str) -> bytes | None:
         return None
 
 
-def call_operation(backend: Backend, target: str, region: str, request: Any) -> tuple[int, Any]:
+async def call_operation(
+    backend: Backend, target: str, region: str, request: Any
+) -> tuple[int, Any]:
     """Run one AWS operation as a client would (validation included): (status, answer)."""
     body = orjson.dumps(request)
     if target.startswith("Kinesis_"):
@@ -80,7 +82,7 @@ def call_operation(backend: Backend, target: str, region: str, request: Any) -> 
     else:
         status, payload = wire.handle_call(backend, target, region, body)
         if status == wire.STAGED:
-            raise RuntimeError(f"{target} works in stages; the console does not call it")
+            status, payload = await wire.finish_staged(target, payload)
     return status, orjson.loads(payload)
 
 
@@ -187,7 +189,9 @@ class Console:
                 raise ValueError('"Region" must be a string')
         except (ValueError, orjson.JSONDecodeError) as error:
             return JSONResponse({"error": str(error)}, status_code=400)
-        status, answer = call_operation(self.backend, target, region, command.get("Request", {}))
+        status, answer = await call_operation(
+            self.backend, target, region, command.get("Request", {})
+        )
         return JSONResponse(answer, status_code=status)
 
     async def table(self, request: Request) -> Response:
@@ -205,7 +209,7 @@ class Console:
             ("KinesisDestinations", "DescribeKinesisStreamingDestination"),
             ("Backups", "DescribeContinuousBackups"),
         ):
-            _, result = call_operation(
+            _, result = await call_operation(
                 backend, "DynamoDB_20120810." + operation, region, {"TableName": name}
             )
             answer[key] = result
@@ -302,13 +306,13 @@ class Console:
         for (stream_region, _name), stream in sorted(backend.kinesis.streams.items()):
             if stream_region != region:
                 continue
-            _, summary = call_operation(
+            _, summary = await call_operation(
                 backend,
                 "Kinesis_20131202.DescribeStreamSummary",
                 region,
                 {"StreamARN": stream.arn},
             )
-            _, shards = call_operation(
+            _, shards = await call_operation(
                 backend, "Kinesis_20131202.ListShards", region, {"StreamARN": stream.arn}
             )
             streams.append(

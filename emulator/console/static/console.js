@@ -628,10 +628,23 @@ route("triggers", async (main) => {
 route("trigger", async (main, uuid) => {
   const box = h("div", {});
   main.append(box);
+  const invocationBox = h("div", { id: "invocation" });
+  let selected = null;
+  const showInvocation = (entry) => {
+    selected = `${entry.Time}/${entry.ShardId}/${entry.Attempt}`;
+    invocationBox.replaceChildren(h("div", { class: "panel" },
+      h("h2", { style: "margin-top:0" }, `Batch of ${entry.Records} · attempt ${entry.Attempt} · ${entry.Outcome}`),
+      facts([["Sequence numbers", h("span", { class: "mono" }, `${entry.FirstSequenceNumber || ""} – ${entry.LastSequenceNumber || ""}`)],
+        entry.Detail ? ["Detail", entry.Detail] : null]),
+      h("h2", {}, "Function log"), h("pre", { class: "logs" }, entry.Logs || "(nothing written)"),
+      h("h2", {}, "Response"), h("pre", {}, entry.Response || "")));
+  };
   const render = async () => {
     const info = await getJSON(`${API}/triggers/${uuid}`);
     const m = info.Mapping;
     const invocations = info.Invocations.slice(-50).reverse();
+    const again = invocations.find((e) => `${e.Time}/${e.ShardId}/${e.Attempt}` === selected) || invocations[0];
+    if (again) showInvocation(again);
     box.replaceChildren(
       h("h1", {}, `Trigger → ${functionName(m.FunctionArn)} `, stateBadge(m.State)),
       h("div", { class: "panel" }, facts([
@@ -651,11 +664,12 @@ route("trigger", async (main, uuid) => {
       h("h2", {}, `Last batches (${info.Invocations.length} logged, newest first)`),
       invocations.length ? h("table", { class: "grid", id: "invocations" },
         h("thead", {}, h("tr", {}, ["Time", "Shard", "Records", "Attempt", "Outcome", "Function error", "ms", "Detail"].map((c) => h("th", {}, c)))),
-        h("tbody", {}, invocations.map((e) => h("tr", {}, h("td", {}, when(e.Time)), h("td", { class: "mono" }, shortShard(e.ShardId)),
+        h("tbody", {}, invocations.map((e) => h("tr", { class: "clickable", onclick: () => showInvocation(e) }, h("td", {}, when(e.Time)), h("td", { class: "mono" }, shortShard(e.ShardId)),
           h("td", { class: "num" }, e.Records), h("td", { class: "num" }, e.Attempt),
           h("td", {}, badge(e.Outcome, /ok|success/i.test(e.Outcome) ? "ok" : "bad")), h("td", {}, e.FunctionError || ""),
           h("td", { class: "num" }, e.DurationMs), h("td", { class: "mono" }, h("div", { class: "cellval", title: e.Detail || e.Response || "" }, e.Detail || e.Response || ""))))))
         : h("p", { class: "muted" }, "No invocations yet."),
+      invocationBox,
       h("h2", {}, `Failure documents (${info.Failures.length})`),
       info.Failures.length ? h("div", { id: "failures" }, info.Failures.slice(-5).reverse().map(pre)) : h("p", { class: "muted" }, "None."));
   };
