@@ -63,6 +63,12 @@ class TransactionCanceledException(AwsError):
     code = "TransactionCanceledException"
 
 
+class DuplicateItemException(AwsError):
+    """A PartiQL INSERT of a key the table holds already."""
+
+    code = "DuplicateItemException"
+
+
 class TransactionConflictException(AwsError):
     code = "TransactionConflictException"
 

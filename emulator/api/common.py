@@ -11,6 +11,7 @@ from typing import Any
 from emulator.errors import ResourceNotFoundException, ValidationException
 from emulator.model.indexes import IndexSchema
 from emulator.runtime.backend import Backend
+from emulator.runtime.table_status import settle_table
 from emulator.storage.engine import TableRow
 from emulator.validation import render_value, validation_message
 
@@ -91,16 +92,20 @@ def table_name_of(value: str, region: str, backend: Backend) -> str:
 def find_table(backend: Backend, region: str, name_or_arn: str) -> TableRow:
     """The table of a data-plane call (AWS's short not-found message)."""
     row = backend.engine.get_table(region, name_or_arn)
+    if row is not None and row.state.transition is not None:
+        row = settle_table(backend, row)
     if row is not None:
         status = row.description["TableStatus"]
         if status == "CREATING" or status == "DELETING":
-            # A replica being created or deleted answers only DescribeTable.
+            # A table being created or deleted answers only DescribeTable.
             raise ResourceNotFoundException(
                 f"Requested resource not found: Table: {row.name} not found"
             )
         return row  # an existing table's name is valid: skip the name checks
     name = table_name_of(name_or_arn, region, backend)
     row = backend.engine.get_table(region, name)
+    if row is not None and row.state.transition is not None:
+        row = settle_table(backend, row)
     if row is None:
         raise ResourceNotFoundException()
     if row.description["TableStatus"] in ("CREATING", "DELETING"):
@@ -127,6 +132,8 @@ def find_table_for_control(backend: Backend, region: str, name_or_arn: str) -> T
     """The table of a control-plane call (the message names the table)."""
     name = table_name_of(name_or_arn, region, backend)
     row = backend.engine.get_table(region, name)
+    if row is not None and row.state.transition is not None:
+        row = settle_table(backend, row)
     if row is None:
         raise ResourceNotFoundException(f"Requested resource not found: Table: {name} not found")
     return row
