@@ -89,7 +89,8 @@ def _checked_names(names: Any) -> dict[str, str]:
         if names[key] == "":
             # AWS's text, as reported by applications that hit it.
             raise ValidationException(
-                f"ExpressionAttributeNames contains invalid value: Empty attribute name for key {key}"
+                "ExpressionAttributeNames contains invalid value: "
+                f"Empty attribute name for key {key}"
             )
     return dict(names)
 
