@@ -414,7 +414,7 @@ def delete_table(backend: Backend, region: str, request: dict[str, Any]) -> dict
         )
     engine = backend.engine
     with engine.transaction():
-        description = describe(backend, row, status="DELETING")
+        description = _deleted_description(describe(backend, row, status="DELETING"))
         if row.state.pitr is not None:
             # As on AWS: a deleted PITR table leaves a system backup for 35 days.
             from emulator.api.backups import make_backup
@@ -429,6 +429,32 @@ def delete_table(backend: Backend, region: str, request: dict[str, Any]) -> dict
         engine.items.drop_table(row.table_id)
         engine.catalog.delete_table(row)
     return {"TableDescription": description}
+
+
+#: What DeleteTable's TableDescription holds on AWS (a public capture of AWS's answer:
+#: name, status, throughput, size, count, ARN, id), plus the billing, stream and
+#: deletion-protection members AWS adds when the table has them. No CreationDateTime,
+#: KeySchema, AttributeDefinitions or indexes.
+_DELETED_MEMBERS = (
+    "TableName",
+    "TableStatus",
+    "ProvisionedThroughput",
+    "TableSizeBytes",
+    "ItemCount",
+    "TableArn",
+    "TableId",
+    "BillingModeSummary",
+    "StreamSpecification",
+    "LatestStreamLabel",
+    "LatestStreamArn",
+    "SSEDescription",
+    "TableClassSummary",
+    "DeletionProtectionEnabled",
+)
+
+
+def _deleted_description(description: dict[str, Any]) -> dict[str, Any]:
+    return {m: description[m] for m in _DELETED_MEMBERS if m in description}
 
 
 def update_table(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from emulator.errors import (
 from emulator.model.expressions import apply_projection, apply_update
 from emulator.model.indexes import check_index_keys
 from emulator.model.keys import key_of, storage_key, validate_item_key, validate_key
-from emulator.model.values import Item, check_item_size, validate_item
+from emulator.model.values import Item, check_item_size, item_size, validate_item
 from emulator.runtime.backend import Backend
 from emulator.storage.engine import TableRow
 
@@ -99,13 +99,30 @@ def _plan_action(backend: Backend, region: str, entry: dict[str, Any]) -> _Actio
     return _Action(kind, spec, row, key, storage, prepared, item, size, invalid)
 
 
-def _cancel(actions: list[_Action]) -> TransactionCanceledException:
-    codes = ", ".join(action.reason["Code"] for action in actions)
+#: AWS's quota on a transaction's payload (the items and keys it carries, not the size of
+#: the items it deletes or updates).
+MAX_TRANSACTION_BYTES = 4 * 1024 * 1024
+
+
+def _check_payload(actions: list[_Action]) -> None:
+    """Puts' items and the others' keys, measured as items are, at most 4 MB.
+
+    Scylla's suite, run against AWS, sees a ValidationException matching "size cannot
+    exceed" that speaks of the transaction payload; the exact text is our reading of it.
+    """
+    total = sum(a.size if a.kind == "Put" else item_size(a.key) for a in actions)
+    if total > MAX_TRANSACTION_BYTES:
+        raise ValidationException("Transaction payload size cannot exceed 4 MB")
+
+
+def _cancel(actions: list[_Action] | list[dict[str, Any]]) -> TransactionCanceledException:
+    reasons = [a if isinstance(a, dict) else a.reason for a in actions]
+    codes = ", ".join(reason["Code"] for reason in reasons)
     return TransactionCanceledException(
         None,
         Message="Transaction cancelled, please refer cancellation reasons for specific reasons "
         f"[{codes}]",
-        CancellationReasons=[action.reason for action in actions],
+        CancellationReasons=reasons,
     )
 
 
@@ -160,6 +177,7 @@ def transact_write_items(backend: Backend, region: str, request: dict[str, Any])
     engine = backend.engine
     if any(engine.get_table(a.row.region, a.row.name) is not a.row for a in actions):
         actions = yield from _plan_all(backend, region, request, None)
+    _check_payload(actions)
     seen: set[tuple[int, bytes, bytes]] = set()
     for action in actions:
         if action.invalid is not None:
@@ -175,15 +193,16 @@ def transact_write_items(backend: Backend, region: str, request: dict[str, Any])
         if answer is not None:
             return answer
     units: dict[str, float] = {}
+    first_invalid = next((a for a in actions if a.invalid is not None), None)
+    if first_invalid is not None:
+        # Actions are validated before any runs: the first invalid one is the only reason
+        # given, every other action (even one whose condition is false) says None.
+        first_invalid.reason = {"Code": "ValidationError", "Message": first_invalid.invalid}
+        raise _cancel(actions)
     with backend.engine.transaction():
         failed = False
         olds: list[tuple[Item | None, int]] = []
         for action in actions:
-            if action.invalid is not None:
-                action.reason = {"Code": "ValidationError", "Message": action.invalid}
-                failed = True
-                olds.append((None, 0))
-                continue
             old_item, old_size = backend.pipeline.load(action.row, *action.storage)
             olds.append((old_item, old_size))
             try:
@@ -261,7 +280,8 @@ def _apply(
 
 
 def transact_get_items(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
-    plans = []
+    plans: list[tuple[TableRow, tuple[bytes, bytes], RequestExpressions]] = []
+    invalid: list[tuple[int, str]] = []
     seen: set[tuple[int, bytes, bytes]] = set()
     for entry in request["TransactItems"]:
         spec = entry.get("Get")
@@ -273,13 +293,27 @@ def transact_get_items(backend: Backend, region: str, request: dict[str, Any]) -
         row = find_table(backend, region, spec["TableName"])
         schema = row.state.key_schema
         prepared = prepare_expressions(spec, projection=True)
-        key = validate_key(schema, spec["Key"])
+        try:
+            key = validate_key(schema, spec["Key"])
+        except ValidationException as error:
+            if "empty" in str(error.message):
+                raise
+            # As in TransactWriteItems: a key that does not match the schema (an empty
+            # Key too) cancels the transaction with that reason, the others None.
+            invalid.append((len(plans), str(error.message)))
+            plans.append((row, (b"", b""), prepared))
+            continue
         storage = storage_key(schema, key)
         identity = (row.table_id, *storage)
         if identity in seen:
             raise ValidationException(_SAME_ITEM)
         seen.add(identity)
         plans.append((row, storage, prepared))
+    if invalid:
+        reasons: list[dict[str, Any]] = [{"Code": "None"} for _ in plans]
+        position, message = invalid[0]
+        reasons[position] = {"Code": "ValidationError", "Message": message}
+        raise _cancel(reasons)
     responses: list[dict[str, Any]] = []
     units: dict[str, float] = {}
     for row, (hash_key, range_key), prepared in plans:
