@@ -12,8 +12,10 @@ import orjson
 from emulator.api.common import (
     StageClock,
     Staged,
+    WriteCharge,
     consumed_capacity,
     find_table,
+    item_collection_metrics,
     read_units,
     write_units,
 )
@@ -192,7 +194,8 @@ def transact_write_items(backend: Backend, region: str, request: dict[str, Any])
         answer = _remembered(backend, region, token, digest, now)
         if answer is not None:
             return answer
-    units: dict[str, float] = {}
+    charges: dict[str, WriteCharge] = {}
+    collections: dict[str, list[dict[str, Any]]] = {}
     first_invalid = next((a for a in actions if a.invalid is not None), None)
     if first_invalid is not None:
         # Actions are validated before any runs: the first invalid one is the only reason
@@ -221,13 +224,22 @@ def transact_write_items(backend: Backend, region: str, request: dict[str, Any])
                 failed = True
         if failed:
             raise _cancel(actions)
+        wants_metrics = request.get("ReturnItemCollectionMetrics") == "SIZE"
         for action, (old_item, old_size) in zip(actions, olds, strict=True):
-            _apply(backend, region, action, old_item, old_size, units)
+            _apply(backend, region, action, old_item, old_size, charges)
+            if wants_metrics and action.kind != "ConditionCheck":
+                metrics = item_collection_metrics(
+                    backend, action.row, action.key, action.storage[0]
+                )
+                if metrics is not None:
+                    collections.setdefault(action.row.name, []).append(metrics)
         result: dict[str, Any] = {}
         if request.get("ReturnConsumedCapacity", "NONE") != "NONE":
             result["ConsumedCapacity"] = [
-                consumed_capacity(request, name, value) for name, value in units.items()
+                charge.capacity(request, name) for name, charge in charges.items()
             ]
+        if collections:
+            result["ItemCollectionMetrics"] = collections
         if token is not None and digest is not None:
             # In the writes' transaction: the token is remembered exactly when they are.
             backend.engine.tokens.put(region, token, now, digest, orjson.dumps(result))
@@ -240,12 +252,15 @@ def _apply(
     action: _Action,
     old_item: Item | None,
     old_size: int,
-    units: dict[str, float],
+    charges: dict[str, WriteCharge],
 ) -> None:
+    """Write one action's change; its units (twice a plain write's, as transactional
+    writes cost) go to `charges`."""
     schema = action.row.state.key_schema
+    charge = charges.setdefault(action.row.name, WriteCharge())
     new_item: Item | None
     if action.kind == "ConditionCheck":
-        units[action.row.name] = units.get(action.row.name, 0.0) + 2 * write_units(old_size)
+        charge.add(action.row, write_units(old_size), None, None, factor=2)
         return
     size = 0
     if action.kind == "Put":
@@ -276,7 +291,7 @@ def _apply(
         new_item,
         size if new_item is not None else None,
     )
-    units[action.row.name] = units.get(action.row.name, 0.0) + 2 * write_units(max(size, old_size))
+    charge.add(action.row, write_units(max(size, old_size)), old_item, new_item, factor=2)
 
 
 def transact_get_items(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
