@@ -331,3 +331,34 @@ def test_legacy_in_with_one_type(ddb: Any, table: str) -> None:
         },
     )
     assert ddb.get_item(TableName=table, Key=KEY)["Item"]["b"] == {"S": "new"}
+
+
+# -- attribute names and values -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("writer", ["put", "batch", "transact"])
+def test_empty_attribute_name_in_an_item(ddb: Any, table: str, writer: str) -> None:
+    item = {**KEY, "": {"S": "x"}}
+    calls: dict[str, tuple[Callable[..., Any], dict[str, Any]]] = {
+        "put": (ddb.put_item, {"TableName": table, "Item": item}),
+        "batch": (
+            ddb.batch_write_item,
+            {"RequestItems": {table: [{"PutRequest": {"Item": item}}]}},
+        ),
+        "transact": (
+            ddb.transact_write_items,
+            {"TransactItems": [{"Put": {"TableName": table, "Item": item}}]},
+        ),
+    }
+    call, kwargs = calls[writer]
+    assert error_of(call, **kwargs) == invalid(
+        "One or more parameter values were invalid: An attribute name cannot be empty"
+    )
+    assert "" not in ddb.get_item(TableName=table, Key=KEY)["Item"]
+
+
+def test_null_false_is_stored_as_null_true(ddb: Any, table: str) -> None:
+    """SPEC 5.1: AWS now accepts ``{"NULL": false}`` and stores ``{"NULL": true}`` (NUBO
+    capture, 2026-06), so it is not refused here."""
+    ddb.put_item(TableName=table, Item={**KEY, "n": {"NULL": False}})
+    assert ddb.get_item(TableName=table, Key=KEY)["Item"]["n"] == {"NULL": True}
