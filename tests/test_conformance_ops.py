@@ -438,3 +438,27 @@ def test_tag_characters(ddb: Any, make_table: Callable[..., str]) -> None:
     assert sorted(
         ddb.list_tags_of_resource(ResourceArn=arn)["Tags"], key=lambda t: t["Key"]
     ) == sorted(good, key=lambda t: t["Key"])
+
+
+# -- Scan capacity --------------------------------------------------------------------------
+
+
+def test_scan_capacity_counts_scanned_bytes(ddb: Any, make_table: Callable[..., str]) -> None:
+    """Scan is charged on the total size of the items it read (4 KB units, halved when
+    eventually consistent), whatever the filter keeps, as AWS documents."""
+    name = make_table()
+    for i in range(3):
+        ddb.put_item(TableName=name, Item={"pk": {"S": f"k{i}"}, "d": {"S": "x" * 3000}})
+
+    def units(**kwargs: Any) -> Any:
+        return ddb.scan(TableName=name, ReturnConsumedCapacity="TOTAL", **kwargs)[
+            "ConsumedCapacity"
+        ]["CapacityUnits"]
+
+    assert units() == 1.5  # ~9 KB: 3 units, halved
+    assert units(ConsistentRead=True) == 3.0
+    assert units(FilterExpression="attribute_exists(nothing)") == 1.5
+    assert units(Limit=1) == 0.5
+    assert units(Select="COUNT") == 1.5
+    indexes = ddb.scan(TableName=name, ReturnConsumedCapacity="INDEXES")["ConsumedCapacity"]
+    assert indexes == {"TableName": name, "CapacityUnits": 1.5, "Table": {"CapacityUnits": 1.5}}

@@ -22,8 +22,9 @@ Grammar (keywords case-insensitive, function names case-sensitive)::
     primary    := "(" condition ")" | function | operand comparator operand
                 | operand "BETWEEN" operand "AND" operand
                 | operand "IN" "(" operand ("," operand)* ")"
-    operand    := path | ":v" | function
+    operand    := path | ":v" | function | "(" operand ")"     (in conditions)
     path       := name ("." name | "[" digits "]")*        name := bare | "#n"
+                  (at most 32 levels; bare names start with a letter)
 
     update     := (("SET" set ("," set)*) | ("REMOVE" path ("," path)*)
                   | ("ADD" path ":v" ("," path ":v")*) | ("DELETE" path ":v" (...)*))+
