@@ -417,7 +417,8 @@ class _Parser:
         return False
 
     def atom(self) -> Condition:
-        """A comparison, BETWEEN, IN or a condition function (never parenthesised)."""
+        """A comparison, BETWEEN, IN or a condition function; its operands may be in
+        parentheses (`condition_operand`), the whole atom is not (`condition` reads those)."""
         left = self.condition_operand()
         token = self.peek()
         if token.kind == OP and token.text in COMPARATORS:
