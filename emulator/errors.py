@@ -59,6 +59,10 @@ class ConditionalCheckFailedException(AwsError):
         super().__init__(message, **extra)
 
 
+class AccessDeniedException(AwsError):
+    code = "AccessDeniedException"
+
+
 class TransactionCanceledException(AwsError):
     code = "TransactionCanceledException"
 

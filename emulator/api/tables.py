@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import unicodedata
 import uuid
 from typing import Any
 
@@ -19,6 +20,7 @@ from emulator.api.common import (
 from emulator.api.global_tables import IN_USE, create_replica_table, replica_updates
 from emulator.changes.sinks import update_index_entries
 from emulator.errors import (
+    AccessDeniedException,
     LimitExceededException,
     ResourceInUseException,
     ResourceNotFoundException,
@@ -278,7 +280,40 @@ def _check_stream_specification_on_create(spec: dict[str, Any] | None) -> str | 
     return view_type if enabled else None
 
 
+#: The characters of tag keys and values AWS allows besides letters, numbers and spaces.
+_TAG_PUNCTUATION = frozenset("_.:/=+-@")
+_TAG_PATTERN = r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*"
+
+
+def _tag_text_ok(text: str) -> bool:
+    return all(c in _TAG_PUNCTUATION or unicodedata.category(c)[0] in "LZN" for c in text)
+
+
+def _check_tag_characters(tags: list[dict[str, str]]) -> None:
+    """AWS's tag pattern (letters, numbers, spaces and ``_.:/=+-@``), reported the way
+    AWS's request validator reports constraints, every failing member in order.
+
+    AWS rejects such tags with a ValidationException (Scylla's suite, run against AWS);
+    the wording here is the validator's usual one, not a capture of this case.
+    """
+    problems = []
+    for position, tag in enumerate(tags, start=1):
+        for member in ("Key", "Value"):
+            text = tag[member]
+            if not _tag_text_ok(text):
+                problems.append(
+                    f"Value '{text}' at 'tags.{position}.member.{member.lower()}' failed to "
+                    f"satisfy constraint: Member must satisfy regular expression pattern: "
+                    f"{_TAG_PATTERN}"
+                )
+    if problems:
+        count = len(problems)
+        noun = "error" if count == 1 else "errors"
+        raise ValidationException(f"{count} validation {noun} detected: " + "; ".join(problems))
+
+
 def _check_tags(tags: list[dict[str, str]]) -> None:
+    _check_tag_characters(tags)
     keys = [tag["Key"] for tag in tags]
     if len(set(keys)) != len(keys):
         raise ValidationException(INVALID + "Duplicate tag keys found in the request")
@@ -487,7 +522,7 @@ def delete_table(backend: Backend, region: str, request: dict[str, Any]) -> dict
     engine = backend.engine
     delay = backend.config.table_delay_ms / 1000
     with engine.transaction():
-        description = describe(backend, row, status="DELETING")
+        description = _deleted_description(describe(backend, row, status="DELETING"))
         if row.state.pitr is not None:
             # As on AWS: a deleted PITR table leaves a system backup for 35 days.
             from emulator.api.backups import make_backup
@@ -503,6 +538,32 @@ def delete_table(backend: Backend, region: str, request: dict[str, Any]) -> dict
         else:
             remove_table(backend, row)
     return {"TableDescription": description}
+
+
+#: What DeleteTable's TableDescription holds on AWS (a public capture of AWS's answer:
+#: name, status, throughput, size, count, ARN, id), plus the billing, stream and
+#: deletion-protection members AWS adds when the table has them. No CreationDateTime,
+#: KeySchema, AttributeDefinitions or indexes.
+_DELETED_MEMBERS = (
+    "TableName",
+    "TableStatus",
+    "ProvisionedThroughput",
+    "TableSizeBytes",
+    "ItemCount",
+    "TableArn",
+    "TableId",
+    "BillingModeSummary",
+    "StreamSpecification",
+    "LatestStreamLabel",
+    "LatestStreamArn",
+    "SSEDescription",
+    "TableClassSummary",
+    "DeletionProtectionEnabled",
+)
+
+
+def _deleted_description(description: dict[str, Any]) -> dict[str, Any]:
+    return {m: description[m] for m in _DELETED_MEMBERS if m in description}
 
 
 def update_table(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
@@ -870,10 +931,21 @@ def _changed_throughput(
 # -- tags -----------------------------------------------------------------------------------
 
 
-def _table_by_arn(backend: Backend, region: str, arn: str) -> TableRow:
-    prefix = f"arn:aws:dynamodb:{region}:{backend.config.account_id}:table/"
-    if not arn.startswith("arn:"):
-        raise ValidationException(f"Invalid TableArn: Invalid ResourceArn provided as input {arn}")
+def _table_by_arn(backend: Backend, region: str, arn: str, action: str) -> TableRow:
+    """The table a tag operation names.
+
+    What is not a DynamoDB ARN of this account (``I_do_not_exist``, another service's
+    or account's ARN) cannot be authorised: AccessDeniedException (Scylla's suite, run
+    against AWS; the wording is IAM's usual one, unconfirmed for this case). A DynamoDB
+    ARN of this account naming no table: ResourceNotFoundException, typo and all.
+    """
+    account = backend.config.account_id
+    if not arn.startswith("arn:aws:dynamodb:") or arn.split(":")[4:5] != [account]:
+        raise AccessDeniedException(
+            f"User: arn:aws:iam::{account}:root is not authorized to perform: "
+            f"dynamodb:{action} on resource: {arn}"
+        )
+    prefix = f"arn:aws:dynamodb:{region}:{account}:table/"
     name = arn[len(prefix) :] if arn.startswith(prefix) else None
     row = backend.engine.get_table(region, name) if name else None
     if row is None:
@@ -886,7 +958,7 @@ def _table_by_arn(backend: Backend, region: str, arn: str) -> TableRow:
 
 
 def tag_resource(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
-    row = _table_by_arn(backend, region, request["ResourceArn"])
+    row = _table_by_arn(backend, region, request["ResourceArn"], "TagResource")
     _check_tags(request["Tags"])
     merged = dict(row.state.tags)
     merged.update({tag["Key"]: tag["Value"] for tag in request["Tags"]})
@@ -903,7 +975,7 @@ def _save_tags(backend: Backend, row: TableRow, tags: dict[str, str]) -> None:
 
 
 def untag_resource(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
-    row = _table_by_arn(backend, region, request["ResourceArn"])
+    row = _table_by_arn(backend, region, request["ResourceArn"], "UntagResource")
     tags = dict(row.state.tags)
     for key in request["TagKeys"]:
         tags.pop(key, None)
@@ -912,7 +984,7 @@ def untag_resource(backend: Backend, region: str, request: dict[str, Any]) -> di
 
 
 def list_tags_of_resource(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
-    row = _table_by_arn(backend, region, request["ResourceArn"])
+    row = _table_by_arn(backend, region, request["ResourceArn"], "ListTagsOfResource")
     tags = sorted(row.state.tags.items())
     start = int(request["NextToken"]) if str(request.get("NextToken", "")).isdigit() else 0
     page = tags[start : start + 10]
