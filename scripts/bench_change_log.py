@@ -184,6 +184,10 @@ async def bench_restore(args: argparse.Namespace) -> None:
         )
 
 
+def image_of(key: dict[str, Any], version: int) -> bytes:
+    return orjson.dumps({**key, "v": {"N": str(version)}, "s": {"S": "payload text"}})
+
+
 def build_history_database(data_dir: str, changes: int) -> int:
     """A table with PITR and `changes` log entries over changes/10 items; returns the
     item count."""
@@ -225,7 +229,8 @@ def build_history_database(data_dir: str, changes: int) -> int:
             for i in range(items):
                 key = {"pk": {"S": f"item{i:08d}"}}
                 hash_key, range_key = storage_key(row.state.key_schema, key)
-                image = orjson.dumps({**key, "v": {"N": str(version)}, "s": {"S": "payload text"}})
+                # An entry keeps the item as it was before (none for an INSERT).
+                old_image = None if version == 0 else image_of(key, version - 1)
                 log.append(
                     row.table_id,
                     round((now + version) * 1e6) + i,
@@ -235,10 +240,15 @@ def build_history_database(data_dir: str, changes: int) -> int:
                     "user",
                     None,
                     orjson.dumps(key),
-                    image,
-                    None,
+                    old_image,
                 )
                 written += 1
+    with backend.engine.transaction():
+        for i in range(items):
+            key = {"pk": {"S": f"item{i:08d}"}}
+            hash_key, range_key = storage_key(row.state.key_schema, key)
+            image = image_of(key, 9)
+            backend.engine.items.put(row.table_id, hash_key, range_key, len(image), image)
     backend.engine.close()
     return items
 
