@@ -344,6 +344,32 @@ def test_deleting_a_pitr_table_leaves_a_system_backup(db: Any) -> None:
 # -- exports (checks 43, 45, 46) -----------------------------------------------------------
 
 
+def settle(server: RunningServer) -> None:
+    request = urllib.request.Request(
+        server.url + "/_emulator/triggers/settle",
+        data=json.dumps({"timeout": 30}).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert response.status == 200, response.read()
+
+
+def export(db: Any, server: RunningServer, **request: Any) -> dict[str, Any]:
+    """ExportTableToPointInTime, which answers IN_PROGRESS (as on AWS); then, once the
+    settle call returned, the export's final description."""
+    started = db.export_table_to_point_in_time(**request)["ExportDescription"]
+    assert started["ExportStatus"] == "IN_PROGRESS"
+    assert "EndTime" not in started and "ItemCount" not in started
+    settle(server)
+    final = db.describe_export(ExportArn=started["ExportArn"])["ExportDescription"]
+    assert final["ExportStatus"] in ("COMPLETED", "FAILED")
+    assert {k: v for k, v in final.items() if k in started} == {
+        k: v for k, v in started.items() if k != "ExportStatus"
+    } | {"ExportStatus": final["ExportStatus"]}
+    return final
+
+
 def export_folder(export_dir: Path, description: dict[str, Any]) -> Path:
     return export_dir / description["S3Bucket"] / Path(description["ExportManifest"]).parent
 
@@ -383,10 +409,16 @@ def test_full_export_layout(db: Any, logged: RunningServer, export_dir: Path) ->
     db.put_item(TableName="export-full", Item={"pk": {"S": "late"}})
     db.delete_item(TableName="export-full", Key={"pk": {"S": "k0"}})
     arn = db.describe_table(TableName="export-full")["Table"]["TableArn"]
-    description = db.export_table_to_point_in_time(
-        TableArn=arn, S3Bucket="bucket", S3Prefix="exports/daily", ExportTime=at(instant)
-    )["ExportDescription"]
+    description = export(
+        db,
+        logged,
+        TableArn=arn,
+        S3Bucket="bucket",
+        S3Prefix="exports/daily",
+        ExportTime=at(instant),
+    )
     assert description["ExportStatus"] == "COMPLETED"
+    assert description["EndTime"] >= description["StartTime"]
     assert description["ExportType"] == "FULL_EXPORT"
     assert description["ExportFormat"] == "DYNAMODB_JSON"
     assert abs(description["ExportTime"].timestamp() - instant) <= 0.001  # to the millisecond
@@ -455,7 +487,9 @@ def test_incremental_export_is_compacted(db: Any, logged: RunningServer, export_
     db.put_item(TableName="export-incr", Item={"pk": {"S": "after"}})
     arn = db.describe_table(TableName="export-incr")["Table"]["TableArn"]
     for view in ("NEW_AND_OLD_IMAGES", "NEW_IMAGE"):
-        description = db.export_table_to_point_in_time(
+        description = export(
+            db,
+            logged,
             TableArn=arn,
             S3Bucket="bucket",
             ExportType="INCREMENTAL_EXPORT",
@@ -464,7 +498,7 @@ def test_incremental_export_is_compacted(db: Any, logged: RunningServer, export_
                 "ExportToTime": at(until),
                 "ExportViewType": view,
             },
-        )["ExportDescription"]
+        )
         assert description["ExportType"] == "INCREMENTAL_EXPORT"
         assert description["IncrementalExportSpecification"]["ExportViewType"] == view
         lines = read_data_files(export_folder(export_dir, description), export_dir, "bucket")
@@ -677,6 +711,10 @@ def test_aws_cli_pitr_restore_and_export(
     exported = aws(
         "export-table-to-point-in-time", "--table-arn", arn, "--s3-bucket", "cli-bucket"
     )["ExportDescription"]
+    assert exported["ExportStatus"] == "IN_PROGRESS"
+    settle(logged)
+    exported = aws("describe-export", "--export-arn", exported["ExportArn"])["ExportDescription"]
+    assert exported["ExportStatus"] == "COMPLETED"
     assert exported["ItemCount"] == 2
     listed = aws("list-exports", "--table-arn", arn)["ExportSummaries"]
     assert [e["ExportArn"] for e in listed] == [exported["ExportArn"]]
