@@ -254,7 +254,6 @@ def build_history_database(data_dir: str, changes: int) -> int:
                     INSERT if version == 0 else MODIFY,
                     "user",
                     None,
-                    orjson.dumps(key),
                     old_image,
                 )
                 written += 1

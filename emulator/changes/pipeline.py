@@ -210,19 +210,16 @@ class WritePipeline:
             log = self.engine.change_log
             table_id = row.table_id
             time_us = micros(now)
-            keys = orjson.dumps(key)
             if plan.log_skip_inserts:
                 plan.log_skip_inserts -= 1
             elif not self._items.cached(table_id, hash_key, range_key):
                 if log.insert_item_with_entry(
-                    table_id, hash_key, range_key, size, blob, expires, time_us, keys
+                    table_id, hash_key, range_key, size, blob, expires, time_us
                 ):
                     return
                 # The table's puts overwrite: the next ones skip the insert attempt.
                 plan.log_skip_inserts = LOG_SKIP_INSERTS
-            log.put_item_with_entry(
-                table_id, hash_key, range_key, size, blob, expires, time_us, keys
-            )
+            log.put_item_with_entry(table_id, hash_key, range_key, size, blob, expires, time_us)
             self._items.stored(table_id, hash_key, range_key, blob, size)
             return
         may_be_new = True

@@ -191,7 +191,6 @@ class ChangeLogSink:
             EVENT_CODES[event],
             change.origin,
             None if identity is None else orjson.dumps(identity),
-            orjson.dumps(change.key),
             None if old_item is None else orjson.dumps(old_item),
         )
 

@@ -21,7 +21,7 @@ import orjson
 from emulator.changes.change import micros
 from emulator.model.ion_text import ion_decimal, ion_line, ion_struct
 from emulator.model.keys import key_of, storage_key, validate_key
-from emulator.model.values import item_size, items_equal
+from emulator.model.values import Item, item_size, items_equal
 from emulator.runtime.backend import Backend
 from emulator.storage.change_log import EVENT_NAMES, INSERT, MODIFY, REMOVE, Entry
 from emulator.storage.engine import TableRow
@@ -92,12 +92,18 @@ def is_change(entry: Entry) -> bool:
     return entry[8] != entry[9] and not items_equal(orjson.loads(entry[8]), orjson.loads(entry[9]))
 
 
+def entry_key(row: TableRow, entry: Entry) -> Item:
+    """The changed item's key, read from an image (the log stores none of its own)."""
+    image = entry[8] if entry[8] is not None else entry[9]
+    return key_of(row.state.key_schema, orjson.loads(image))  # type: ignore[arg-type]
+
+
 def stream_record(row: TableRow, entry: Entry, source_arn: str) -> dict[str, Any]:
     """One change as a GetRecords record (NEW_AND_OLD_IMAGES) plus `eventSourceARN`: the
     stream-format view of the log (SPEC-STREAM-APPS 7.4 (a)); the log's entry id stands
     in for the sequence number."""
-    entry_id, time_us, _h, _r, event, _origin, identity, keys, new_image, old_image = entry
-    key = orjson.loads(keys)
+    entry_id, time_us, _h, _r, event, _origin, identity, _k, new_image, old_image = entry
+    key = entry_key(row, entry)
     dynamodb: dict[str, Any] = {"ApproximateCreationDateTime": time_us // 1_000_000, "Keys": key}
     size = item_size(key)
     if new_image is not None and event != REMOVE:
@@ -219,7 +225,7 @@ def incremental_export_lines(
             # timestamp, a Number there, is a decimal).
             fields = {
                 "Metadata": "{WriteTimestampMicros:" + ion_decimal(str(entry[1])) + "}",
-                "Keys": ion_struct(orjson.loads(entry[7])),
+                "Keys": ion_struct(entry_key(row, entry)),
             }
             if new_image is not None:
                 fields["NewImage"] = ion_struct(orjson.loads(new_image))
@@ -227,7 +233,10 @@ def incremental_export_lines(
                 fields["OldImage"] = ion_struct(orjson.loads(old_image))  # type: ignore[arg-type]
             yield ion_line(fields)
             continue
-        line = b'{"Metadata":{"WriteTimestampMicros":{"N":"%d"}},"Keys":%s' % (entry[1], entry[7])
+        line = b'{"Metadata":{"WriteTimestampMicros":{"N":"%d"}},"Keys":%s' % (
+            entry[1],
+            orjson.dumps(entry_key(row, entry)),
+        )
         if new_image is not None:
             line += b',"NewImage":' + new_image
         if with_old:

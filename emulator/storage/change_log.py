@@ -1,5 +1,5 @@
 """The durable change log: every committed item change of a table whose log is on, in
-commit order, with its time (µs), keys, old image, origin and user identity; and the item
+commit order, with its time (µs), key, old image, origin and user identity; and the item
 snapshots of on-demand backups.
 
 Images are compacted: an entry stores only the item as it was *before* the change (none
@@ -36,7 +36,6 @@ CREATE TABLE IF NOT EXISTS item_changes (
     event INTEGER NOT NULL,
     origin TEXT NOT NULL,
     identity BLOB,
-    keys BLOB NOT NULL,
     old_image BLOB
 );
 CREATE INDEX IF NOT EXISTS item_changes_by_item
@@ -44,29 +43,29 @@ CREATE INDEX IF NOT EXISTS item_changes_by_item
 DROP TRIGGER IF EXISTS store_new_item_with_entry;
 DROP VIEW IF EXISTS new_items_with_entries;
 CREATE VIEW new_items_with_entries
-    (table_id, hash_key, range_key, size, item, expires, entry_id, time_us, keys)
-    AS SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0;
+    (table_id, hash_key, range_key, size, item, expires, entry_id, time_us)
+    AS SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0;
 CREATE TRIGGER store_new_item_with_entry
     INSTEAD OF INSERT ON new_items_with_entries
 BEGIN
     INSERT OR IGNORE INTO items (table_id, hash_key, range_key, size, item, expires)
         VALUES (NEW.table_id, NEW.hash_key, NEW.range_key, NEW.size, NEW.item, NEW.expires);
-    INSERT INTO item_changes (entry_id, time_us, hash_key, range_key, event, origin, keys)
-        SELECT NEW.entry_id, NEW.time_us, NEW.hash_key, NEW.range_key, 1, 'user', NEW.keys
+    INSERT INTO item_changes (entry_id, time_us, hash_key, range_key, event, origin)
+        SELECT NEW.entry_id, NEW.time_us, NEW.hash_key, NEW.range_key, 1, 'user'
         WHERE changes() = 1;
 END;
 DROP TRIGGER IF EXISTS store_item_with_entry;
 DROP VIEW IF EXISTS items_with_entries;
 CREATE VIEW items_with_entries
-    (table_id, hash_key, range_key, size, item, expires, entry_id, time_us, keys)
-    AS SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0;
+    (table_id, hash_key, range_key, size, item, expires, entry_id, time_us)
+    AS SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0;
 CREATE TRIGGER store_item_with_entry
     INSTEAD OF INSERT ON items_with_entries
 BEGIN
-    INSERT INTO item_changes (entry_id, time_us, hash_key, range_key, event, origin, keys,
+    INSERT INTO item_changes (entry_id, time_us, hash_key, range_key, event, origin,
             old_image)
         SELECT NEW.entry_id, NEW.time_us, NEW.hash_key, NEW.range_key,
-            CASE WHEN old.item IS NULL THEN 1 ELSE 2 END, 'user', NEW.keys, old.item
+            CASE WHEN old.item IS NULL THEN 1 ELSE 2 END, 'user', old.item
         FROM (SELECT (SELECT item FROM items WHERE table_id = NEW.table_id
             AND hash_key = NEW.hash_key AND range_key = NEW.range_key) AS item) AS old
         WHERE old.item IS NOT NEW.item;
@@ -88,9 +87,9 @@ CREATE TABLE IF NOT EXISTS backup_items (
 #: entries are moved over once, each taking its old image from the item's entry before.
 _MIGRATE = """
 INSERT INTO item_changes (entry_id, time_us, hash_key, range_key, event, origin, identity,
-        keys, old_image)
+        old_image)
     SELECT (table_id << 40) | entry_id, time_us, hash_key, range_key, event, origin,
-        identity, keys, CASE WHEN event = 1 THEN NULL ELSE coalesce(old_image, lag(new_image)
+        identity, CASE WHEN event = 1 THEN NULL ELSE coalesce(old_image, lag(new_image)
         OVER (PARTITION BY table_id, hash_key, range_key ORDER BY entry_id)) END
     FROM change_log;
 DROP TABLE change_log;
@@ -101,9 +100,10 @@ EVENT_NAMES = {INSERT: "INSERT", MODIFY: "MODIFY", REMOVE: "REMOVE"}
 EVENT_CODES = {name: code for code, name in EVENT_NAMES.items()}
 
 #: One entry as read back: (entry_id, time_us, hash_key, range_key, event, origin,
-#: identity, keys, new_image, old_image), both images resolved (None where there is no
-#: item: before an INSERT, after a REMOVE).
-Entry = tuple[int, int, bytes, bytes, int, str, bytes | None, bytes, bytes | None, bytes | None]
+#: identity, None, new_image, old_image), both images resolved (None where there is no
+#: item: before an INSERT, after a REMOVE). The key is not stored: every entry has an
+#: image holding it, and the table's key schema (a layer up) reads it from there.
+Entry = tuple[int, int, bytes, bytes, int, str, bytes | None, None, bytes | None, bytes | None]
 
 # The new image of entry `c`: the old image of the item's next entry (which has one: only
 # an INSERT has none, and an INSERT never follows an entry that left an item), else the
@@ -116,8 +116,27 @@ _NEW_IMAGE = (
     "AND hash_key = c.hash_key AND range_key = c.range_key)) END"
 )
 _ENTRY_COLUMNS = (
-    "c.entry_id, c.time_us, c.hash_key, c.range_key, c.event, c.origin, c.identity, c.keys, "
+    "c.entry_id, c.time_us, c.hash_key, c.range_key, c.event, c.origin, c.identity, NULL, "
     f"{_NEW_IMAGE}, c.old_image"
+)
+
+
+# PutItem with its entry, through the views' triggers; without `expires` it is NULL.
+_INSERT_NEW = (
+    "INSERT INTO new_items_with_entries (table_id, hash_key, range_key, size, item, "
+    "entry_id, time_us) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_NEW_EXPIRING = (
+    "INSERT INTO new_items_with_entries (table_id, hash_key, range_key, size, item, "
+    "expires, entry_id, time_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_PUT = (
+    "INSERT INTO items_with_entries (table_id, hash_key, range_key, size, item, "
+    "entry_id, time_us) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_PUT_EXPIRING = (
+    "INSERT INTO items_with_entries (table_id, hash_key, range_key, size, item, "
+    "expires, entry_id, time_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -172,7 +191,6 @@ class ChangeLog:
         event: int,
         origin: str,
         identity: bytes | None,
-        keys: bytes,
         old_image: bytes | None,
     ) -> None:
         """Append one entry, with the item as it was before the change (None for an
@@ -180,8 +198,8 @@ class ChangeLog:
         entry_id, time_us = self._next(table_id, time_us)
         self.connection.execute(
             "INSERT INTO item_changes (entry_id, time_us, hash_key, range_key, event, origin, "
-            "identity, keys, old_image) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (entry_id, time_us, hash_key, range_key, event, origin, identity, keys, old_image),
+            "identity, old_image) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (entry_id, time_us, hash_key, range_key, event, origin, identity, old_image),
         )
 
     def insert_item_with_entry(
@@ -193,7 +211,6 @@ class ChangeLog:
         item: bytes,
         expires: float | None,
         time_us: int,
-        keys: bytes,
     ) -> bool:
         """Store a new item and its INSERT entry (origin user) in one statement, atomic on
         its own; neither when the item exists. Whether they were stored (the cheapest
@@ -201,11 +218,15 @@ class ChangeLog:
         connection = self.connection
         before = connection.total_changes
         entry_id, time_us = self._next(table_id, time_us)
-        connection.execute(
-            "INSERT INTO new_items_with_entries (table_id, hash_key, range_key, size, item, "
-            "expires, entry_id, time_us, keys) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (table_id, hash_key, range_key, size, item, expires, entry_id, time_us, keys),
-        )
+        if expires is None:  # one parameter less to bind: NULL all the same
+            connection.execute(
+                _INSERT_NEW, (table_id, hash_key, range_key, size, item, entry_id, time_us)
+            )
+        else:
+            connection.execute(
+                _INSERT_NEW_EXPIRING,
+                (table_id, hash_key, range_key, size, item, expires, entry_id, time_us),
+            )
         return connection.total_changes != before
 
     def put_item_with_entry(
@@ -217,7 +238,6 @@ class ChangeLog:
         item: bytes,
         expires: float | None,
         time_us: int,
-        keys: bytes,
     ) -> None:
         """PutItem on a table whose only sink is its change log, in one statement (atomic
         on its own): the entry (INSERT or MODIFY, origin user; none when the stored item
@@ -226,11 +246,15 @@ class ChangeLog:
         A re-put of the same item with its attributes in another order is logged as a
         MODIFY whose images are equal; readers of the log skip such entries."""
         entry_id, time_us = self._next(table_id, time_us)
-        self.connection.execute(
-            "INSERT INTO items_with_entries (table_id, hash_key, range_key, size, item, "
-            "expires, entry_id, time_us, keys) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (table_id, hash_key, range_key, size, item, expires, entry_id, time_us, keys),
-        )
+        if expires is None:
+            self.connection.execute(
+                _PUT, (table_id, hash_key, range_key, size, item, entry_id, time_us)
+            )
+        else:
+            self.connection.execute(
+                _PUT_EXPIRING,
+                (table_id, hash_key, range_key, size, item, expires, entry_id, time_us),
+            )
 
     def drop_table(self, table_id: int) -> None:
         self.connection.execute(
@@ -291,7 +315,7 @@ class ChangeLog:
         """One item's entries written in [since_us, until_us], oldest first."""
         start, end = _range(table_id)
         rows = self.connection.execute(
-            "SELECT entry_id, time_us, hash_key, range_key, event, origin, identity, keys, "
+            "SELECT entry_id, time_us, hash_key, range_key, event, origin, identity, NULL, "
             "old_image FROM item_changes WHERE hash_key = ? AND range_key = ? "
             "AND entry_id >= ? AND entry_id < ? ORDER BY entry_id",
             (hash_key, range_key, start, end),
