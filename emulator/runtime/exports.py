@@ -53,7 +53,7 @@ class ExportWriter:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def settled(self) -> bool:
-        """exports in progress are written"""
+        """Exports: an export still being written"""
         return not self.pending
 
     def start(
