@@ -45,6 +45,8 @@ class Config:
     #: Write exports to this S3-compatible endpoint instead of `export_dir`.
     export_s3_endpoint: str | None = None
     replication_lag_ms: float = 0.0
+    #: CREATING / UPDATING / DELETING last this long (0: tables change status at once).
+    table_delay_ms: float = 0.0
 
     def __post_init__(self) -> None:
         problem = next(iter(self.problems()), None)
@@ -91,6 +93,7 @@ _RANGES: dict[str, tuple[float, float, bool]] = {
     "client_timeout_seconds": (0, 3600, True),
     "change_log_retention_days": (0, 3650, True),
     "replication_lag_ms": (0, 86400000.0, False),
+    "table_delay_ms": (0, 86400000.0, False),
 }
 
 
@@ -139,6 +142,9 @@ _HELP = {
     "--export-dir; credentials come from the usual AWS environment (default test/test)",
     "replication_lag_ms": "global tables: a write reaches the other replicas this long after "
     "it was committed (0 = as soon as it is committed)",
+    "table_delay_ms": "CreateTable, UpdateTable and DeleteTable leave the table CREATING, "
+    "UPDATING or DELETING this long on the emulator's clock (a GSI that UpdateTable creates "
+    "then backfills as long again) before it is ACTIVE or gone; 0 = at once",
 }
 
 
@@ -168,6 +174,7 @@ _METAVAR = {
     "export_dir": "DIR",
     "export_s3_endpoint": "URL",
     "replication_lag_ms": "MS",
+    "table_delay_ms": "MS",
 }
 
 #: Flags whose name is not the field's (a repeatable flag is singular).
