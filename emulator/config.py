@@ -42,6 +42,8 @@ class Config:
     change_log: bool = False
     change_log_retention_days: float = 35.0
     export_dir: str | None = None
+    #: Write exports to this S3-compatible endpoint instead of `export_dir`.
+    export_s3_endpoint: str | None = None
     replication_lag_ms: float = 0.0
     #: CREATING / UPDATING / DELETING last this long (0: tables change status at once).
     table_delay_ms: float = 0.0
@@ -135,6 +137,9 @@ _HELP = {
     "export_dir": "the local folder standing in for S3: ExportTableToPointInTime writes to "
     "DIR/<S3Bucket>/<S3Prefix>/AWSDynamoDB/<ExportId>/ (default: DATA_DIR/exports, or a "
     "temporary folder in memory mode)",
+    "export_s3_endpoint": "write ExportTableToPointInTime's objects to this S3-compatible "
+    "endpoint (e.g. http://127.0.0.1:9000), into the request's S3Bucket, instead of "
+    "--export-dir; credentials come from the usual AWS environment (default test/test)",
     "replication_lag_ms": "global tables: a write reaches the other replicas this long after "
     "it was committed (0 = as soon as it is committed)",
     "table_delay_ms": "CreateTable, UpdateTable and DeleteTable leave the table CREATING, "
@@ -167,6 +172,7 @@ _METAVAR = {
     "admin_hosts": "NAMES",
     "change_log_retention_days": "DAYS",
     "export_dir": "DIR",
+    "export_s3_endpoint": "URL",
     "replication_lag_ms": "MS",
     "table_delay_ms": "MS",
 }

@@ -9,6 +9,7 @@ import datetime
 import gzip
 import hashlib
 import json
+import sqlite3
 import subprocess
 import sys
 import urllib.parse
@@ -344,6 +345,32 @@ def test_deleting_a_pitr_table_leaves_a_system_backup(db: Any) -> None:
 # -- exports (checks 43, 45, 46) -----------------------------------------------------------
 
 
+def settle(server: RunningServer) -> None:
+    request = urllib.request.Request(
+        server.url + "/_emulator/triggers/settle",
+        data=json.dumps({"timeout": 30}).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert response.status == 200, response.read()
+
+
+def export(db: Any, server: RunningServer, **request: Any) -> dict[str, Any]:
+    """ExportTableToPointInTime, which answers IN_PROGRESS (as on AWS); then, once the
+    settle call returned, the export's final description."""
+    started = db.export_table_to_point_in_time(**request)["ExportDescription"]
+    assert started["ExportStatus"] == "IN_PROGRESS"
+    assert "EndTime" not in started and "ItemCount" not in started
+    settle(server)
+    final = db.describe_export(ExportArn=started["ExportArn"])["ExportDescription"]
+    assert final["ExportStatus"] in ("COMPLETED", "FAILED")
+    assert {k: v for k, v in final.items() if k in started} == {
+        k: v for k, v in started.items() if k != "ExportStatus"
+    } | {"ExportStatus": final["ExportStatus"]}
+    return final
+
+
 def export_folder(export_dir: Path, description: dict[str, Any]) -> Path:
     return export_dir / description["S3Bucket"] / Path(description["ExportManifest"]).parent
 
@@ -383,10 +410,16 @@ def test_full_export_layout(db: Any, logged: RunningServer, export_dir: Path) ->
     db.put_item(TableName="export-full", Item={"pk": {"S": "late"}})
     db.delete_item(TableName="export-full", Key={"pk": {"S": "k0"}})
     arn = db.describe_table(TableName="export-full")["Table"]["TableArn"]
-    description = db.export_table_to_point_in_time(
-        TableArn=arn, S3Bucket="bucket", S3Prefix="exports/daily", ExportTime=at(instant)
-    )["ExportDescription"]
+    description = export(
+        db,
+        logged,
+        TableArn=arn,
+        S3Bucket="bucket",
+        S3Prefix="exports/daily",
+        ExportTime=at(instant),
+    )
     assert description["ExportStatus"] == "COMPLETED"
+    assert description["EndTime"] >= description["StartTime"]
     assert description["ExportType"] == "FULL_EXPORT"
     assert description["ExportFormat"] == "DYNAMODB_JSON"
     assert abs(description["ExportTime"].timestamp() - instant) <= 0.001  # to the millisecond
@@ -455,7 +488,9 @@ def test_incremental_export_is_compacted(db: Any, logged: RunningServer, export_
     db.put_item(TableName="export-incr", Item={"pk": {"S": "after"}})
     arn = db.describe_table(TableName="export-incr")["Table"]["TableArn"]
     for view in ("NEW_AND_OLD_IMAGES", "NEW_IMAGE"):
-        description = db.export_table_to_point_in_time(
+        description = export(
+            db,
+            logged,
             TableArn=arn,
             S3Bucket="bucket",
             ExportType="INCREMENTAL_EXPORT",
@@ -464,7 +499,7 @@ def test_incremental_export_is_compacted(db: Any, logged: RunningServer, export_
                 "ExportToTime": at(until),
                 "ExportViewType": view,
             },
-        )["ExportDescription"]
+        )
         assert description["ExportType"] == "INCREMENTAL_EXPORT"
         assert description["IncrementalExportSpecification"]["ExportViewType"] == view
         lines = read_data_files(export_folder(export_dir, description), export_dir, "bucket")
@@ -677,6 +712,10 @@ def test_aws_cli_pitr_restore_and_export(
     exported = aws(
         "export-table-to-point-in-time", "--table-arn", arn, "--s3-bucket", "cli-bucket"
     )["ExportDescription"]
+    assert exported["ExportStatus"] == "IN_PROGRESS"
+    settle(logged)
+    exported = aws("describe-export", "--export-arn", exported["ExportArn"])["ExportDescription"]
+    assert exported["ExportStatus"] == "COMPLETED"
     assert exported["ItemCount"] == 2
     listed = aws("list-exports", "--table-arn", arn)["ExportSummaries"]
     assert [e["ExportArn"] for e in listed] == [exported["ExportArn"]]
@@ -710,6 +749,118 @@ def test_history_and_restore_survive_a_restart(tmp_path: Path) -> None:
         records = history(second, TableName="durable", Key=json.dumps({"pk": {"S": "a"}}))
         assert [r["dynamodb"]["NewImage"]["v"]["N"] for r in records] == ["1", "2", "3"]
         assert records[2]["dynamodb"]["OldImage"]["v"]["N"] == "2"
+    finally:
+        second.stop()
+
+
+def test_backups_and_exports_survive_a_restart(tmp_path: Path) -> None:
+    """A backup, a finished export and the log's history outlive the process; an export
+    a stopped emulator left IN_PROGRESS is FAILED after the restart."""
+    data = str(tmp_path / "data")
+    first = start_server("--data-dir", data)
+    try:
+        client = make_client(first.url)
+        create(client, "kept")
+        client.put_item(TableName="kept", Item={"pk": {"S": "a"}, "v": {"N": "1"}})
+        backup = client.create_backup(TableName="kept", BackupName="kept-b1")["BackupDetails"]
+        arn = client.describe_table(TableName="kept")["Table"]["TableArn"]
+        done = export(client, first, TableArn=arn, S3Bucket="bucket")
+        assert done["ExportStatus"] == "COMPLETED"
+        other = export(client, first, TableArn=arn, S3Bucket="bucket", ClientToken="t2")
+        client.put_item(TableName="kept", Item={"pk": {"S": "a"}, "v": {"N": "2"}})
+    finally:
+        first.stop()
+    # As if the process had stopped while the second export was being written.
+    database = sqlite3.connect(str(tmp_path / "data" / "emulator.sqlite3"))
+    with database:
+        (document,) = database.execute(
+            "SELECT document FROM documents WHERE kind = 'export' AND name = ?",
+            (other["ExportArn"],),
+        ).fetchone()
+        stored = json.loads(document)
+        stored["description"]["ExportStatus"] = "IN_PROGRESS"
+        database.execute(
+            "UPDATE documents SET document = ? WHERE kind = 'export' AND name = ?",
+            (json.dumps(stored).encode(), other["ExportArn"]),
+        )
+    database.close()
+    second = start_server("--data-dir", data)
+    try:
+        client = make_client(second.url)
+        assert client.describe_export(ExportArn=done["ExportArn"])["ExportDescription"] == done
+        failed = client.describe_export(ExportArn=other["ExportArn"])["ExportDescription"]
+        assert failed["ExportStatus"] == "FAILED"
+        assert failed["FailureCode"] == "UNKNOWN"
+        assert failed["FailureMessage"] == "The emulator stopped before the export was written"
+        statuses = {
+            e["ExportArn"]: e["ExportStatus"]
+            for e in client.list_exports(TableArn=arn)["ExportSummaries"]
+        }
+        assert statuses == {done["ExportArn"]: "COMPLETED", other["ExportArn"]: "FAILED"}
+        described = client.describe_backup(BackupArn=backup["BackupArn"])
+        assert described["BackupDescription"]["BackupDetails"]["BackupStatus"] == "AVAILABLE"
+        client.restore_table_from_backup(TargetTableName="kept-b", BackupArn=backup["BackupArn"])
+        assert scan(client, "kept-b") == [{"pk": {"S": "a"}, "v": {"N": "1"}}]
+        records = history(second, TableName="kept", Key=json.dumps({"pk": {"S": "a"}}))
+        assert [r["eventName"] for r in records] == ["INSERT", "MODIFY"]
+        assert records[1]["dynamodb"]["OldImage"]["v"]["N"] == "1"
+        assert records[1]["dynamodb"]["NewImage"]["v"]["N"] == "2"
+    finally:
+        second.stop()
+
+
+def test_a_log_of_the_earlier_layout_is_migrated(tmp_path: Path) -> None:
+    """A database whose change log is the earlier `change_log` table (each entry with its
+    new image; the old image only on an item's first entry) reads the same after the
+    one-time move to `item_changes` (each entry with its old image)."""
+    data = str(tmp_path / "data")
+    first = start_server("--data-dir", data)
+    key = json.dumps({"pk": {"S": "a"}})
+    try:
+        client = make_client(first.url)
+        create(client, "old", pitr=False)
+        client.put_item(TableName="old", Item={"pk": {"S": "a"}, "v": {"N": "0"}})
+        client.update_continuous_backups(
+            TableName="old",
+            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+        )
+        for n in (1, 2, 3):
+            clock(first, advance=1)
+            client.put_item(TableName="old", Item={"pk": {"S": "a"}, "v": {"N": str(n)}})
+        client.put_item(TableName="old", Item={"pk": {"S": "b"}})
+        client.delete_item(TableName="old", Key={"pk": {"S": "b"}})
+        expected = history(first, TableName="old", Key=key)
+        expected_b = history(first, TableName="old", Key=json.dumps({"pk": {"S": "b"}}))
+    finally:
+        first.stop()
+    assert [r["eventName"] for r in expected] == ["MODIFY", "MODIFY", "MODIFY"]
+    database = sqlite3.connect(str(tmp_path / "data" / "emulator.sqlite3"))
+    with database:
+        # Rewrite the log in the earlier layout, as the earlier version stored it.
+        database.executescript(
+            """
+            CREATE TABLE change_log (
+                entry_id INTEGER PRIMARY KEY, table_id INTEGER NOT NULL,
+                time_us INTEGER NOT NULL, hash_key BLOB NOT NULL, range_key BLOB NOT NULL,
+                event INTEGER NOT NULL, origin TEXT NOT NULL, identity BLOB,
+                keys BLOB NOT NULL, new_image BLOB, old_image BLOB);
+            INSERT INTO change_log SELECT entry_id & 1099511627775, entry_id >> 40, time_us,
+                hash_key, range_key, event, origin, identity, CAST(x'' AS BLOB),
+                CASE WHEN event = 3 THEN NULL ELSE coalesce(lead(old_image) OVER item,
+                    (SELECT item FROM items WHERE items.table_id = c.entry_id >> 40
+                     AND items.hash_key = c.hash_key AND items.range_key = c.range_key)) END,
+                CASE WHEN row_number() OVER item = 1 THEN old_image END
+                FROM item_changes AS c
+                WINDOW item AS (PARTITION BY hash_key, range_key ORDER BY entry_id);
+            DROP TABLE item_changes;
+            """
+        )
+    database.close()
+    second = start_server("--data-dir", data)
+    try:
+        assert history(second, TableName="old", Key=key) == expected
+        assert history(second, TableName="old", Key=json.dumps({"pk": {"S": "b"}})) == expected_b
+        assert [r["dynamodb"]["OldImage"]["v"]["N"] for r in expected] == ["0", "1", "2"]
     finally:
         second.stop()
 

@@ -773,36 +773,6 @@ def test_put_settle_assert_a_thousand_times(triggers: Triggers) -> None:
 # -- failure destinations on a real SQS / SNS / S3 (moto's server) --------------------------
 
 
-@pytest.fixture(scope="module")
-def moto_server() -> Iterator[str]:
-    import socket as sockets
-    import subprocess
-    import sys
-
-    with sockets.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(url + "/moto-api/", timeout=1).close()
-                break
-            except OSError:
-                assert process.poll() is None and time.monotonic() < deadline
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(10)
-
-
 def test_failure_documents_reach_sqs_sns_and_s3(moto_server: str) -> None:
     """Check 25: SQS gets the document as its body, SNS as `Message`, S3 under
     `aws/lambda/<UUID>/<shardId>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<uuid>` with the batch."""

@@ -5,18 +5,19 @@ CreateBackup / DescribeBackup / ListBackups / DeleteBackup / RestoreTableFromBac
 ExportTableToPointInTime / DescribeExport / ListExports.
 
 Emulator rules (SPEC-STREAM-APPS 7.4): `LatestRestorableDateTime` is now (no 5-minute
-lag); restores, backups and exports are done when the call returns (a restored table is
-ACTIVE, a backup AVAILABLE, an export COMPLETED); a restore is a new table without the
-source's stream, TTL, tags, PITR setting or deletion protection, as on AWS. The "S3" of an
-export is a local folder (`--export-dir`): `<dir>/<S3Bucket>/<S3Prefix>/AWSDynamoDB/<id>/`.
+lag); restores and backups are done when the call returns (a restored table is ACTIVE, a
+backup AVAILABLE); a restore is a new table without the source's stream, TTL, tags, PITR
+setting or deletion protection, as on AWS. An export is asynchronous as on AWS: read when
+the call is made, answered IN_PROGRESS, then written off the event loop
+(runtime/exports.py) to a local folder (`--export-dir`:
+`<dir>/<S3Bucket>/<S3Prefix>/AWSDynamoDB/<id>/`) or an S3-compatible endpoint
+(`--export-s3-endpoint`), and COMPLETED or FAILED; settling waits for it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-import os
-import tempfile
 import time
 import uuid
 from typing import Any
@@ -46,6 +47,7 @@ MIN_INCREMENTAL_SECONDS = 15 * 60.0
 MAX_INCREMENTAL_SECONDS = 24 * 3600.0
 #: An export's ClientToken is remembered this long.
 CLIENT_TOKEN_SECONDS = 8 * 3600.0
+IN_PROGRESS, COMPLETED, FAILED = "IN_PROGRESS", "COMPLETED", "FAILED"
 
 
 # -- lookups ---------------------------------------------------------------------------------
@@ -439,23 +441,6 @@ def restore_table_from_backup(
 # -- exports -------------------------------------------------------------------------------------
 
 
-def export_root(backend: Backend) -> str:
-    """The folder standing in for S3 (`--export-dir`; else DATA_DIR/exports, or one
-    temporary folder per process in memory mode)."""
-    config = backend.config
-    if config.export_dir:
-        return config.export_dir
-    if config.data_dir:
-        return os.path.join(config.data_dir, "exports")
-    global _TEMPORARY_ROOT
-    if _TEMPORARY_ROOT is None:
-        _TEMPORARY_ROOT = tempfile.mkdtemp(prefix="ddb-emulator-exports-")
-    return _TEMPORARY_ROOT
-
-
-_TEMPORARY_ROOT: str | None = None
-
-
 def _iso(seconds: float) -> str:
     whole = math.floor(seconds)
     millis = round((seconds - whole) * 1000)
@@ -524,10 +509,6 @@ def export_table_to_point_in_time(
         )
     export_type = request.get("ExportType", "FULL_EXPORT")
     export_format = request.get("ExportFormat", "DYNAMODB_JSON")
-    if export_format != "DYNAMODB_JSON":
-        raise ValidationException(
-            INVALID + "This emulator writes exports in the DYNAMODB_JSON format only"
-        )
     if export_type == "INCREMENTAL_EXPORT":
         since, until, view_type = _check_incremental(request, window)
         instant = until
@@ -553,21 +534,18 @@ def export_table_to_point_in_time(
         )
     key_prefix = f"{prefix.rstrip('/')}/" if prefix else ""
     s3_folder = f"{key_prefix}AWSDynamoDB/{export_id}/"
-    folder = os.path.join(export_root(backend), bucket, *s3_folder.strip("/").split("/"))
-    os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, "_started"), "wb"):
-        pass
     if export_type == "INCREMENTAL_EXPORT":
-        lines = history.incremental_export_lines(backend, row, since, until, view_type)
+        lines = history.incremental_export_lines(
+            backend, row, since, until, view_type, export_format
+        )
     else:
-        lines = history.full_export_lines(backend, row, instant)
-    result = history.write_export(folder, s3_folder, lines)
+        lines = history.full_export_lines(backend, row, instant, export_format)
+    result = history.data_files(s3_folder, lines, export_format)
     ended = backend.clock.now()
     description: dict[str, Any] = {
         "ExportArn": arn,
-        "ExportStatus": "COMPLETED",
+        "ExportStatus": IN_PROGRESS,
         "StartTime": _ms(now),
-        "EndTime": _ms(ended),
         "ExportManifest": f"{s3_folder}manifest-summary.json",
         "TableArn": row.description["TableArn"],
         "TableId": row.description["TableId"],
@@ -575,8 +553,6 @@ def export_table_to_point_in_time(
         "S3Bucket": bucket,
         "S3SseAlgorithm": request.get("S3SseAlgorithm", "AES256"),
         "ExportFormat": export_format,
-        "BilledSizeBytes": result.billed_bytes,
-        "ItemCount": result.item_count,
         "ExportType": export_type,
     }
     for member in ("ClientToken", "S3BucketOwner", "S3Prefix", "S3SseKmsKeyId"):
@@ -610,12 +586,46 @@ def export_table_to_point_in_time(
         summary["exportFromTime"] = _iso(since)
         summary["exportToTime"] = _iso(until)
         summary["outputView"] = view_type
-    history.write_manifests(folder, summary, result)
     with engine.transaction():
         engine.documents.put(
             EXPORT, region, arn, {"description": description, "request": request, "at": now}
         )
+
+    def finished(outcome: tuple[str | None, str | None]) -> None:
+        """The objects are written (or could not be): the export's final state."""
+        document = engine.documents.get(EXPORT, region, arn)
+        if document is None:
+            return  # dropped by a reset meanwhile
+        final = document["description"]
+        code, message = outcome
+        if code is None:
+            final["ExportStatus"] = COMPLETED
+            final["BilledSizeBytes"] = result.billed_bytes
+            final["ItemCount"] = result.item_count
+        else:
+            final["ExportStatus"] = FAILED
+            final["FailureCode"] = code
+            final["FailureMessage"] = message
+        final["EndTime"] = _ms(max(ended, backend.clock.now()))
+        with engine.transaction():
+            engine.documents.put(EXPORT, region, arn, document)
+
+    backend.exports.start(arn, bucket, history.export_objects(s3_folder, summary, result), finished)
     return {"ExportDescription": description}
+
+
+def _export_description(backend: Backend, region: str, arn: str, document: dict[str, Any]) -> Any:
+    """The stored description; an export left IN_PROGRESS by an emulator that stopped
+    before writing it is FAILED from then on."""
+    description = document["description"]
+    if description["ExportStatus"] == IN_PROGRESS and arn not in backend.exports.pending:
+        description["ExportStatus"] = FAILED
+        description["FailureCode"] = "UNKNOWN"
+        description["FailureMessage"] = "The emulator stopped before the export was written"
+        description["EndTime"] = _ms(backend.clock.now())
+        with backend.engine.transaction():
+            backend.engine.documents.put(EXPORT, region, arn, document)
+    return description
 
 
 def describe_export(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
@@ -623,13 +633,13 @@ def describe_export(backend: Backend, region: str, request: dict[str, Any]) -> d
     document = backend.engine.documents.get(EXPORT, region, arn)
     if document is None:
         raise ExportNotFoundException(f"Export not found: {arn}")
-    return {"ExportDescription": document["description"]}
+    return {"ExportDescription": _export_description(backend, region, arn, document)}
 
 
 def list_exports(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
     table = request.get("TableArn")
     exports = [
-        (document["at"], arn, document["description"])
+        (document["at"], arn, _export_description(backend, region, arn, document))
         for _r, arn, document in backend.engine.documents.list(EXPORT, region)
         if table is None or document["description"]["TableArn"] == table
     ]

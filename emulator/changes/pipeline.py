@@ -29,6 +29,10 @@ from emulator.model.values import Item, item_size
 from emulator.storage.engine import Engine, TableRow
 
 _NO_SCOPE = nullcontext()
+#: After a log-only PutItem's insert attempt found the item, this many PutItems skip the
+#: attempt (a table being overwritten pays one statement per put, not two), then one
+#: tries again.
+LOG_SKIP_INSERTS = 32
 
 
 def expiry_of(item: Item, attribute: str) -> float | None:
@@ -43,7 +47,15 @@ def expiry_of(item: Item, attribute: str) -> float | None:
 class WritePlan:
     """How writes to one table (in one state) are stored."""
 
-    __slots__ = ("fused", "log_only", "sinks", "state", "stream_only", "ttl_attribute")
+    __slots__ = (
+        "fused",
+        "log_only",
+        "log_skip_inserts",
+        "sinks",
+        "state",
+        "stream_only",
+        "ttl_attribute",
+    )
 
     def __init__(self, state: Any, sinks: tuple[Sink, ...]) -> None:
         self.state = state
@@ -60,6 +72,9 @@ class WritePlan:
         )
         #: Likewise when the change log is the only sink.
         self.log_only = len(sinks) == 1 and isinstance(sinks[0], ChangeLogSink)
+        #: How many more PutItems go straight to `put_item_with_entry` (it stores a new
+        #: item too) because an insert attempt found its item: see `LOG_SKIP_INSERTS`.
+        self.log_skip_inserts = 0
         self.ttl_attribute: str | None = state.ttl_attribute()
 
 
@@ -195,16 +210,16 @@ class WritePipeline:
             log = self.engine.change_log
             table_id = row.table_id
             time_us = micros(now)
-            keys = orjson.dumps(key)
-            if not self._items.cached(table_id, hash_key, range_key) and (
-                log.insert_item_with_entry(
-                    table_id, hash_key, range_key, size, blob, expires, time_us, keys
-                )
-            ):
-                return
-            log.put_item_with_entry(
-                table_id, hash_key, range_key, size, blob, expires, time_us, keys
-            )
+            if plan.log_skip_inserts:
+                plan.log_skip_inserts -= 1
+            elif not self._items.cached(table_id, hash_key, range_key):
+                if log.insert_item_with_entry(
+                    table_id, hash_key, range_key, size, blob, expires, time_us
+                ):
+                    return
+                # The table's puts overwrite: the next ones skip the insert attempt.
+                plan.log_skip_inserts = LOG_SKIP_INSERTS
+            log.put_item_with_entry(table_id, hash_key, range_key, size, blob, expires, time_us)
             self._items.stored(table_id, hash_key, range_key, blob, size)
             return
         may_be_new = True

@@ -179,16 +179,11 @@ class ChangeLogSink:
         event = change.event
         if event is None:
             return
-        log = self._log
+        # Compacted: the entry keeps the item as it was; what it became is the next
+        # entry's old image, or the item itself (see storage/change_log.py).
         old_item = change.old_item
-        # Compacted: the old image is stored only when no earlier entry holds it.
-        if old_item is not None and log.has_entry(
-            self._table_id, change.hash_key, change.range_key
-        ):
-            old_item = None
-        new_blob = change.new_blob
         identity = change.user_identity
-        log.append(
+        self._log.append(
             self._table_id,
             micros(change.time),
             change.hash_key,
@@ -196,10 +191,6 @@ class ChangeLogSink:
             EVENT_CODES[event],
             change.origin,
             None if identity is None else orjson.dumps(identity),
-            orjson.dumps(change.key),
-            new_blob
-            if new_blob is not None or change.new_item is None
-            else orjson.dumps(change.new_item),
             None if old_item is None else orjson.dumps(old_item),
         )
 

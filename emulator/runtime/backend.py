@@ -34,6 +34,7 @@ from emulator.kinesis.service import KinesisService
 from emulator.model.table_state import TableStateCodec
 from emulator.replication.external import ExternalReplicators
 from emulator.replication.manager import ReplicationManager
+from emulator.runtime.exports import ExportWriter
 from emulator.runtime.table_status import settle_tables
 from emulator.storage.engine import Engine
 from emulator.streams.iterators import IteratorCodec
@@ -69,6 +70,8 @@ class Backend:
     replication: ReplicationManager
     #: Replication of tables here to tables at other endpoints.
     external_replication: ExternalReplicators
+    #: Writes exports' objects (a folder or an S3 endpoint) off the event loop.
+    exports: ExportWriter = field(default_factory=lambda: ExportWriter(Config()))
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     #: Background work never runs twice at once (the tick and an admin clock move).
     maintenance_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -151,6 +154,7 @@ class Backend:
             kinesis_destinations,
             replication,
             ExternalReplicators(replication),
+            exports=ExportWriter(config),
             targets=targets,
         )
         triggers.kinesis_binding = kinesis_binder(
@@ -176,6 +180,7 @@ class Backend:
 
         backend.settle_checks.append(kinesis_settled)
         backend.settle_checks.append(replication.settled)
+        backend.settle_checks.append(backend.exports.settled)
         backend.reset_hooks.append(kinesis.reset)
         return backend
 

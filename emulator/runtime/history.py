@@ -19,8 +19,9 @@ from typing import Any
 import orjson
 
 from emulator.changes.change import micros
+from emulator.model.ion_text import ion_decimal, ion_line, ion_struct
 from emulator.model.keys import key_of, storage_key, validate_key
-from emulator.model.values import item_size, items_equal
+from emulator.model.values import Item, item_size, items_equal
 from emulator.runtime.backend import Backend
 from emulator.storage.change_log import EVENT_NAMES, INSERT, MODIFY, REMOVE, Entry
 from emulator.storage.engine import TableRow
@@ -91,12 +92,18 @@ def is_change(entry: Entry) -> bool:
     return entry[8] != entry[9] and not items_equal(orjson.loads(entry[8]), orjson.loads(entry[9]))
 
 
+def entry_key(row: TableRow, entry: Entry) -> Item:
+    """The changed item's key, read from an image (the log stores none of its own)."""
+    image = entry[8] if entry[8] is not None else entry[9]
+    return key_of(row.state.key_schema, orjson.loads(image))  # type: ignore[arg-type]
+
+
 def stream_record(row: TableRow, entry: Entry, source_arn: str) -> dict[str, Any]:
     """One change as a GetRecords record (NEW_AND_OLD_IMAGES) plus `eventSourceARN`: the
     stream-format view of the log (SPEC-STREAM-APPS 7.4 (a)); the log's entry id stands
     in for the sequence number."""
-    entry_id, time_us, _h, _r, event, _origin, identity, keys, new_image, old_image = entry
-    key = orjson.loads(keys)
+    entry_id, time_us, _h, _r, event, _origin, identity, _k, new_image, old_image = entry
+    key = entry_key(row, entry)
     dynamodb: dict[str, Any] = {"ApproximateCreationDateTime": time_us // 1_000_000, "Keys": key}
     size = item_size(key)
     if new_image is not None and event != REMOVE:
@@ -164,18 +171,34 @@ def table_changes(
 class ExportResult:
     item_count: int
     billed_bytes: int
-    #: (S3 key, item count, md5 bytes) of each data file.
-    data_files: list[tuple[str, int, bytes]]
+    #: (S3 key, item count, md5 bytes, gzip body) of each data file.
+    data_files: list[tuple[str, int, bytes, bytes]]
 
 
-def full_export_lines(backend: Backend, row: TableRow, instant: float) -> Iterator[bytes]:
-    """DYNAMODB_JSON lines `{"Item":{...}}` of the table at `instant`."""
+#: Export formats: their data files' extension.
+DATA_FILE_EXTENSIONS = {"DYNAMODB_JSON": ".json.gz", "ION": ".ion.gz"}
+
+
+def full_export_lines(
+    backend: Backend, row: TableRow, instant: float, export_format: str = "DYNAMODB_JSON"
+) -> Iterator[bytes]:
+    """Lines of the table at `instant`: DYNAMODB_JSON `{"Item":{...}}`, or ION
+    `$ion_1_0 {Item:{...}}`."""
+    if export_format == "ION":
+        for _h, _r, blob in items_at(backend, row, instant):
+            yield ion_line({"Item": ion_struct(orjson.loads(blob))})
+        return
     for _h, _r, blob in items_at(backend, row, instant):
         yield b'{"Item":' + blob + b"}\n"
 
 
 def incremental_export_lines(
-    backend: Backend, row: TableRow, since: float, until: float, view_type: str
+    backend: Backend,
+    row: TableRow,
+    since: float,
+    until: float,
+    view_type: str,
+    export_format: str = "DYNAMODB_JSON",
 ) -> Iterator[bytes]:
     """Incremental export lines for changes in [since, until), compacted per item: the
     state before its first change and after its last; an item that did not exist on
@@ -196,29 +219,43 @@ def incremental_export_lines(
         new_image = None if entry[4] == REMOVE else entry[8]
         if old_image is None and new_image is None:
             continue
-        line = b'{"Metadata":{"WriteTimestampMicros":{"N":"%d"}},"Keys":%s' % (entry[1], entry[7])
+        with_old = old_image is not None and view_type == "NEW_AND_OLD_IMAGES"
+        if export_format == "ION":
+            # The DYNAMODB_JSON line's fields, each value in the Ion mapping (the
+            # timestamp, a Number there, is a decimal).
+            fields = {
+                "Metadata": "{WriteTimestampMicros:" + ion_decimal(str(entry[1])) + "}",
+                "Keys": ion_struct(entry_key(row, entry)),
+            }
+            if new_image is not None:
+                fields["NewImage"] = ion_struct(orjson.loads(new_image))
+            if with_old:
+                fields["OldImage"] = ion_struct(orjson.loads(old_image))  # type: ignore[arg-type]
+            yield ion_line(fields)
+            continue
+        line = b'{"Metadata":{"WriteTimestampMicros":{"N":"%d"}},"Keys":%s' % (
+            entry[1],
+            orjson.dumps(entry_key(row, entry)),
+        )
         if new_image is not None:
             line += b',"NewImage":' + new_image
-        if old_image is not None and view_type == "NEW_AND_OLD_IMAGES":
-            line += b',"OldImage":' + old_image
+        if with_old:
+            line += b',"OldImage":' + old_image  # type: ignore[operator]
         yield line + b"}\n"
 
 
-def write_export(folder: str, s3_prefix: str, lines: Iterator[bytes]) -> ExportResult:
-    """Write the gzip data files of an export under `folder` (the export's own folder,
-    `<prefix>/AWSDynamoDB/<ExportId>`); S3 keys are given under `s3_prefix`."""
-    data_folder = os.path.join(folder, "data")
-    os.makedirs(data_folder, exist_ok=True)
+def data_files(s3_prefix: str, lines: Iterator[bytes], export_format: str) -> ExportResult:
+    """The export's gzip data files, in memory (written elsewhere, off the event loop),
+    with their S3 keys under `s3_prefix` (`<prefix>/AWSDynamoDB/<ExportId>/`)."""
+    extension = DATA_FILE_EXTENSIONS[export_format]
     result = ExportResult(0, 0, [])
     batch: list[bytes] = []
 
     def flush() -> None:
-        name = base64.b32encode(os.urandom(15)).decode().lower() + ".json.gz"
+        name = base64.b32encode(os.urandom(15)).decode().lower() + extension
         body = gzip.compress(b"".join(batch), mtime=0)
-        with open(os.path.join(data_folder, name), "wb") as handle:
-            handle.write(body)
         result.data_files.append(
-            (f"{s3_prefix}data/{name}", len(batch), hashlib.md5(body).digest())
+            (f"{s3_prefix}data/{name}", len(batch), hashlib.md5(body).digest(), body)
         )
         result.billed_bytes += sum(len(line) for line in batch)
         batch.clear()
@@ -233,9 +270,12 @@ def write_export(folder: str, s3_prefix: str, lines: Iterator[bytes]) -> ExportR
     return result
 
 
-def write_manifests(folder: str, summary: dict[str, Any], result: ExportResult) -> None:
-    """manifest-files.json (one line per data file), manifest-summary.json and their
-    .checksum files (the MD5 of the manifest, hex), then `_started` is already there."""
+def export_objects(
+    s3_prefix: str, summary: dict[str, Any], result: ExportResult
+) -> list[tuple[str, bytes]]:
+    """Every object of an export, (S3 key, body), in the order AWS writes them: `_started`
+    (empty), the data files, manifest-files.json (one line per data file), then
+    manifest-summary.json; each manifest with its .checksum (the manifest's MD5, hex)."""
     files = b"".join(
         orjson.dumps(
             {
@@ -246,15 +286,14 @@ def write_manifests(folder: str, summary: dict[str, Any], result: ExportResult) 
             }
         )
         + b"\n"
-        for key, count, md5 in result.data_files
+        for key, count, md5, _body in result.data_files
     )
-    _write(folder, "manifest-files.json", files)
-    _write(folder, "manifest-files.checksum", hashlib.md5(files).hexdigest().encode())
-    body = orjson.dumps(summary)
-    _write(folder, "manifest-summary.json", body)
-    _write(folder, "manifest-summary.checksum", hashlib.md5(body).hexdigest().encode())
-
-
-def _write(folder: str, name: str, body: bytes) -> None:
-    with open(os.path.join(folder, name), "wb") as handle:
-        handle.write(body)
+    summary_body = orjson.dumps(summary)
+    return [
+        (f"{s3_prefix}_started", b""),
+        *((key, body) for key, _count, _md5, body in result.data_files),
+        (f"{s3_prefix}manifest-files.json", files),
+        (f"{s3_prefix}manifest-files.checksum", hashlib.md5(files).hexdigest().encode()),
+        (f"{s3_prefix}manifest-summary.json", summary_body),
+        (f"{s3_prefix}manifest-summary.checksum", hashlib.md5(summary_body).hexdigest().encode()),
+    ]

@@ -1,70 +1,71 @@
 """The durable change log: every committed item change of a table whose log is on, in
-commit order, with its time (µs), keys, images, origin and user identity; and the item
+commit order, with its time (µs), key, old image, origin and user identity; and the item
 snapshots of on-demand backups.
 
-Images are compacted: an entry stores its new image, and its old image only when the
-log holds no earlier entry for the item (otherwise the old image *is* that entry's new
-image). Trimming an entry therefore first hands its new image to the item's next entry
-(`trim`), so the oldest retained entry of every item always knows what came before it.
+Images are compacted: an entry stores only the item as it was *before* the change (none
+for an INSERT). Its new image is the next entry's old image, or, for the item's latest
+entry, the item as stored now — a change log entry is never written without its item
+change, and a table whose changes stop being logged loses its log (see
+`runtime.backend`). A new item therefore costs a row without any image, and trimming old
+entries never has to hand anything on.
+
+A table's entries are one rowid range (`entry_id = table_id << 40 | n`, `n` growing in
+commit order): reading or trimming a table is a range of the primary key, and since the
+clock never goes backwards (times are also clamped here) the range is in time order too,
+so instants are found by bisection and no index on time is kept. The one index is by
+item, for an item's history.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from emulator.storage.engine import Engine
 
+#: Bits of an entry id below its table id.
+TABLE_SHIFT = 40
+
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS change_log (
+CREATE TABLE IF NOT EXISTS item_changes (
     entry_id INTEGER PRIMARY KEY,
-    table_id INTEGER NOT NULL,
     time_us INTEGER NOT NULL,
     hash_key BLOB NOT NULL,
     range_key BLOB NOT NULL,
     event INTEGER NOT NULL,
     origin TEXT NOT NULL,
     identity BLOB,
-    keys BLOB NOT NULL,
-    new_image BLOB,
     old_image BLOB
 );
-CREATE INDEX IF NOT EXISTS change_log_by_item
-    ON change_log (table_id, hash_key, range_key, entry_id);
-CREATE INDEX IF NOT EXISTS change_log_by_time ON change_log (table_id, time_us);
+CREATE INDEX IF NOT EXISTS item_changes_by_item
+    ON item_changes (hash_key, range_key, entry_id);
 DROP TRIGGER IF EXISTS store_new_item_with_entry;
 DROP VIEW IF EXISTS new_items_with_entries;
 CREATE VIEW new_items_with_entries
-    (table_id, hash_key, range_key, size, item, expires, time_us, keys)
+    (table_id, hash_key, range_key, size, item, expires, entry_id, time_us)
     AS SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0;
 CREATE TRIGGER store_new_item_with_entry
     INSTEAD OF INSERT ON new_items_with_entries
 BEGIN
     INSERT OR IGNORE INTO items (table_id, hash_key, range_key, size, item, expires)
         VALUES (NEW.table_id, NEW.hash_key, NEW.range_key, NEW.size, NEW.item, NEW.expires);
-    INSERT INTO change_log (table_id, time_us, hash_key, range_key, event, origin, keys,
-            new_image)
-        SELECT NEW.table_id, NEW.time_us, NEW.hash_key, NEW.range_key, 1, 'user', NEW.keys,
-            NEW.item
+    INSERT INTO item_changes (entry_id, time_us, hash_key, range_key, event, origin)
+        SELECT NEW.entry_id, NEW.time_us, NEW.hash_key, NEW.range_key, 1, 'user'
         WHERE changes() = 1;
 END;
 DROP TRIGGER IF EXISTS store_item_with_entry;
 DROP VIEW IF EXISTS items_with_entries;
 CREATE VIEW items_with_entries
-    (table_id, hash_key, range_key, size, item, expires, time_us, keys)
+    (table_id, hash_key, range_key, size, item, expires, entry_id, time_us)
     AS SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0;
 CREATE TRIGGER store_item_with_entry
     INSTEAD OF INSERT ON items_with_entries
 BEGIN
-    INSERT INTO change_log (table_id, time_us, hash_key, range_key, event, origin, keys,
-            new_image, old_image)
-        SELECT NEW.table_id, NEW.time_us, NEW.hash_key, NEW.range_key,
-            CASE WHEN old.item IS NULL THEN 1 ELSE 2 END, 'user', NEW.keys, NEW.item,
-            CASE WHEN old.item IS NULL OR EXISTS (
-                SELECT 1 FROM change_log AS earlier WHERE earlier.table_id = NEW.table_id
-                AND earlier.hash_key = NEW.hash_key AND earlier.range_key = NEW.range_key)
-            THEN NULL ELSE old.item END
+    INSERT INTO item_changes (entry_id, time_us, hash_key, range_key, event, origin,
+            old_image)
+        SELECT NEW.entry_id, NEW.time_us, NEW.hash_key, NEW.range_key,
+            CASE WHEN old.item IS NULL THEN 1 ELSE 2 END, 'user', old.item
         FROM (SELECT (SELECT item FROM items WHERE table_id = NEW.table_id
             AND hash_key = NEW.hash_key AND range_key = NEW.range_key) AS item) AS old
         WHERE old.item IS NOT NEW.item;
@@ -81,31 +82,105 @@ CREATE TABLE IF NOT EXISTS backup_items (
 ) WITHOUT ROWID;
 """
 
+#: A database written before entries kept old images (table `change_log`, one row per
+#: entry with its new image, and its old image only on an item's first entry): its
+#: entries are moved over once, each taking its old image from the item's entry before.
+_MIGRATE = """
+INSERT INTO item_changes (entry_id, time_us, hash_key, range_key, event, origin, identity,
+        old_image)
+    SELECT (table_id << 40) | entry_id, time_us, hash_key, range_key, event, origin,
+        identity, CASE WHEN event = 1 THEN NULL ELSE coalesce(old_image, lag(new_image)
+        OVER (PARTITION BY table_id, hash_key, range_key ORDER BY entry_id)) END
+    FROM change_log;
+DROP TABLE change_log;
+"""
+
 INSERT, MODIFY, REMOVE = 1, 2, 3
 EVENT_NAMES = {INSERT: "INSERT", MODIFY: "MODIFY", REMOVE: "REMOVE"}
 EVENT_CODES = {name: code for code, name in EVENT_NAMES.items()}
 
 #: One entry as read back: (entry_id, time_us, hash_key, range_key, event, origin,
-#: identity, keys, new_image, old_image); old_image is resolved (never "see before").
-Entry = tuple[int, int, bytes, bytes, int, str, bytes | None, bytes, bytes | None, bytes | None]
+#: identity, None, new_image, old_image), both images resolved (None where there is no
+#: item: before an INSERT, after a REMOVE). The key is not stored: every entry has an
+#: image holding it, and the table's key schema (a layer up) reads it from there.
+Entry = tuple[int, int, bytes, bytes, int, str, bytes | None, None, bytes | None, bytes | None]
 
-_COLUMNS = (
-    "entry_id, time_us, hash_key, range_key, event, origin, identity, keys, new_image, old_image"
+# The new image of entry `c`: the old image of the item's next entry (which has one: only
+# an INSERT has none, and an INSERT never follows an entry that left an item), else the
+# item as stored now. Parameters: the table id, then the end of its entry range.
+_NEW_IMAGE = (
+    "CASE WHEN c.event = 3 THEN NULL ELSE coalesce(("
+    "SELECT n.old_image FROM item_changes AS n WHERE n.hash_key = c.hash_key "
+    "AND n.range_key = c.range_key AND n.entry_id > c.entry_id AND n.entry_id < :end "
+    "ORDER BY n.entry_id LIMIT 1), (SELECT item FROM items WHERE table_id = :table "
+    "AND hash_key = c.hash_key AND range_key = c.range_key)) END"
+)
+_ENTRY_COLUMNS = (
+    "c.entry_id, c.time_us, c.hash_key, c.range_key, c.event, c.origin, c.identity, NULL, "
+    f"{_NEW_IMAGE}, c.old_image"
 )
 
 
+# PutItem with its entry, through the views' triggers; without `expires` it is NULL.
+_INSERT_NEW = (
+    "INSERT INTO new_items_with_entries (table_id, hash_key, range_key, size, item, "
+    "entry_id, time_us) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_NEW_EXPIRING = (
+    "INSERT INTO new_items_with_entries (table_id, hash_key, range_key, size, item, "
+    "expires, entry_id, time_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_PUT = (
+    "INSERT INTO items_with_entries (table_id, hash_key, range_key, size, item, "
+    "entry_id, time_us) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_PUT_EXPIRING = (
+    "INSERT INTO items_with_entries (table_id, hash_key, range_key, size, item, "
+    "expires, entry_id, time_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _range(table_id: int) -> tuple[int, int]:
+    start = table_id << TABLE_SHIFT
+    return start, start + (1 << TABLE_SHIFT)
+
+
 class ChangeLog:
-    __slots__ = ("connection",)
+    __slots__ = ("_tails", "connection")
 
     def __init__(self, engine: Engine) -> None:
         self.connection = engine.connection
         self.connection.executescript(_SCHEMA)
+        if self.connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'change_log'"
+        ).fetchone():
+            self.connection.executescript(f"BEGIN IMMEDIATE; {_MIGRATE} COMMIT;")
+        #: table id -> [last entry id, last time (µs)] handed out, loaded on first use.
+        self._tails: dict[int, list[int]] = {}
 
     def clear(self) -> None:
-        self.connection.execute("DELETE FROM change_log")
+        self.connection.execute("DELETE FROM item_changes")
         self.connection.execute("DELETE FROM backup_items")
+        self._tails.clear()
 
     # -- writing ------------------------------------------------------------------------
+
+    def _next(self, table_id: int, time_us: int) -> tuple[int, int]:
+        """The next entry id of the table and its time, never before the last one's (ids
+        of entries rolled back are simply not used again)."""
+        tail = self._tails.get(table_id)
+        if tail is None:
+            start, end = _range(table_id)
+            row = self.connection.execute(
+                "SELECT entry_id, time_us FROM item_changes WHERE entry_id >= ? "
+                "AND entry_id < ? ORDER BY entry_id DESC LIMIT 1",
+                (start, end),
+            ).fetchone()
+            tail = self._tails[table_id] = [start, 0] if row is None else list(row)
+        tail[0] += 1
+        if time_us > tail[1]:
+            tail[1] = time_us
+        return tail[0], tail[1]
 
     def append(
         self,
@@ -116,27 +191,15 @@ class ChangeLog:
         event: int,
         origin: str,
         identity: bytes | None,
-        keys: bytes,
-        new_image: bytes | None,
         old_image: bytes | None,
     ) -> None:
-        """Append one entry; `old_image` only when no earlier entry of the item holds it
-        (an INSERT has none)."""
+        """Append one entry, with the item as it was before the change (None for an
+        INSERT); its new image is whatever the item becomes."""
+        entry_id, time_us = self._next(table_id, time_us)
         self.connection.execute(
-            "INSERT INTO change_log (table_id, time_us, hash_key, range_key, event, origin, "
-            "identity, keys, new_image, old_image) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                table_id,
-                time_us,
-                hash_key,
-                range_key,
-                event,
-                origin,
-                identity,
-                keys,
-                new_image,
-                old_image,
-            ),
+            "INSERT INTO item_changes (entry_id, time_us, hash_key, range_key, event, origin, "
+            "identity, old_image) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (entry_id, time_us, hash_key, range_key, event, origin, identity, old_image),
         )
 
     def insert_item_with_entry(
@@ -148,18 +211,22 @@ class ChangeLog:
         item: bytes,
         expires: float | None,
         time_us: int,
-        keys: bytes,
     ) -> bool:
         """Store a new item and its INSERT entry (origin user) in one statement, atomic on
         its own; neither when the item exists. Whether they were stored (the cheapest
         PutItem of a new item; `put_item_with_entry` does the rest)."""
         connection = self.connection
         before = connection.total_changes
-        connection.execute(
-            "INSERT INTO new_items_with_entries (table_id, hash_key, range_key, size, item, "
-            "expires, time_us, keys) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (table_id, hash_key, range_key, size, item, expires, time_us, keys),
-        )
+        entry_id, time_us = self._next(table_id, time_us)
+        if expires is None:  # one parameter less to bind: NULL all the same
+            connection.execute(
+                _INSERT_NEW, (table_id, hash_key, range_key, size, item, entry_id, time_us)
+            )
+        else:
+            connection.execute(
+                _INSERT_NEW_EXPIRING,
+                (table_id, hash_key, range_key, size, item, expires, entry_id, time_us),
+            )
         return connection.total_changes != before
 
     def put_item_with_entry(
@@ -171,7 +238,6 @@ class ChangeLog:
         item: bytes,
         expires: float | None,
         time_us: int,
-        keys: bytes,
     ) -> None:
         """PutItem on a table whose only sink is its change log, in one statement (atomic
         on its own): the entry (INSERT or MODIFY, origin user; none when the stored item
@@ -179,103 +245,119 @@ class ChangeLog:
 
         A re-put of the same item with its attributes in another order is logged as a
         MODIFY whose images are equal; readers of the log skip such entries."""
-        self.connection.execute(
-            "INSERT INTO items_with_entries (table_id, hash_key, range_key, size, item, "
-            "expires, time_us, keys) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (table_id, hash_key, range_key, size, item, expires, time_us, keys),
-        )
-
-    def has_entry(self, table_id: int, hash_key: bytes, range_key: bytes) -> bool:
-        return (
+        entry_id, time_us = self._next(table_id, time_us)
+        if expires is None:
             self.connection.execute(
-                "SELECT 1 FROM change_log WHERE table_id = ? AND hash_key = ? AND range_key = ? "
-                "LIMIT 1",
-                (table_id, hash_key, range_key),
-            ).fetchone()
-            is not None
-        )
+                _PUT, (table_id, hash_key, range_key, size, item, entry_id, time_us)
+            )
+        else:
+            self.connection.execute(
+                _PUT_EXPIRING,
+                (table_id, hash_key, range_key, size, item, expires, entry_id, time_us),
+            )
 
     def drop_table(self, table_id: int) -> None:
-        self.connection.execute("DELETE FROM change_log WHERE table_id = ?", (table_id,))
+        self.connection.execute(
+            "DELETE FROM item_changes WHERE entry_id >= ? AND entry_id < ?", _range(table_id)
+        )
+
+    def _first_at(self, table_id: int, time_us: int) -> int:
+        """A bound splitting the table's entries at `time_us`: those with a smaller id were
+        written before it, the others at or after it. By bisection over the ids (they
+        grow with time): every id below `low` is earlier, every id from `high` on is not."""
+        low, end = _range(table_id)
+        execute = self.connection.execute
+        last = execute(
+            "SELECT entry_id FROM item_changes WHERE entry_id >= ? AND entry_id < ? "
+            "ORDER BY entry_id DESC LIMIT 1",
+            (low, end),
+        ).fetchone()
+        high = low if last is None else last[0] + 1
+        while low < high:
+            found = execute(
+                "SELECT entry_id, time_us FROM item_changes WHERE entry_id >= ? "
+                "AND entry_id < ? ORDER BY entry_id LIMIT 1",
+                ((low + high) // 2, high),
+            ).fetchone()
+            if found is None:
+                high = (low + high) // 2
+            elif found[1] >= time_us:
+                high = found[0]
+            else:
+                low = found[0] + 1
+        return high
 
     def trim(self, table_id: int, before_us: int, limit: int) -> int:
-        """Delete up to `limit` of the table's oldest entries written before `before_us`,
-        handing each one's new image to the item's next entry when that entry relies on
-        it; returns how many were deleted."""
-        connection = self.connection
-        rows = connection.execute(
-            "SELECT entry_id, hash_key, range_key, new_image FROM change_log "
-            "WHERE table_id = ? AND time_us < ? ORDER BY time_us, entry_id LIMIT ?",
-            (table_id, before_us, limit),
-        ).fetchall()
-        for entry_id, hash_key, range_key, new_image in rows:
-            if new_image is not None:
-                connection.execute(
-                    "UPDATE change_log SET old_image = ? WHERE entry_id = ("
-                    "SELECT entry_id FROM change_log WHERE table_id = ? AND hash_key = ? "
-                    "AND range_key = ? AND entry_id > ? ORDER BY entry_id LIMIT 1) "
-                    "AND event != ? AND old_image IS NULL",
-                    (new_image, table_id, hash_key, range_key, entry_id, INSERT),
-                )
-            connection.execute("DELETE FROM change_log WHERE entry_id = ?", (entry_id,))
-        return len(rows)
+        """Delete up to `limit` of the table's oldest entries written before `before_us`;
+        returns how many were deleted (the next entry of an item keeps its old image)."""
+        start, _end = _range(table_id)
+        bound = self._first_at(table_id, before_us)
+        cursor = self.connection.execute(
+            "DELETE FROM item_changes WHERE entry_id IN (SELECT entry_id FROM item_changes "
+            "WHERE entry_id >= ? AND entry_id < ? ORDER BY entry_id LIMIT ?)",
+            (start, bound, limit),
+        )
+        return cursor.rowcount
 
     def oldest_time(self, table_id: int) -> int | None:
         row = self.connection.execute(
-            "SELECT min(time_us) FROM change_log WHERE table_id = ?", (table_id,)
+            "SELECT time_us FROM item_changes WHERE entry_id >= ? AND entry_id < ? "
+            "ORDER BY entry_id LIMIT 1",
+            _range(table_id),
         ).fetchone()
-        return None if row[0] is None else int(row[0])
+        return None if row is None else int(row[0])
 
     # -- reading ------------------------------------------------------------------------
-
-    def _resolve(self, table_id: int, row: Any) -> Entry:
-        """The entry with its old image filled in from the item's previous entry."""
-        if row[4] != INSERT and row[9] is None:
-            previous = self.connection.execute(
-                "SELECT new_image FROM change_log WHERE table_id = ? AND hash_key = ? "
-                "AND range_key = ? AND entry_id < ? ORDER BY entry_id DESC LIMIT 1",
-                (table_id, row[2], row[3], row[0]),
-            ).fetchone()
-            if previous is not None:
-                row = (*row[:9], previous[0])
-        return tuple(row)
 
     def item_history(
         self, table_id: int, hash_key: bytes, range_key: bytes, since_us: int, until_us: int
     ) -> list[Entry]:
         """One item's entries written in [since_us, until_us], oldest first."""
+        start, end = _range(table_id)
         rows = self.connection.execute(
-            f"SELECT {_COLUMNS} FROM change_log WHERE table_id = ? AND hash_key = ? "
-            "AND range_key = ? ORDER BY entry_id",
-            (table_id, hash_key, range_key),
+            "SELECT entry_id, time_us, hash_key, range_key, event, origin, identity, NULL, "
+            "old_image FROM item_changes WHERE hash_key = ? AND range_key = ? "
+            "AND entry_id >= ? AND entry_id < ? ORDER BY entry_id",
+            (hash_key, range_key, start, end),
         ).fetchall()
-        previous: bytes | None = None
-        found: list[Entry] = []
-        for row in rows:
-            if row[4] != INSERT and row[9] is None:
-                row = (*row[:9], previous)
-            previous = row[8]
+        if not rows:
+            return []
+        current = None
+        if rows[-1][4] != REMOVE:
+            found = self.connection.execute(
+                "SELECT item FROM items WHERE table_id = ? AND hash_key = ? AND range_key = ?",
+                (table_id, hash_key, range_key),
+            ).fetchone()
+            current = None if found is None else found[0]
+        found_entries: list[Entry] = []
+        for index, row in enumerate(rows):
             if since_us <= row[1] <= until_us:
-                found.append(row)
-        return found
+                if row[4] == REMOVE:
+                    new_image = None
+                elif index + 1 < len(rows):
+                    new_image = rows[index + 1][8]
+                else:
+                    new_image = current
+                found_entries.append((*row[:8], new_image, row[8]))
+        return found_entries
 
     def between(
         self, table_id: int, since_us: int, until_us: int, include_until: bool = True
     ) -> Iterator[Entry]:
         """The table's entries written in [since_us, until_us] (or `until_us` excluded),
         in commit order, read in chunks."""
-        after = 0
-        operator = "<=" if include_until else "<"
+        _start, end = _range(table_id)
+        after = self._first_at(table_id, since_us) - 1
+        stop = self._first_at(table_id, until_us + 1 if include_until else until_us)
         while True:
             rows = self.connection.execute(
-                f"SELECT {_COLUMNS} FROM change_log WHERE table_id = ? AND time_us >= ? "
-                f"AND time_us {operator} ? AND entry_id > ? ORDER BY entry_id LIMIT 500",
-                (table_id, since_us, until_us, after),
+                f"SELECT {_ENTRY_COLUMNS} FROM item_changes AS c WHERE c.entry_id > :after "
+                "AND c.entry_id < :stop ORDER BY c.entry_id LIMIT 500",
+                {"after": after, "stop": stop, "end": end, "table": table_id},
             ).fetchall()
             if not rows:
                 return
-            for row in rows:
-                yield self._resolve(table_id, row)
+            yield from rows
             after = rows[-1][0]
 
     def states_before(
@@ -283,17 +365,15 @@ class ChangeLog:
     ) -> Iterator[tuple[bytes, bytes, bytes | None]]:
         """For every item changed after `after_us`: (hash_key, range_key, its item as it
         was at `after_us`, None when absent) — the old image of its first later entry."""
-        firsts = self.connection.execute(
-            "SELECT min(entry_id) FROM change_log WHERE table_id = ? AND time_us > ? "
-            "GROUP BY hash_key, range_key",
-            (table_id, after_us),
-        ).fetchall()
-        for (entry_id,) in firsts:
-            row = self.connection.execute(
-                f"SELECT {_COLUMNS} FROM change_log WHERE entry_id = ?", (entry_id,)
-            ).fetchone()
-            entry = self._resolve(table_id, row)
-            yield entry[2], entry[3], None if entry[4] == INSERT else entry[9]
+        _start, end = _range(table_id)
+        first = self._first_at(table_id, after_us + 1)
+        # A bare column next to min() comes from the row holding the minimum (SQLite).
+        for hash_key, range_key, old_image, _entry_id in self.connection.execute(
+            "SELECT hash_key, range_key, old_image, min(entry_id) FROM item_changes "
+            "WHERE entry_id >= ? AND entry_id < ? GROUP BY hash_key, range_key",
+            (first, end),
+        ).fetchall():
+            yield hash_key, range_key, old_image
 
     # -- backups ------------------------------------------------------------------------
 
