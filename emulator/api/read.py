@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from emulator.api.common import consumed_capacity, find_table, read_units
+from emulator.api.common import consumed_capacity, find_table, find_table_checked, read_units
 from emulator.api.expressions import RequestExpressions, prepare_expressions
 from emulator.errors import ValidationException
 from emulator.model import legacy
@@ -39,6 +39,9 @@ from emulator.storage.items import Cursor, KeyRange
 MAX_PAGE_BYTES = 1024 * 1024
 _CHUNK = 256
 _INVALID_START = "The provided starting key is invalid: "
+_NO_KEY_CONDITION = (
+    "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request."
+)
 
 
 @dataclass(slots=True)
@@ -237,7 +240,11 @@ def _plan(
     start = request.get("ExclusiveStartKey")
     if start is not None:
         _start_values(start)
-    row = find_table(backend, region, request["TableName"])
+    if operation == "Query":
+        of = (request, prepared)
+        row = find_table_checked(backend, region, request["TableName"], _query_checks, of)
+    else:
+        row = find_table(backend, region, request["TableName"])
     schema = row.state.key_schema
     index = _resolve_index(row, request)
     select = _select(request, index, operation)
@@ -254,6 +261,19 @@ def _plan(
         consistent=bool(request.get("ConsistentRead")),
     )
     return plan, prepared
+
+
+def _query_checks(of: tuple[dict[str, Any], RequestExpressions]) -> None:
+    """Query's checks that need no table, made for a missing one before it is reported:
+    a key condition given at all, its placeholders defined, none left unused (dynalite's
+    suite, run against AWS, checks these before it looks the table up)."""
+    request, prepared = of
+    if prepared.key_condition is None:
+        if request.get("KeyConditions") is None:
+            raise ValidationException(_NO_KEY_CONDITION)
+        return
+    prepared.key_condition.check_placeholders(prepared.ctx)
+    prepared.ctx.check_unused()
 
 
 def _check_filter_keys(
@@ -397,10 +417,7 @@ def _key_condition(
         return condition
     key_conditions = request.get("KeyConditions")
     if key_conditions is None:
-        raise ValidationException(
-            "Either the KeyConditions or KeyConditionExpression parameter must be specified "
-            "in the request."
-        )
+        raise ValidationException(_NO_KEY_CONDITION)
     if schema.multi:
         partition, prefix, last = legacy.validate_multi_key_conditions(
             key_conditions, schema.hash_attributes, schema.range_attributes

@@ -15,6 +15,7 @@ from emulator.api.common import (
     WriteCharge,
     consumed_capacity,
     find_table,
+    find_table_checked,
     item_collection_metrics,
     read_units,
     write_units,
@@ -24,6 +25,7 @@ from emulator.api.items import check_condition
 from emulator.errors import (
     ConditionalCheckFailedException,
     IdempotentParameterMismatchException,
+    ResourceNotFoundException,
     TransactionCanceledException,
     ValidationException,
 )
@@ -52,13 +54,32 @@ class _Action:
     reason: dict[str, Any] = field(default_factory=lambda: {"Code": "None"})
 
 
-def _plan_action(backend: Backend, region: str, entry: dict[str, Any]) -> _Action:
+def _kind_of(entry: dict[str, Any]) -> str:
     present = [name for name in _ACTIONS if entry.get(name) is not None]
     if len(present) != 1:
         raise ValidationException(
             "TransactItems can only contain one of Check, Put, Update or Delete"
         )
-    kind = present[0]
+    return present[0]
+
+
+def _write_checks(entries: list[dict[str, Any]]) -> None:
+    """Every action's checks that need no table (its kind, expressions and their
+    placeholders, attribute values, item size), made for a missing table before it is
+    reported. AWS's order here is not recorded by any suite we know of; it validates a
+    request before it looks tables up (issue 18), so these run first, in action order."""
+    for entry in entries:
+        kind = _kind_of(entry)
+        spec: dict[str, Any] = entry[kind]
+        prepare_expressions(spec, condition="ConditionExpression", update=kind == "Update")
+        if kind == "Put":
+            check_item_size(validate_item(spec["Item"]))
+        else:
+            validate_item(spec["Key"])
+
+
+def _plan_action(backend: Backend, region: str, entry: dict[str, Any]) -> _Action:
+    kind = _kind_of(entry)
     spec: dict[str, Any] = entry[kind]
     row = find_table(backend, region, spec["TableName"])
     schema = row.state.key_schema
@@ -155,8 +176,13 @@ def _plan_all(
     """Every action planned (tables found, items and expressions checked), pausing
     between actions when `stage` says so."""
     actions = []
-    for entry in request["TransactItems"]:
-        actions.append(_plan_action(backend, region, entry))
+    entries = request["TransactItems"]
+    for entry in entries:
+        try:
+            actions.append(_plan_action(backend, region, entry))
+        except ResourceNotFoundException:
+            _write_checks(entries)
+            raise
         if stage is not None:
             yield from stage.pause()
     return actions
@@ -294,18 +320,35 @@ def _apply(
     charge.add(action.row, write_units(max(size, old_size)), old_item, new_item, factor=2)
 
 
+def _get_spec(entry: dict[str, Any]) -> dict[str, Any]:
+    spec: dict[str, Any] | None = entry.get("Get")
+    if spec is None:
+        raise ValidationException(
+            "1 validation error detected: Value null at 'transactItems.1.member.get' failed "
+            "to satisfy constraint: Member must not be null"
+        )
+    return spec
+
+
+def _get_checks(entries: list[dict[str, Any]]) -> None:
+    """Every Get's checks that need no table (projection and its placeholders, key
+    values), made for a missing table before it is reported; in action order, as for
+    `_write_checks`."""
+    for entry in entries:
+        spec = _get_spec(entry)
+        prepare_expressions(spec, projection=True)
+        validate_item(spec["Key"])
+
+
 def transact_get_items(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
     plans: list[tuple[TableRow, tuple[bytes, bytes], RequestExpressions]] = []
     invalid: list[tuple[int, str]] = []
     seen: set[tuple[int, bytes, bytes]] = set()
     for entry in request["TransactItems"]:
-        spec = entry.get("Get")
-        if spec is None:
-            raise ValidationException(
-                "1 validation error detected: Value null at 'transactItems.1.member.get' failed "
-                "to satisfy constraint: Member must not be null"
-            )
-        row = find_table(backend, region, spec["TableName"])
+        spec = _get_spec(entry)
+        row = find_table_checked(
+            backend, region, spec["TableName"], _get_checks, request["TransactItems"]
+        )
         schema = row.state.key_schema
         prepared = prepare_expressions(spec, projection=True)
         try:

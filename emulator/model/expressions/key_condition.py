@@ -197,6 +197,11 @@ class KeyCondition:
             sort_prefix=tuple(values[0] for _, values in resolved[:-1]),
         )
 
+    def check_placeholders(self, ctx: ExpressionContext) -> None:
+        """The checks that need no key schema: every placeholder defined, no nested
+        path, one condition per attribute (Query runs them before the table lookup)."""
+        self._terms_by_name(ctx)
+
     def _terms_by_name(self, ctx: ExpressionContext) -> dict[str, KeyTerm]:
         """The terms by the top-level attribute each constrains (one term per key)."""
         kind = msg.KEY_CONDITION
