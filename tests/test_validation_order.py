@@ -20,6 +20,8 @@ from conftest import raw_dynamodb
 PKG = "com.amazonaws.dynamodb.v20120810"
 VALIDATION = "com.amazon.coral.validate#ValidationException"
 MISSING = "no-such-table-order2"
+#: The account the test server runs as (the emulator's default).
+ACCOUNT = "000000000000"
 NOT_FOUND = {
     "__type": f"{PKG}#ResourceNotFoundException",
     "message": "Requested resource not found",
@@ -439,3 +441,24 @@ def test_valid_control_plane_calls_of_a_missing_table_are_not_found(endpoint: st
     assert raw_dynamodb(endpoint, "UpdateTimeToLive", ttl) == (400, TABLE_NOT_FOUND)
     for operation in ("DescribeTable", "DeleteTable", "DescribeTimeToLive"):
         assert raw_dynamodb(endpoint, operation, {"TableName": MISSING}) == (400, TABLE_NOT_FOUND)
+
+
+def test_tag_resource_of_a_missing_table_checks_its_tags_first(endpoint: str) -> None:
+    arn = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/{MISSING}"
+    duplicate = [{"Key": "k", "Value": "1"}, {"Key": "k", "Value": "2"}]
+    body = {"ResourceArn": arn, "Tags": duplicate}
+    assert refused(endpoint, "TagResource", body) == (
+        INVALID + "Duplicate tag keys found in the request"
+    )
+    many = [{"Key": f"k{n}", "Value": "v"} for n in range(51)]
+    assert refused(endpoint, "TagResource", {"ResourceArn": arn, "Tags": many}) == (
+        "The number of tags exceeds the limit of 50 tags per resource"
+    )
+    valid = {"ResourceArn": arn, "Tags": [{"Key": "k", "Value": "v"}]}
+    assert raw_dynamodb(endpoint, "TagResource", valid) == (
+        400,
+        {
+            "__type": f"{PKG}#ResourceNotFoundException",
+            "message": f"Requested resource not found: ResourcArn: {arn} not found",
+        },
+    )

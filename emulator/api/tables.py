@@ -1016,7 +1016,13 @@ def _table_by_arn(backend: Backend, region: str, arn: str, action: str) -> Table
 
 
 def tag_resource(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
-    row = _table_by_arn(backend, region, request["ResourceArn"], "TagResource")
+    try:
+        row = _table_by_arn(backend, region, request["ResourceArn"], "TagResource")
+    except ResourceNotFoundException:
+        # The tags need no table: checked before a missing one is reported (AWS's order
+        # not recorded; validated first, issue 18). An unauthorised ARN still wins.
+        _check_tags(request["Tags"])
+        raise
     _check_tags(request["Tags"])
     merged = dict(row.state.tags)
     merged.update({tag["Key"]: tag["Value"] for tag in request["Tags"]})
