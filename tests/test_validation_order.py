@@ -462,3 +462,38 @@ def test_tag_resource_of_a_missing_table_checks_its_tags_first(endpoint: str) ->
             "message": f"Requested resource not found: ResourcArn: {arn} not found",
         },
     )
+
+
+def eq(*values: Any) -> dict[str, Any]:
+    return {"ComparisonOperator": "EQ", "AttributeValueList": list(values)}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            query(KeyConditions={"pk": eq({"S": "a"}, {"S": "b"})}),
+            INVALID + "Invalid number of argument(s) for the EQ ComparisonOperator",
+        ),
+        (
+            query(KeyConditions={"pk": eq({"N": "x"})}),
+            "The parameter cannot be converted to a numeric value: x",
+        ),
+        (
+            query(KeyConditions={"a": eq({"S": "a"}), "b": eq({"S": "b"}), "c": eq({"S": "c"})}),
+            "Conditions can be of length 1 or 2 only",
+        ),
+    ],
+    ids=["arity", "number", "three-conditions"],
+)
+def test_legacy_query_to_a_missing_table_validates_its_key_conditions_first(
+    endpoint: str, body: dict[str, Any], message: str
+) -> None:
+    assert refused(endpoint, "Query", body) == message
+
+
+def test_legacy_query_of_a_missing_index_may_name_more_conditions(endpoint: str) -> None:
+    """An index's key may have up to 8 attributes: the number is checked against it."""
+    conditions = {"a": eq({"S": "a"}), "b": eq({"S": "b"}), "c": eq({"S": "c"})}
+    body = query(IndexName="by-abc", KeyConditions=conditions)
+    assert raw_dynamodb(endpoint, "Query", body) == (400, NOT_FOUND)

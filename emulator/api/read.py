@@ -265,12 +265,15 @@ def _plan(
 
 def _query_checks(of: tuple[dict[str, Any], RequestExpressions]) -> None:
     """Query's checks that need no table, made for a missing one before it is reported:
-    a key condition given at all, its placeholders defined, none left unused (dynalite's
-    suite, run against AWS, checks these before it looks the table up)."""
+    a key condition given at all, its placeholders defined, none left unused; legacy
+    KeyConditions' operators (dynalite's suite, run against AWS, checks these before it
+    looks the table up)."""
     request, prepared = of
     if prepared.key_condition is None:
-        if request.get("KeyConditions") is None:
+        key_conditions = request.get("KeyConditions")
+        if key_conditions is None:
             raise ValidationException(_NO_KEY_CONDITION)
+        legacy.check_key_condition_operators(key_conditions, "IndexName" not in request)
         return
     prepared.key_condition.check_placeholders(prepared.ctx)
     prepared.ctx.check_unused()

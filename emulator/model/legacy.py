@@ -364,6 +364,17 @@ def validate_key_conditions(
     return partition[1][0], sort_range
 
 
+def check_key_condition_operators(key_conditions: Mapping[str, Any], on_table: bool) -> None:
+    """The checks of Query's ``KeyConditions`` that need no key schema: each operator's
+    values and, for a Query of the table itself (`on_table`: no index, so at most a hash
+    and a range key), their number. Query makes them for a missing table, before the
+    table is reported (dynalite's suite, run against AWS, has them before the lookup)."""
+    if on_table and len(key_conditions) > 2:
+        raise ValidationException("Conditions can be of length 1 or 2 only")
+    for condition in key_conditions.values():
+        _check_operator(condition.get("ComparisonOperator"), _value_list(condition))
+
+
 def validate_multi_key_conditions(
     key_conditions: Mapping[str, Any],
     hash_attributes: Sequence[tuple[str, str]],
