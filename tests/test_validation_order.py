@@ -497,3 +497,28 @@ def test_legacy_query_of_a_missing_index_may_name_more_conditions(endpoint: str)
     conditions = {"a": eq({"S": "a"}), "b": eq({"S": "b"}), "c": eq({"S": "c"})}
     body = query(IndexName="by-abc", KeyConditions=conditions)
     assert raw_dynamodb(endpoint, "Query", body) == (400, NOT_FOUND)
+
+
+@pytest.mark.parametrize(
+    ("members", "message"),
+    [
+        ({"GlobalSecondaryIndexes": []}, INVALID + "List of GlobalSecondaryIndexes is empty"),
+        ({"LocalSecondaryIndexes": []}, INVALID + "List of LocalSecondaryIndexes is empty"),
+    ],
+    ids=["gsi", "lsi"],
+)
+def test_create_table_refuses_an_empty_index_list_before_the_name_is_taken(
+    endpoint: str, make_table: Any, members: dict[str, Any], message: str
+) -> None:
+    """Also for a hash-only table (the LSI list's emptiness is checked before its need
+    of a range key) and for a name already taken (validation before ResourceInUse)."""
+    table = make_table()
+    for name in (table, table + "-new"):
+        body = {
+            "TableName": name,
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "BillingMode": "PAY_PER_REQUEST",
+            **members,
+        }
+        assert refused(endpoint, "CreateTable", body) == message

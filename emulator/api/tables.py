@@ -176,7 +176,11 @@ def _index_descriptions(
     names: set[str] = set()
     lsis: list[dict[str, Any]] = []
     gsis: list[dict[str, Any]] = []
+    # An empty list is refused before anything else about it (dynalite's suite, run
+    # against AWS).
     if local is not None:
+        if not local:
+            raise ValidationException(INVALID + "List of LocalSecondaryIndexes is empty")
         if len(table_key) < 2:
             raise ValidationException(
                 INVALID + "Table KeySchema does not have a range key, which is required when "
@@ -216,6 +220,8 @@ def _index_descriptions(
                 }
             )
     if global_ is not None:
+        if not global_:
+            raise ValidationException(INVALID + "List of GlobalSecondaryIndexes is empty")
         if len(global_) > MAX_GSI:
             raise ValidationException(
                 INVALID + f"GlobalSecondaryIndex count exceeds the per-table limit of {MAX_GSI}"
