@@ -1,7 +1,9 @@
 """Issue 18 item 3: AWS validates a request before it looks its table up, so an invalid
 request to a missing table answers the ValidationException, not ResourceNotFound - here
-for what test_conformance_wire.py does not cover: Query's key-condition placeholders,
-TransactWriteItems / TransactGetItems actions, and UpdateTable. Each case is asserted on
+for what test_conformance_wire.py does not cover: Query's key conditions (expression
+placeholders, legacy KeyConditions), TransactWriteItems / TransactGetItems actions,
+UpdateTable, TagResource, and CreateTable's empty index lists (validation before the name
+is found taken). Each case is asserted on
 the exact wire answer of the real server (raw HTTP), and each has its valid twin that
 reaches the lookup (so the check cannot pass by refusing everything).
 
