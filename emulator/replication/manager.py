@@ -387,87 +387,90 @@ class ReplicationManager:
         return True  # more to copy, or the replica just became ready: look again
 
     def apply(self, source: TableRow, destination: TableRow, progress: LinkProgress) -> bool:
-        """Apply the source's due outbox entries; whether more are due now."""
-        entries = self.store.read(source.table_id, progress.applied, APPLY_BATCH)
+        """Apply the source's due outbox entries; whether more are due now.
+
+        One query reads a batch with the destination's stamp and item for each key, the
+        batch is applied in one transaction, and the stamps it wins are stored together
+        (`set_versions`): no lookup per entry."""
+        store = self.store
+        entries = store.read_for(
+            source.table_id, progress.applied, APPLY_BATCH, destination.table_id
+        )
         if not entries:
             return False
         horizon = int(self.clock.now() * 1_000_000) - self.lag_us
         region = source.region
+        origin = replication_origin(region)
+        destination_id = destination.table_id
+        schema = destination.state.key_schema
+        pipeline = self.pipeline
         applied = 0
-        versions: dict[tuple[bytes, bytes], tuple[int, str] | None] = {}
+        #: What this batch wrote so far, per key: (stamp, region, item bytes, size).
+        written: dict[tuple[bytes, bytes], tuple[int, str, bytes | None, int]] = {}
+        versions: list[tuple[int, bytes, bytes, int, str]] = []
         with self.engine.transaction():
-            for sequence, hash_key, range_key, stamp, size, blob in entries:
+            for entry in entries:
+                sequence, hash_key, range_key, stamp, size, blob = entry[:6]
                 if self.lag_us and stamp > horizon:
                     break
-                self._apply_one(
-                    destination, region, hash_key, range_key, stamp, size, blob, versions
-                )
                 progress.applied = sequence
                 progress.last_applied_stamp = stamp
                 applied += 1
+                key = (hash_key, range_key)
+                mine = written.get(key)
+                if mine is not None:
+                    current: tuple[int, str] | None = (mine[0], mine[1])
+                    old_blob, old_size = mine[2], mine[3]
+                else:
+                    current = None if entry[6] is None else (entry[6], entry[7] or "")
+                    old_blob, old_size = entry[9], entry[8] or 0
+                # Last writer wins: only a newer stamp is written.
+                if current is not None and current >= (stamp, region):
+                    continue
+                written[key] = (stamp, region, blob, size)
+                versions.append((destination_id, hash_key, range_key, stamp, region))
+                if blob is not None:
+                    item = orjson.loads(blob)
+                    item_key = key_of(schema, item)
+                    if old_blob is None:
+                        # A new item: its record (and the item) in one statement.
+                        pipeline.put(destination, item_key, hash_key, range_key, item, size, origin)
+                    else:
+                        pipeline.write(
+                            destination,
+                            item_key,
+                            hash_key,
+                            range_key,
+                            orjson.loads(old_blob),
+                            old_size,
+                            item,
+                            size,
+                            origin,
+                        )
+                elif old_blob is not None:  # a delete (of an item the destination has)
+                    old_item = orjson.loads(old_blob)
+                    pipeline.write(
+                        destination,
+                        key_of(schema, old_item),
+                        hash_key,
+                        range_key,
+                        old_item,
+                        old_size,
+                        None,
+                        origin=origin,
+                    )
+            if versions:
+                store.set_versions(versions)
             if applied:
                 self._applied_in_pass += applied
                 progress.applied_count += applied
-                self.store.save_link(progress)
+                store.save_link(progress)
         if applied:
             now_us = self.clock.now() * 1_000_000
             self.recent_lags.extend(
                 (now_us - entry[3]) / 1000 for entry in entries[max(0, applied - 100) : applied]
             )
         return applied == len(entries) == APPLY_BATCH
-
-    def _apply_one(
-        self,
-        destination: TableRow,
-        origin: str,
-        hash_key: bytes,
-        range_key: bytes,
-        stamp: int,
-        size: int,
-        blob: bytes | None,
-        versions: dict[tuple[bytes, bytes], tuple[int, str] | None],
-    ) -> None:
-        """Last writer wins: write only when the incoming stamp is newer than the item's
-        (`versions`: the stamps this batch read or wrote)."""
-        store = self.store
-        key = (hash_key, range_key)
-        current = (
-            versions[key]
-            if key in versions
-            else store.version(destination.table_id, hash_key, range_key)
-        )
-        if current is not None and current >= (stamp, origin):
-            return
-        versions[key] = (stamp, origin)
-        pipeline = self.pipeline
-        if blob is not None:
-            # A put of the whole item: tried as an insert first (most replicated items are
-            # new), the old item read only when it exists.
-            item = orjson.loads(blob)
-            pipeline.put(
-                destination,
-                key_of(destination.state.key_schema, item),
-                hash_key,
-                range_key,
-                item,
-                size,
-                origin=replication_origin(origin),
-            )
-            store.set_version(destination.table_id, hash_key, range_key, stamp, origin)
-            return
-        old_item, old_size = pipeline.load(destination, hash_key, range_key)
-        if old_item is not None:  # a delete (of an item the destination has)
-            pipeline.write(
-                destination,
-                key_of(destination.state.key_schema, old_item),
-                hash_key,
-                range_key,
-                old_item,
-                old_size,
-                None,
-                origin=replication_origin(origin),
-            )
-        store.set_version(destination.table_id, hash_key, range_key, stamp, origin)
 
     def trim(self) -> None:
         """Drop outbox entries every link of their table has applied."""
