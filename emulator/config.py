@@ -43,6 +43,9 @@ class Config:
     change_log_retention_days: float = 35.0
     export_dir: str | None = None
     replication_lag_ms: float = 0.0
+    #: Global tables: also refuse what AWS refuses for reasons this emulator otherwise
+    #: waives (the 24-hour source rule, the write-capacity prerequisite).
+    strict_global_tables: bool = False
 
     def __post_init__(self) -> None:
         problem = next(iter(self.problems()), None)
@@ -134,6 +137,9 @@ _HELP = {
     "temporary folder in memory mode)",
     "replication_lag_ms": "global tables: a write reaches the other replicas this long after "
     "it was committed (0 = as soon as it is committed)",
+    "strict_global_tables": "global tables: refuse deleting a replica that sourced a new "
+    "replica in the last 24 hours (by the emulator's clock) and adding a replica to a "
+    "PROVISIONED table (AWS requires write auto scaling, which the emulator does not model)",
 }
 
 

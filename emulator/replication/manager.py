@@ -62,6 +62,8 @@ IDLE_SECONDS = 1.0
 PASS_INTERVAL_SECONDS = 0.002
 #: While writes keep coming, applied outbox entries are dropped at most this often.
 TRIM_SECONDS = 0.5
+#: A replica entry's record of when its member last sourced a new replica (clock seconds).
+SOURCED_AT = "_SourcedAt"
 #: Statuses in which a table answers only DescribeTable.
 HIDDEN_STATUSES = frozenset(("CREATING", "DELETING"))
 
@@ -165,8 +167,17 @@ class ReplicationManager:
         members = self.members(row)
         description = copy_description(row.description, region, self.account_id, row.name, now)
         ids = {name: catalog.allocate_id("index") for name in row.state.index_ids}
-        entries = [{"RegionName": row.region, "ReplicaStatus": "ACTIVE"}] + [
-            {"RegionName": member.region, "ReplicaStatus": "ACTIVE"} for member in members[1:]
+        # Each member's entry for the caller remembers when it last sourced a new replica
+        # (the 24-hour rule of --strict-global-tables); the new replica's entries for the
+        # others copy what the caller's say.
+        sourced = {"RegionName": row.region, "ReplicaStatus": "ACTIVE", SOURCED_AT: now}
+        entries = [sourced] + [
+            {
+                "RegionName": member.region,
+                "ReplicaStatus": "ACTIVE",
+                **_private(_entry_for(row, member.region)),
+            }
+            for member in members[1:]
         ]
         ttl = row.state.ttl
 
@@ -184,7 +195,13 @@ class ReplicationManager:
                 if member is row
                 else {"RegionName": region, "ReplicaStatus": "CREATING"}
             )
-            member.state = dataclasses.replace(member.state, replicas=(*member.state.replicas, doc))
+            kept = member.state.replicas
+            if member is not row:
+                kept = tuple(
+                    {**other, SOURCED_AT: now} if _names(other, row.region) else other
+                    for other in kept
+                )
+            member.state = dataclasses.replace(member.state, replicas=(*kept, doc))
             catalog.save_table(member)
             source = member is row
             self.store.save_link(
@@ -206,12 +223,18 @@ class ReplicationManager:
     def update_replica(self, row: TableRow, region: str, action: dict[str, Any]) -> None:
         replicas = []
         for doc in row.state.replicas:
-            if doc.get("RegionName") == region and "Endpoint" not in doc:
-                doc = {"RegionName": region, "ReplicaStatus": doc["ReplicaStatus"]}
+            if _names(doc, region):
+                doc = {"RegionName": region, "ReplicaStatus": doc["ReplicaStatus"], **_private(doc)}
                 doc.update(_overrides(action))
             replicas.append(doc)
         row.state = dataclasses.replace(row.state, replicas=tuple(replicas))
         self.engine.catalog.save_table(row)
+
+    def sourced_at(self, row: TableRow, region: str) -> float | None:
+        """When the member in `region` last sourced a new replica, as the table's entry
+        for it says (None: never, as far as this group remembers)."""
+        doc = _entry_for(row, region)
+        return None if doc is None else doc.get(SOURCED_AT)
 
     def delete_replica(self, row: TableRow, region: str) -> None:
         """Start removing `region` from the table's group (in the caller's transaction)."""
@@ -681,6 +704,20 @@ class ReplicationManager:
         return found
 
 
+def _names(doc: dict[str, Any], region: str) -> bool:
+    """Whether a replica entry is the one of the member in `region`."""
+    return doc.get("RegionName") == region and "Endpoint" not in doc
+
+
+def _entry_for(row: TableRow, region: str) -> dict[str, Any] | None:
+    return next((doc for doc in row.state.replicas if _names(doc, region)), None)
+
+
+def _private(doc: dict[str, Any] | None) -> dict[str, Any]:
+    """The emulator's own keys of a replica entry (never described)."""
+    return {} if doc is None else {k: v for k, v in doc.items() if k.startswith("_")}
+
+
 def _leave_if_alone(row: TableRow) -> None:
     """A member whose last replica is gone is a regional table again."""
     if not replica_entries(row):
@@ -732,8 +769,18 @@ def copy_description(
         for index in copied.get(member, []):
             index["IndexArn"] = f"{arn}/index/{index['IndexName']}"
     sse = copied.get("SSEDescription")
-    if sse and "KMSMasterKeyArn" in sse:
-        sse["KMSMasterKeyArn"] = sse["KMSMasterKeyArn"].replace(
-            sse["KMSMasterKeyArn"].split(":")[3], region, 1
-        )
+    if sse:
+        copied["SSEDescription"] = regional_sse(sse, region)
     return copied
+
+
+def regional_sse(sse: dict[str, Any], region: str) -> dict[str, Any]:
+    """A member's SSEDescription for the group's: the same type, its key in the member's
+    own region (SSE type is group-wide; keys are regional)."""
+    sse = dict(sse)
+    arn = sse.get("KMSMasterKeyArn")
+    if arn:
+        parts = arn.split(":")
+        parts[3] = region
+        sse["KMSMasterKeyArn"] = ":".join(parts)
+    return sse
