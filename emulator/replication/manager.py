@@ -316,7 +316,10 @@ class ReplicationManager:
                 busy = False
             if busy:
                 continue
-            self.trim()
+            if not self._applied_in_pass:
+                # Idle: drop what every link applied (under load, `step` does it now and
+                # then, so a pass does not pay a DELETE for a few writes).
+                self.trim()
             topics: list[Any] = [CONTROL_TOPIC]
             topics += [outbox_topic(row.table_id) for row in self._sources()]
             await self.signals.wait(topics, self._idle_timeout())
