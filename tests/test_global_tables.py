@@ -217,8 +217,26 @@ def test_validation_while_global(
         "Update table operation with more than one create or delete replica actions not allowed"
     )
     assert update(
-        ReplicaUpdates=[{"Create": {"RegionName": R2}}, {"Delete": {"RegionName": R3}}]
-    ) == invalid("Update table operation with more than one type of replica actions not allowed.")
+        ReplicaUpdates=[{"Delete": {"RegionName": R2}}, {"Delete": {"RegionName": R3}}]
+    ) == invalid(
+        "Update table operation with more than one create or delete replica actions not allowed"
+    )
+    mixed = invalid(
+        "Update table operation with more than one type of replica actions not allowed."
+    )
+    assert (
+        update(ReplicaUpdates=[{"Create": {"RegionName": R2}}, {"Delete": {"RegionName": R3}}])
+        == mixed
+    )
+    assert (
+        update(
+            ReplicaUpdates=[
+                {"Create": {"RegionName": R2}},
+                {"Update": {"RegionName": R3, "KMSMasterKeyId": "alias/k"}},
+            ]
+        )
+        == mixed
+    )
     local = update(ReplicaUpdates=[{"Create": {"RegionName": R1}}])
     assert local["Code"] == "ValidationException" and "local region" in local["Message"]
     local = update(ReplicaUpdates=[{"Update": {"RegionName": R1, "KMSMasterKeyId": "alias/k"}}])
@@ -233,6 +251,10 @@ def test_validation_while_global(
         f"the global table. Please retry the request without these replicas: [{R3}]."
     )
     assert update(ReplicaUpdates=[{"Delete": {"RegionName": R3}}]) == not_member
+    assert (
+        update(ReplicaUpdates=[{"Update": {"RegionName": R3, "KMSMasterKeyId": "alias/k"}}])
+        == not_member
+    )
     assert update(ReplicaUpdates=[{"Update": {"RegionName": R2}}]) == invalid(
         "There are no actions specified in the Replica Update Action of the request."
     )
@@ -816,9 +838,9 @@ def test_replica_actions_while_one_is_in_flight(
         create_r3 = [{"Create": {"RegionName": R3}}]
         assert error_of(r1.update_table, TableName=table_name, ReplicaUpdates=create_r3) == in_use
         # From the CREATING replica's side too (it answers only DescribeTable).
-        assert error_of(
-            clients(R2).update_table, TableName=table_name, ReplicaUpdates=create_r3
-        )["Code"] in ("ResourceInUseException", "ResourceNotFoundException")
+        assert error_of(clients(R2).update_table, TableName=table_name, ReplicaUpdates=create_r3)[
+            "Code"
+        ] in ("ResourceInUseException", "ResourceNotFoundException")
     finally:
         admin(gt_server.url, "/_emulator/replication", {"Paused": False})
     settle(gt_server.url)
@@ -957,6 +979,7 @@ def test_strict_global_tables(strict_server: RunningServer, table_name: str) -> 
     try:
         r1.update_table(TableName=table_name, ReplicaUpdates=create_r2)
         settle(url)
+        assert r2.describe_table(TableName=table_name)["Table"]["TableStatus"] == "ACTIVE"
         # r2 sourced nothing: a third region added from r1, then r2 removed at once.
         r1.update_table(TableName=table_name, ReplicaUpdates=[{"Create": {"RegionName": R3}}])
         settle(url)
