@@ -434,6 +434,12 @@ class ReplicationManager:
         #: What this batch wrote so far, per key: (stamp, region, item bytes, size).
         written: dict[tuple[bytes, bytes], tuple[int, str, bytes | None, int]] = {}
         versions: list[tuple[int, bytes, bytes, int, str]] = []
+        # An applied write's stamp is kept only where a later write with an older stamp can
+        # still arrive: from another member. The only member of a two-region group sends
+        # its writes in stamp order (one stamper serves every region), and this region's
+        # own writes keep their stamps (the outbox does), so a pair keeps none: a new
+        # member's writes are stamped after it joined, later than anything applied here.
+        keep_stamps = len(replica_entries(destination)) > 1
         with self.engine.transaction():
             for entry in entries:
                 sequence, hash_key, range_key, stamp, size, blob = entry[:6]
@@ -454,7 +460,8 @@ class ReplicationManager:
                 if current is not None and current >= (stamp, region):
                     continue
                 written[key] = (stamp, region, blob, size)
-                versions.append((destination_id, hash_key, range_key, stamp, region))
+                if keep_stamps:
+                    versions.append((destination_id, hash_key, range_key, stamp, region))
                 if blob is not None:
                     item = orjson.loads(blob)
                     item_key = key_of(schema, item)
