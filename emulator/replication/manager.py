@@ -56,9 +56,9 @@ APPLY_BATCH = 2000
 BACKFILL_BATCH = 1000
 #: How long a replicator with nothing to do sleeps before it looks again (seconds).
 IDLE_SECONDS = 1.0
-#: Under load (the last pass applied several writes), passes are at least this far apart
-#: (real seconds), so writes arriving together are applied together; a lone write is
-#: applied at once.
+#: Under load (the last pass applied writes), passes are at least this far apart (real
+#: seconds), so writes arriving together are applied together; a write after a quiet
+#: spell is applied at once.
 PASS_INTERVAL_SECONDS = 0.002
 #: While writes keep coming, applied outbox entries are dropped at most this often.
 TRIM_SECONDS = 0.5
@@ -302,10 +302,12 @@ class ReplicationManager:
     async def run_forever(self) -> None:
         last_pass = 0.0
         while True:
-            # Writes keep coming: let them gather for a moment, so one pass applies many
-            # in one transaction (a pass costs about as much as a few writes).
+            # Writes keep coming (the last pass applied some): let them gather for a
+            # moment, so one pass applies many in one transaction (a pass and its wake-up
+            # cost about as much as a few writes); a write after a quiet spell is applied
+            # at once.
             since = time.monotonic() - last_pass
-            if self._applied_in_pass > 1 and since < PASS_INTERVAL_SECONDS:
+            if self._applied_in_pass and since < PASS_INTERVAL_SECONDS:
                 await asyncio.sleep(PASS_INTERVAL_SECONDS - since)
             last_pass = time.monotonic()
             try:
@@ -321,7 +323,8 @@ class ReplicationManager:
                 # then, so a pass does not pay a DELETE for a few writes).
                 self.trim()
             topics: list[Any] = [CONTROL_TOPIC]
-            topics += [outbox_topic(row.table_id) for row in self._sources()]
+            if not self.paused:  # (while paused, writes need not wake it)
+                topics += [outbox_topic(row.table_id) for row in self._sources()]
             await self.signals.wait(topics, self._idle_timeout())
 
     def _sources(self) -> list[TableRow]:
