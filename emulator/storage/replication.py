@@ -7,7 +7,9 @@ item's last write stamp (for last-writer-wins), and every link's progress.
   the stream log), with the write's stamp (µs) and the new item's bytes (NULL: deleted).
   Rows are dropped once every link of the table has applied them.
 - `item_versions`: the stamp and origin region of the last write each item of a
-  replicated table saw (deletes included: a tombstone), never an attribute of the item.
+  replicated table saw (deletes included: a tombstone), never an attribute of the item:
+  every write made here, and the replicated writes a member of three or more regions
+  applied (see `ReplicationManager.apply`).
 - `replication_links`: per link (source table → destination), the last outbox sequence
   applied and, while backfilling, the last source key copied.
 
