@@ -317,14 +317,6 @@ class ReplicationStore:
 
     # -- item stamps --------------------------------------------------------------------
 
-    def version(self, table_id: int, hash_key: bytes, range_key: bytes) -> tuple[int, str] | None:
-        row = self.connection.execute(
-            "SELECT stamp, region FROM item_versions "
-            "WHERE table_id = ? AND hash_key = ? AND range_key = ?",
-            (table_id, hash_key, range_key),
-        ).fetchone()
-        return None if row is None else (int(row[0]), str(row[1]))
-
     def set_version(
         self, table_id: int, hash_key: bytes, range_key: bytes, stamp: int, region: str
     ) -> None:
