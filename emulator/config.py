@@ -46,6 +46,8 @@ class Config:
     #: Global tables: also refuse what AWS refuses for reasons this emulator otherwise
     #: waives (the 24-hour source rule, the write-capacity prerequisite).
     strict_global_tables: bool = False
+    #: CREATING / UPDATING / DELETING last this long (0: tables change status at once).
+    table_delay_ms: float = 0.0
 
     def __post_init__(self) -> None:
         problem = next(iter(self.problems()), None)
@@ -92,6 +94,7 @@ _RANGES: dict[str, tuple[float, float, bool]] = {
     "client_timeout_seconds": (0, 3600, True),
     "change_log_retention_days": (0, 3650, True),
     "replication_lag_ms": (0, 86400000.0, False),
+    "table_delay_ms": (0, 86400000.0, False),
 }
 
 
@@ -140,6 +143,9 @@ _HELP = {
     "strict_global_tables": "global tables: refuse deleting a replica that sourced a new "
     "replica in the last 24 hours (by the emulator's clock) and adding a replica to a "
     "PROVISIONED table (AWS requires write auto scaling, which the emulator does not model)",
+    "table_delay_ms": "CreateTable, UpdateTable and DeleteTable leave the table CREATING, "
+    "UPDATING or DELETING this long on the emulator's clock (a GSI that UpdateTable creates "
+    "then backfills as long again) before it is ACTIVE or gone; 0 = at once",
 }
 
 
@@ -168,6 +174,7 @@ _METAVAR = {
     "change_log_retention_days": "DAYS",
     "export_dir": "DIR",
     "replication_lag_ms": "MS",
+    "table_delay_ms": "MS",
 }
 
 #: Flags whose name is not the field's (a repeatable flag is singular).

@@ -23,6 +23,7 @@ from emulator.admin_guard import AdminGuard
 from emulator.api import Backend
 from emulator.auth import SigV4Verifier, parse_credentials
 from emulator.config import Config
+from emulator.console import Console
 from emulator.errors import AwsError, UnknownOperationException
 from emulator.runtime import scheduler
 from emulator.runtime.settle import settle
@@ -37,6 +38,7 @@ class EmulatorApp:
     def __init__(self, config: Config, backend: Backend | None = None) -> None:
         self.config = config
         self.backend = backend or Backend.create(config)
+        self.console = Console(self.backend)
         self.admin = Starlette(routes=admin_routes(self), lifespan=self._lifespan)
         self.admin_guard = AdminGuard(config)
         #: REST APIs by path prefix (see `mount`).
@@ -58,6 +60,7 @@ class EmulatorApp:
         try:
             yield
         finally:
+            self.console.close()
             await self.backend.stop()
 
     def mount(self, prefix: str, app: ASGIApp) -> None:
@@ -441,6 +444,7 @@ def admin_routes(app: EmulatorApp) -> list[Route]:
 
     return [
         *kinesis_routes(backend),
+        *app.console.routes(),
         Route("/", root, methods=["GET", "HEAD"]),
         Route("/_emulator/replication", replication_status, methods=["GET", "POST"]),
         Route("/_emulator/replication/external", external_replication, methods=["GET", "POST"]),

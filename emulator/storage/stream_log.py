@@ -216,6 +216,18 @@ class StreamLog:
             )
         ]
 
+    def read_last(self, shard_pk: int, limit: int) -> list[tuple[int, float, bytes]]:
+        """The newest `limit` records of a shard with their creation times, in order (a
+        page that opens shows what was written just before)."""
+        rows = self.connection.execute(
+            "SELECT record_key, created, record FROM stream_records "
+            "WHERE record_key >= ? AND record_key < ? ORDER BY record_key DESC LIMIT ?",
+            (*shard_keys(shard_pk), limit),
+        ).fetchall()
+        return [(sequence_of(key), float(created), bytes(record)) for key, created, record in rows][
+            ::-1
+        ]
+
     def last_sequence(self, shard_pk: int) -> int | None:
         row = self.connection.execute(
             "SELECT max(record_key) FROM stream_records WHERE record_key >= ? AND record_key < ?",
