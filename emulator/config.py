@@ -45,6 +45,9 @@ class Config:
     #: Write exports to this S3-compatible endpoint instead of `export_dir`.
     export_s3_endpoint: str | None = None
     replication_lag_ms: float = 0.0
+    #: Global tables: also refuse what AWS refuses for reasons this emulator otherwise
+    #: waives (the 24-hour source rule, the write-capacity prerequisite).
+    strict_global_tables: bool = False
     #: CREATING / UPDATING / DELETING last this long (0: tables change status at once).
     table_delay_ms: float = 0.0
 
@@ -142,6 +145,9 @@ _HELP = {
     "--export-dir; credentials come from the usual AWS environment (default test/test)",
     "replication_lag_ms": "global tables: a write reaches the other replicas this long after "
     "it was committed (0 = as soon as it is committed)",
+    "strict_global_tables": "global tables: refuse deleting a replica that sourced a new "
+    "replica in the last 24 hours (by the emulator's clock) and adding a replica to a "
+    "PROVISIONED table (AWS requires write auto scaling, which the emulator does not model)",
     "table_delay_ms": "CreateTable, UpdateTable and DeleteTable leave the table CREATING, "
     "UPDATING or DELETING this long on the emulator's clock (a GSI that UpdateTable creates "
     "then backfills as long again) before it is ACTIVE or gone; 0 = at once",

@@ -16,6 +16,9 @@ What is measured
     log-put      the same on a table with point-in-time recovery (its change log on)
     update       ``SET a = a + :one`` on one item (bench_update.py's request)
     kinesis-put  PutItem of new items on a table with a Kinesis Data Streams destination
+    replica-put  PutItem of new items on a global table with a replica in a second region
+                 (the replicator's work in the other region included: settled before the
+                 server is stopped)
 
 How to read the numbers
     instructions/request, and the ratios put / stream-put and put / update: what the
@@ -54,7 +57,7 @@ from bench import (
     wait_ready,
 )
 
-LOADS = ("put", "stream-put", "log-put", "update", "kinesis-put")
+LOADS = ("put", "stream-put", "log-put", "update", "kinesis-put", "replica-put")
 WARMUP = 300
 COUNTER_KEY = {"pk": {"S": "counter"}}
 
@@ -79,6 +82,13 @@ async def drive(load: str, port: int, proc: subprocess.Popen[bytes], n: int) -> 
     await create_table(port, table, stream=load == "stream-put")
     conn = RawConn(HOST, port)
     await conn.connect()
+    if load == "replica-put":
+        await call(
+            conn,
+            f"{DDB}.UpdateTable",
+            {"TableName": table, "ReplicaUpdates": [{"Create": {"RegionName": "eu-west-1"}}]},
+        )
+        await settle_all(conn, port)
     if load == "kinesis-put":
         await enable_kinesis_destination(conn, port, table)
     seed = {"TableName": table, "Item": {**COUNTER_KEY, "a": {"N": "0"}}}
@@ -96,6 +106,23 @@ async def drive(load: str, port: int, proc: subprocess.Popen[bytes], n: int) -> 
     result = await run_load(port, requests_for(load, port, table, WARMUP + n), 8)
     if result.errors:
         raise SystemExit(f"{load}: {result.errors} errors; first: {result.first_error}")
+    if load == "replica-put":
+        conn = RawConn(HOST, port)
+        await conn.connect()
+        await settle_all(conn, port)
+        await conn.close()
+
+
+async def settle_all(conn: RawConn, port: int) -> None:
+    """Wait until every background worker (the replicators among them) is idle."""
+    body = b'{"timeout": 600}'
+    head = (
+        f"POST /_emulator/triggers/settle HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    status, answer = await conn.request(head.encode() + body)
+    if status != 200 or orjson.loads(answer) != {"settled": True}:
+        raise SystemExit(f"settle: {status} {answer!r}")
 
 
 async def enable_kinesis_destination(conn: RawConn, port: int, table: str) -> None:
@@ -174,9 +201,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{load:11s} {per_request[load]:>10,.0f} instructions/request")
     put = per_request.get("put")
     if put is not None:
-        for other in ("stream-put", "log-put", "update", "kinesis-put"):
+        for other in ("stream-put", "log-put", "update", "kinesis-put", "replica-put"):
             if other in per_request:
                 print(f"put / {other}: {put / per_request[other]:.3f}")
+    if "stream-put" in per_request and "replica-put" in per_request:
+        ratio = per_request["stream-put"] / per_request["replica-put"]
+        print(f"stream-put / replica-put: {ratio:.3f}")
     return 0
 
 

@@ -14,6 +14,7 @@ put-ratio    PutItem throughput (concurrency 8, raw HTTP) on a table with a repl
              (alternating rounds, settled between them; the replicator's work is included).
 
     .venv/bin/python scripts/bench_replication.py [--items 50000] [--samples 500]
+        [--requests 10000] [--rounds 5] [--only lag backfill tail put-ratio]
 """
 
 from __future__ import annotations
@@ -57,7 +58,12 @@ def regional(url: str, region: str = R1) -> Any:
 
 def admin(url: str, path: str, body: dict[str, Any] | None = None) -> Any:
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url + path, data=data, method="POST" if data else "GET")
+    request = urllib.request.Request(
+        url + path,
+        data=data,
+        method="POST" if data else "GET",
+        headers={} if data is None else {"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=600) as response:
         return json.loads(response.read())
 
@@ -170,23 +176,34 @@ def main() -> int:
     parser.add_argument("--items", type=int, default=50_000)
     parser.add_argument("--samples", type=int, default=500)
     parser.add_argument("--requests", type=int, default=10_000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=("lag", "backfill", "tail", "put-ratio"),
+        default=["lag", "backfill", "tail", "put-ratio"],
+        help="the benchmarks to run (all)",
+    )
     args = parser.parse_args()
     process, url = start_server()
     try:
-        server, p50, p99 = lag(url, args.samples)
-        print(
-            f"lag (server) p50 {server.get('P50', float('nan')):.3f} ms  "
-            f"p99 {server.get('P99', float('nan')):.3f} ms  (commit → applied)"
-        )
-        print(f"lag (client) p50 {p50:.3f} ms  p99 {p99:.3f} ms  (answered → readable)")
-        print(f"backfill     {backfill(url, args.items):10.0f} items/s ({args.items} items)")
-        print(f"tail         {tail(url, args.items):10.0f} items/s ({args.items} items)")
-        plain, replicated = put_ratio(url, args.requests, args.rounds)
-        print(
-            f"put-ratio    {replicated / plain:.2f}  (2 replicas {replicated:.0f} req/s, "
-            f"plain stream table {plain:.0f} req/s)"
-        )
+        if "lag" in args.only:
+            server, p50, p99 = lag(url, args.samples)
+            print(
+                f"lag (server) p50 {server.get('P50', float('nan')):.3f} ms  "
+                f"p99 {server.get('P99', float('nan')):.3f} ms  (commit → applied)"
+            )
+            print(f"lag (client) p50 {p50:.3f} ms  p99 {p99:.3f} ms  (answered → readable)")
+        if "backfill" in args.only:
+            print(f"backfill     {backfill(url, args.items):10.0f} items/s ({args.items} items)")
+        if "tail" in args.only:
+            print(f"tail         {tail(url, args.items):10.0f} items/s ({args.items} items)")
+        if "put-ratio" in args.only:
+            plain, replicated = put_ratio(url, args.requests, args.rounds)
+            print(
+                f"put-ratio    {replicated / plain:.2f}  (2 replicas {replicated:.0f} req/s, "
+                f"plain stream table {plain:.0f} req/s; medians of {args.rounds} rounds)"
+            )
     finally:
         process.terminate()
         process.wait(10)

@@ -217,8 +217,26 @@ def test_validation_while_global(
         "Update table operation with more than one create or delete replica actions not allowed"
     )
     assert update(
-        ReplicaUpdates=[{"Create": {"RegionName": R2}}, {"Delete": {"RegionName": R3}}]
-    ) == invalid("Update table operation with more than one type of replica actions not allowed.")
+        ReplicaUpdates=[{"Delete": {"RegionName": R2}}, {"Delete": {"RegionName": R3}}]
+    ) == invalid(
+        "Update table operation with more than one create or delete replica actions not allowed"
+    )
+    mixed = invalid(
+        "Update table operation with more than one type of replica actions not allowed."
+    )
+    assert (
+        update(ReplicaUpdates=[{"Create": {"RegionName": R2}}, {"Delete": {"RegionName": R3}}])
+        == mixed
+    )
+    assert (
+        update(
+            ReplicaUpdates=[
+                {"Create": {"RegionName": R2}},
+                {"Update": {"RegionName": R3, "KMSMasterKeyId": "alias/k"}},
+            ]
+        )
+        == mixed
+    )
     local = update(ReplicaUpdates=[{"Create": {"RegionName": R1}}])
     assert local["Code"] == "ValidationException" and "local region" in local["Message"]
     local = update(ReplicaUpdates=[{"Update": {"RegionName": R1, "KMSMasterKeyId": "alias/k"}}])
@@ -233,6 +251,10 @@ def test_validation_while_global(
         f"the global table. Please retry the request without these replicas: [{R3}]."
     )
     assert update(ReplicaUpdates=[{"Delete": {"RegionName": R3}}]) == not_member
+    assert (
+        update(ReplicaUpdates=[{"Update": {"RegionName": R3, "KMSMasterKeyId": "alias/k"}}])
+        == not_member
+    )
     assert update(ReplicaUpdates=[{"Update": {"RegionName": R2}}]) == invalid(
         "There are no actions specified in the Replica Update Action of the request."
     )
@@ -786,3 +808,200 @@ def test_index_changes_are_group_wide(
         TableName=table_name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by-g"}}]
     )
     assert "GlobalSecondaryIndexes" not in r1.describe_table(TableName=table_name)["Table"]
+
+
+def test_replica_actions_while_one_is_in_flight(
+    gt_server: RunningServer, clients: Callable[..., Any], table_name: str
+) -> None:
+    """SPEC-STREAM-APPS 6.3: a replica action while another is in flight is
+    ResourceInUseException; a Create of a region whose replica is still DELETING is
+    `...already existed as tables.`"""
+    r1 = clients(R1)
+    r1.create_table(
+        TableName=table_name,
+        KeySchema=KEY,
+        AttributeDefinitions=DEFINITIONS,
+        BillingMode="PAY_PER_REQUEST",
+    )
+    in_use = {
+        "Code": "ResourceInUseException",
+        "Message": "The resource which you are attempting to change is in use.",
+    }
+    already = {
+        "Code": "ValidationException",
+        "Message": "Failed to create a the new replica of table with name: "
+        f"'{table_name}' because one or more replicas already existed as tables.",
+    }
+    assert admin(gt_server.url, "/_emulator/replication", {"Paused": True})[0] == 200
+    try:
+        r1.update_table(TableName=table_name, ReplicaUpdates=[{"Create": {"RegionName": R2}}])
+        create_r3 = [{"Create": {"RegionName": R3}}]
+        assert error_of(r1.update_table, TableName=table_name, ReplicaUpdates=create_r3) == in_use
+        # From the CREATING replica's side too (it answers only DescribeTable).
+        assert error_of(clients(R2).update_table, TableName=table_name, ReplicaUpdates=create_r3)[
+            "Code"
+        ] in ("ResourceInUseException", "ResourceNotFoundException")
+    finally:
+        admin(gt_server.url, "/_emulator/replication", {"Paused": False})
+    settle(gt_server.url)
+    assert admin(gt_server.url, "/_emulator/replication", {"Paused": True})[0] == 200
+    try:
+        r1.update_table(TableName=table_name, ReplicaUpdates=[{"Delete": {"RegionName": R2}}])
+        assert r1.describe_table(TableName=table_name)["Table"]["Replicas"] == [
+            {"RegionName": R2, "ReplicaStatus": "DELETING"}
+        ]
+        assert (
+            error_of(
+                r1.update_table,
+                TableName=table_name,
+                ReplicaUpdates=[{"Create": {"RegionName": R2}}],
+            )
+            == already
+        )
+        assert error_of(r1.update_table, TableName=table_name, ReplicaUpdates=create_r3) == in_use
+    finally:
+        admin(gt_server.url, "/_emulator/replication", {"Paused": False})
+    settle(gt_server.url)
+    assert "Replicas" not in r1.describe_table(TableName=table_name)["Table"]
+    # Once the replica is gone, the region can be added again.
+    r1.update_table(TableName=table_name, ReplicaUpdates=[{"Create": {"RegionName": R2}}])
+    settle(gt_server.url)
+    assert r1.describe_table(TableName=table_name)["Table"]["Replicas"] == [
+        {"RegionName": R2, "ReplicaStatus": "ACTIVE"}
+    ]
+
+
+def test_group_wide_and_regional_settings(
+    gt_server: RunningServer, clients: Callable[..., Any], table_name: str
+) -> None:
+    """SPEC-STREAM-APPS 6.5: TTL, provisioned throughput, billing mode and SSE set in one
+    member reach every member's DescribeTable; tags, PITR and DeletionProtection stay
+    regional."""
+    r1, r2 = clients(R1), clients(R2)
+    r1.create_table(
+        TableName=table_name,
+        KeySchema=KEY,
+        AttributeDefinitions=DEFINITIONS,
+        ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+    )
+    r1.update_table(TableName=table_name, ReplicaUpdates=[{"Create": {"RegionName": R2}}])
+    settle(gt_server.url)
+
+    def both() -> list[dict[str, Any]]:
+        return [c.describe_table(TableName=table_name)["Table"] for c in (r1, r2)]
+
+    for table in both():
+        assert table["BillingModeSummary"]["BillingMode"] == "PROVISIONED"
+        assert table["ProvisionedThroughput"]["WriteCapacityUnits"] == 5
+    # Manual provisioned throughput, from either member.
+    r2.update_table(
+        TableName=table_name,
+        ProvisionedThroughput={"ReadCapacityUnits": 7, "WriteCapacityUnits": 9},
+    )
+    for table in both():
+        assert table["ProvisionedThroughput"]["ReadCapacityUnits"] == 7
+        assert table["ProvisionedThroughput"]["WriteCapacityUnits"] == 9
+    # SSE type: KMS everywhere, each member's key in its own region.
+    r1.update_table(TableName=table_name, SSESpecification={"Enabled": True, "SSEType": "KMS"})
+    for region, table in zip((R1, R2), both(), strict=True):
+        sse = table["SSEDescription"]
+        assert sse["Status"] == "ENABLED" and sse["SSEType"] == "KMS"
+        assert sse["KMSMasterKeyArn"].startswith(f"arn:aws:kms:{region}:000000000000:key/")
+    r2.update_table(TableName=table_name, SSESpecification={"Enabled": False})
+    for table in both():
+        assert "SSEDescription" not in table
+    # Billing mode.
+    r1.update_table(TableName=table_name, BillingMode="PAY_PER_REQUEST")
+    for table in both():
+        assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+        assert table["ProvisionedThroughput"]["WriteCapacityUnits"] == 0
+    # TTL, set in the replica.
+    r2.update_time_to_live(
+        TableName=table_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"}
+    )
+    ttl1, ttl2 = (
+        c.describe_time_to_live(TableName=table_name)["TimeToLiveDescription"] for c in (r1, r2)
+    )
+    assert ttl1 == ttl2
+    assert ttl1["AttributeName"] == "exp"
+    assert ttl1["TimeToLiveStatus"] in ("ENABLING", "ENABLED")
+    # Regional: tags, DeletionProtection, point-in-time recovery.
+    arn1 = both()[0]["TableArn"]
+    r1.tag_resource(ResourceArn=arn1, Tags=[{"Key": "team", "Value": "a"}])
+    arn2 = both()[1]["TableArn"]
+    assert r2.list_tags_of_resource(ResourceArn=arn2)["Tags"] == []
+    r1.update_table(TableName=table_name, DeletionProtectionEnabled=True)
+    assert [t["DeletionProtectionEnabled"] for t in both()] == [True, False]
+    r1.update_table(TableName=table_name, DeletionProtectionEnabled=False)
+    r1.update_continuous_backups(
+        TableName=table_name,
+        PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+    )
+    statuses = [
+        c.describe_continuous_backups(TableName=table_name)["ContinuousBackupsDescription"][
+            "PointInTimeRecoveryDescription"
+        ]["PointInTimeRecoveryStatus"]
+        for c in (r1, r2)
+    ]
+    assert statuses == ["ENABLED", "DISABLED"]
+
+
+@pytest.fixture(scope="module")
+def strict_server() -> Iterator[RunningServer]:
+    running = start_server(env={"EMULATOR_STRICT_GLOBAL_TABLES": "1"})
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def test_strict_global_tables(strict_server: RunningServer, table_name: str) -> None:
+    """SPEC-STREAM-APPS 6.3, behind --strict-global-tables: a PROVISIONED table (no write
+    auto scaling in the emulator) gets no replica; a region that sourced a new replica
+    cannot be deleted for 24 hours of the emulator's clock."""
+    url = strict_server.url
+    r1, r2 = make_client(url, "dynamodb", R1), make_client(url, "dynamodb", R2)
+    r1.create_table(
+        TableName=table_name,
+        KeySchema=KEY,
+        AttributeDefinitions=DEFINITIONS,
+        ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+    )
+    create_r2 = [{"Create": {"RegionName": R2}}]
+    assert error_of(r1.update_table, TableName=table_name, ReplicaUpdates=create_r2) == {
+        "Code": "ValidationException",
+        "Message": "Table write capacity should either be Pay-Per-Request or AutoScaled.",
+    }
+    assert "Replicas" not in r1.describe_table(TableName=table_name)["Table"]
+    r1.update_table(TableName=table_name, BillingMode="PAY_PER_REQUEST")
+    start = 1_900_000_000.0
+    assert admin(url, "/_emulator/clock", {"set": start})[0] == 200
+    try:
+        r1.update_table(TableName=table_name, ReplicaUpdates=create_r2)
+        settle(url)
+        assert r2.describe_table(TableName=table_name)["Table"]["TableStatus"] == "ACTIVE"
+        # r2 sourced nothing: a third region added from r1, then r2 removed at once.
+        r1.update_table(TableName=table_name, ReplicaUpdates=[{"Create": {"RegionName": R3}}])
+        settle(url)
+        r1.update_table(TableName=table_name, ReplicaUpdates=[{"Delete": {"RegionName": R2}}])
+        settle(url)
+        held = {
+            "Code": "ValidationException",
+            "Message": "Replica cannot be deleted because it has acted as a source region for "
+            "new replica(s) being added to the table in the last 24 hours.",
+        }
+        r3 = make_client(url, "dynamodb", R3)
+        delete_r1 = [{"Delete": {"RegionName": R1}}]
+        assert error_of(r3.update_table, TableName=table_name, ReplicaUpdates=delete_r1) == held
+        admin(url, "/_emulator/clock", {"set": start + 24 * 3600 - 1})
+        assert error_of(r3.update_table, TableName=table_name, ReplicaUpdates=delete_r1) == held
+        admin(url, "/_emulator/clock", {"set": start + 24 * 3600})
+        r3.update_table(TableName=table_name, ReplicaUpdates=delete_r1)
+        settle(url)
+        table = r3.describe_table(TableName=table_name)["Table"]
+        assert "Replicas" not in table and table["TableStatus"] == "ACTIVE"
+        assert error_of(r1.describe_table, TableName=table_name)["Code"] == (
+            "ResourceNotFoundException"
+        )
+    finally:
+        admin(url, "/_emulator/clock", {"mode": "real"})

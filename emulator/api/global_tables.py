@@ -97,9 +97,17 @@ def replica_updates(
                 "There are no actions specified in the Replica Update Action of the request."
             )
     replication = backend.replication
+    members = {doc["RegionName"] for doc in replica_entries(row)}
+    # A member, even one still being deleted, or a table of that name: checked before the
+    # group's state (AWS answers this while a replica of that region is DELETING).
+    for name in creates:
+        if name in members or backend.engine.get_table(name, row.name) is not None:
+            raise ValidationException(
+                "Failed to create a the new replica of table with name: "
+                f"'{row.name}' because one or more replicas already existed as tables."
+            )
     if replication.in_transition(row):
         raise ResourceInUseException(IN_USE)
-    members = {doc["RegionName"] for doc in replica_entries(row)}
     strangers = [
         name for name in deletes + [a["RegionName"] for a in updates] if name not in members
     ]
@@ -109,12 +117,8 @@ def replica_updates(
             "of the global table. Please retry the request without these replicas: "
             f"[{', '.join(strangers)}]."
         )
-    for name in creates:
-        if name in members or backend.engine.get_table(name, row.name) is not None:
-            raise ValidationException(
-                "Failed to create a the new replica of table with name: "
-                f"'{row.name}' because one or more replicas already existed as tables."
-            )
+    if backend.config.strict_global_tables:
+        _check_strict(backend, row, bool(creates), deletes)
     with backend.engine.transaction():
         for name, action in creates.items():
             if row.state.stream is None:
@@ -126,6 +130,32 @@ def replica_updates(
             replication.delete_replica(row, name)
         for action in updates:
             replication.update_replica(row, action["RegionName"], action)
+
+
+#: How long a region that sourced a new replica cannot be deleted (AWS: 24 hours).
+SOURCE_HOLD_SECONDS = 24 * 3600.0
+
+
+def _check_strict(backend: Backend, row: TableRow, creating: bool, deletes: list[str]) -> None:
+    """What AWS also refuses, behind `--strict-global-tables` (SPEC-STREAM-APPS 6.3).
+
+    A new replica needs write capacity that follows the load: on AWS, on-demand or
+    provisioned with write auto scaling (Application Auto Scaling). The emulator has no
+    auto scaling, so a PROVISIONED table never qualifies (and its indexes, provisioned
+    like the table, are never reached). A region that sourced a new replica in the last
+    24 hours of the emulator's clock cannot be deleted."""
+    if creating and row.description["BillingModeSummary"]["BillingMode"] == "PROVISIONED":
+        raise ValidationException(
+            "Table write capacity should either be Pay-Per-Request or AutoScaled."
+        )
+    now = backend.clock.now()
+    for name in deletes:
+        sourced_at = backend.replication.sourced_at(row, name)
+        if sourced_at is not None and now - sourced_at < SOURCE_HOLD_SECONDS:
+            raise ValidationException(
+                "Replica cannot be deleted because it has acted as a source region for new "
+                "replica(s) being added to the table in the last 24 hours."
+            )
 
 
 def create_replica_table(
@@ -165,6 +195,8 @@ def create_replica_table(
     members = {doc["RegionName"] for doc in replica_entries(source)}
     if region in members or backend.engine.get_table(region, name) is not None:
         raise ResourceInUseException(f"Table already exists: {name}")
+    if backend.config.strict_global_tables:
+        _check_strict(backend, source, True, [])
     from emulator.api.tables import describe, enable_stream
 
     with backend.engine.transaction():

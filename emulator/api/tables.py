@@ -28,7 +28,12 @@ from emulator.errors import (
 )
 from emulator.model.keys import MAX_KEY_ATTRIBUTES
 from emulator.model.table_state import StatusTransition, StreamState, TableState
-from emulator.replication.manager import HIDDEN_STATUSES, public_entry, replica_entries
+from emulator.replication.manager import (
+    HIDDEN_STATUSES,
+    public_entry,
+    regional_sse,
+    replica_entries,
+)
 from emulator.runtime.backend import Backend
 from emulator.runtime.table_status import (
     disable_stream,
@@ -725,25 +730,19 @@ def update_table(backend: Backend, region: str, request: dict[str, Any]) -> dict
     delay = backend.config.table_delay_ms / 1000
     now = backend.clock.now()
     with backend.engine.transaction():
-        if (
-            "BillingMode" in request
-            and request["BillingMode"] != description["BillingModeSummary"]["BillingMode"]
-        ):
-            description["BillingModeSummary"] = _billing_summary(billing_mode, now)
-        elif "BillingMode" in request:
-            description["BillingModeSummary"]["BillingMode"] = billing_mode
-        if billing_mode == "PAY_PER_REQUEST":
-            description["ProvisionedThroughput"] = _throughput_description(None)
-        elif throughput is not None:
-            description["ProvisionedThroughput"] = _changed_throughput(
-                description["ProvisionedThroughput"], throughput, now
+        _apply_capacity_and_encryption(description, request, billing_mode, throughput, sse, now)
+        # Capacity and encryption are group-wide settings of a global table (its other
+        # members get them too, the key of the encryption in their own region).
+        for member in backend.replication.members(row)[1:]:
+            _apply_capacity_and_encryption(
+                member.description,
+                request,
+                billing_mode,
+                throughput,
+                None if sse is None else regional_sse(sse, member.region),
+                now,
             )
-        _apply_throughput_settings(description, request)
-        if sse_spec is not None:
-            if sse is None:
-                description.pop("SSEDescription", None)
-            else:
-                description["SSEDescription"] = sse
+            backend.engine.catalog.save_table(member)
         if request.get("DeletionProtectionEnabled") is not None:
             description["DeletionProtectionEnabled"] = request["DeletionProtectionEnabled"]
         if request.get("TableClass"):
@@ -766,6 +765,36 @@ def update_table(backend: Backend, region: str, request: dict[str, Any]) -> dict
             _start_update_phase(row, [g["IndexName"] for g in plan.created], removed, now, delay)
         backend.engine.catalog.save_table(row)
     return {"TableDescription": describe(backend, row, status="UPDATING")}
+
+
+def _apply_capacity_and_encryption(
+    description: dict[str, Any],
+    request: dict[str, Any],
+    billing_mode: str,
+    throughput: dict[str, Any] | None,
+    sse: dict[str, Any] | None,
+    now: float,
+) -> None:
+    """An UpdateTable's billing mode, throughput and SSE settings, as described."""
+    if (
+        "BillingMode" in request
+        and request["BillingMode"] != description["BillingModeSummary"]["BillingMode"]
+    ):
+        description["BillingModeSummary"] = _billing_summary(billing_mode, now)
+    elif "BillingMode" in request:
+        description["BillingModeSummary"]["BillingMode"] = billing_mode
+    if billing_mode == "PAY_PER_REQUEST":
+        description["ProvisionedThroughput"] = _throughput_description(None)
+    elif throughput is not None:
+        description["ProvisionedThroughput"] = _changed_throughput(
+            description["ProvisionedThroughput"], throughput, now
+        )
+    _apply_throughput_settings(description, request)
+    if request.get("SSESpecification") is not None:
+        if sse is None:
+            description.pop("SSEDescription", None)
+        else:
+            description["SSEDescription"] = sse
 
 
 def _start_update_phase(

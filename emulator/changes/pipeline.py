@@ -10,7 +10,9 @@ Strategies, cheapest first:
 - a table without sinks: the item's one statement is its own transaction;
 - a new item on a table whose only sink is its stream (or another sink that can do it,
   such as a Kinesis destination): the item and its INSERT record in one statement
-  (`StreamLog.insert_item_with_record`, `insert_with_item`); and any PutItem on a table
+  (`StreamLog.insert_item_with_record`, `insert_with_item`); likewise when the stream's
+  one companion sink can join that statement (`insert_with_item_and_record`: a global
+  table's replication sink); and any PutItem on a table
   whose only sink is its change log, with its entry (`ChangeLog.put_item_with_entry`);
 - otherwise an explicit transaction: read the old item, store, run the sinks.
 """
@@ -54,6 +56,7 @@ class WritePlan:
         "sinks",
         "state",
         "stream_only",
+        "stream_pair",
         "ttl_attribute",
     )
 
@@ -69,6 +72,16 @@ class WritePlan:
         #: itself (`insert_with_item`, e.g. a Kinesis destination's).
         self.fused: Any = (
             sinks[0] if len(sinks) == 1 and hasattr(sinks[0], "insert_with_item") else None
+        )
+        #: The stream sink and one more sink that can store a new item with its INSERT
+        #: record and its own rows in one statement (`insert_with_item_and_record`, e.g.
+        #: a replicated table's replication sink), when they are the only sinks.
+        self.stream_pair: tuple[StreamSink, Any] | None = (
+            (sinks[0], sinks[1])
+            if len(sinks) == 2
+            and isinstance(sinks[0], StreamSink)
+            and hasattr(sinks[1], "insert_with_item_and_record")
+            else None
         )
         #: Likewise when the change log is the only sink.
         self.log_only = len(sinks) == 1 and isinstance(sinks[0], ChangeLogSink)
@@ -234,21 +247,30 @@ class WritePipeline:
                 may_be_new = False
         change = Change(row, key, hash_key, range_key, None, 0, item, size, blob, origin, None, now)
         stream = plan.stream_only
+        partner = None
+        if stream is None and plan.stream_pair is not None:
+            stream, partner = plan.stream_pair
         if stream is not None:
             found = stream.insert_record(change)
             if found is not None:
                 shard_pk, sequence, record = found
-                if self.engine.stream_log.insert_item_with_record(
-                    row.table_id,
-                    hash_key,
-                    range_key,
-                    size,
-                    blob,
-                    expires,
-                    shard_pk,
-                    sequence,
-                    change.time,
-                    record,
+                if (
+                    self.engine.stream_log.insert_item_with_record(
+                        row.table_id,
+                        hash_key,
+                        range_key,
+                        size,
+                        blob,
+                        expires,
+                        shard_pk,
+                        sequence,
+                        change.time,
+                        record,
+                    )
+                    if partner is None
+                    else partner.insert_with_item_and_record(
+                        change, expires, shard_pk, sequence, record
+                    )
                 ):
                     stream.committed()
                     return

@@ -56,12 +56,14 @@ APPLY_BATCH = 2000
 BACKFILL_BATCH = 1000
 #: How long a replicator with nothing to do sleeps before it looks again (seconds).
 IDLE_SECONDS = 1.0
-#: Under load (the last pass applied several writes), passes are at least this far apart
-#: (real seconds), so writes arriving together are applied together; a lone write is
-#: applied at once.
+#: Under load (the last pass applied writes), passes are at least this far apart (real
+#: seconds), so writes arriving together are applied together; a write after a quiet
+#: spell is applied at once.
 PASS_INTERVAL_SECONDS = 0.002
 #: While writes keep coming, applied outbox entries are dropped at most this often.
 TRIM_SECONDS = 0.5
+#: A replica entry's record of when its member last sourced a new replica (clock seconds).
+SOURCED_AT = "_SourcedAt"
 #: Statuses in which a table answers only DescribeTable.
 HIDDEN_STATUSES = frozenset(("CREATING", "DELETING"))
 
@@ -165,8 +167,17 @@ class ReplicationManager:
         members = self.members(row)
         description = copy_description(row.description, region, self.account_id, row.name, now)
         ids = {name: catalog.allocate_id("index") for name in row.state.index_ids}
-        entries = [{"RegionName": row.region, "ReplicaStatus": "ACTIVE"}] + [
-            {"RegionName": member.region, "ReplicaStatus": "ACTIVE"} for member in members[1:]
+        # Each member's entry for the caller remembers when it last sourced a new replica
+        # (the 24-hour rule of --strict-global-tables); the new replica's entries for the
+        # others copy what the caller's say.
+        sourced = {"RegionName": row.region, "ReplicaStatus": "ACTIVE", SOURCED_AT: now}
+        entries = [sourced] + [
+            {
+                "RegionName": member.region,
+                "ReplicaStatus": "ACTIVE",
+                **_private(_entry_for(row, member.region)),
+            }
+            for member in members[1:]
         ]
         ttl = row.state.ttl
 
@@ -184,7 +195,13 @@ class ReplicationManager:
                 if member is row
                 else {"RegionName": region, "ReplicaStatus": "CREATING"}
             )
-            member.state = dataclasses.replace(member.state, replicas=(*member.state.replicas, doc))
+            kept = member.state.replicas
+            if member is not row:
+                kept = tuple(
+                    {**other, SOURCED_AT: now} if _names(other, row.region) else other
+                    for other in kept
+                )
+            member.state = dataclasses.replace(member.state, replicas=(*kept, doc))
             catalog.save_table(member)
             source = member is row
             self.store.save_link(
@@ -206,12 +223,18 @@ class ReplicationManager:
     def update_replica(self, row: TableRow, region: str, action: dict[str, Any]) -> None:
         replicas = []
         for doc in row.state.replicas:
-            if doc.get("RegionName") == region and "Endpoint" not in doc:
-                doc = {"RegionName": region, "ReplicaStatus": doc["ReplicaStatus"]}
+            if _names(doc, region):
+                doc = {"RegionName": region, "ReplicaStatus": doc["ReplicaStatus"], **_private(doc)}
                 doc.update(_overrides(action))
             replicas.append(doc)
         row.state = dataclasses.replace(row.state, replicas=tuple(replicas))
         self.engine.catalog.save_table(row)
+
+    def sourced_at(self, row: TableRow, region: str) -> float | None:
+        """When the member in `region` last sourced a new replica, as the table's entry
+        for it says (None: never, as far as this group remembers)."""
+        doc = _entry_for(row, region)
+        return None if doc is None else doc.get(SOURCED_AT)
 
     def delete_replica(self, row: TableRow, region: str) -> None:
         """Start removing `region` from the table's group (in the caller's transaction)."""
@@ -279,10 +302,12 @@ class ReplicationManager:
     async def run_forever(self) -> None:
         last_pass = 0.0
         while True:
-            # Writes keep coming: let them gather for a moment, so one pass applies many
-            # in one transaction (a pass costs about as much as a few writes).
+            # Writes keep coming (the last pass applied some): let them gather for a
+            # moment, so one pass applies many in one transaction (a pass and its wake-up
+            # cost about as much as a few writes); a write after a quiet spell is applied
+            # at once.
             since = time.monotonic() - last_pass
-            if self._applied_in_pass > 1 and since < PASS_INTERVAL_SECONDS:
+            if self._applied_in_pass and since < PASS_INTERVAL_SECONDS:
                 await asyncio.sleep(PASS_INTERVAL_SECONDS - since)
             last_pass = time.monotonic()
             try:
@@ -293,9 +318,13 @@ class ReplicationManager:
                 busy = False
             if busy:
                 continue
-            self.trim()
+            if not self._applied_in_pass:
+                # Idle: drop what every link applied (under load, `step` does it now and
+                # then, so a pass does not pay a DELETE for a few writes).
+                self.trim()
             topics: list[Any] = [CONTROL_TOPIC]
-            topics += [outbox_topic(row.table_id) for row in self._sources()]
+            if not self.paused:  # (while paused, writes need not wake it)
+                topics += [outbox_topic(row.table_id) for row in self._sources()]
             await self.signals.wait(topics, self._idle_timeout())
 
     def _sources(self) -> list[TableRow]:
@@ -387,87 +416,97 @@ class ReplicationManager:
         return True  # more to copy, or the replica just became ready: look again
 
     def apply(self, source: TableRow, destination: TableRow, progress: LinkProgress) -> bool:
-        """Apply the source's due outbox entries; whether more are due now."""
-        entries = self.store.read(source.table_id, progress.applied, APPLY_BATCH)
+        """Apply the source's due outbox entries; whether more are due now.
+
+        One query reads a batch with the destination's stamp and item for each key, the
+        batch is applied in one transaction, and the stamps it wins are stored together
+        (`set_versions`): no lookup per entry."""
+        store = self.store
+        entries = store.read_for(
+            source.table_id, progress.applied, APPLY_BATCH, destination.table_id
+        )
         if not entries:
             return False
         horizon = int(self.clock.now() * 1_000_000) - self.lag_us
         region = source.region
+        origin = replication_origin(region)
+        destination_id = destination.table_id
+        schema = destination.state.key_schema
+        pipeline = self.pipeline
         applied = 0
-        versions: dict[tuple[bytes, bytes], tuple[int, str] | None] = {}
+        #: What this batch wrote so far, per key: (stamp, region, item bytes, size).
+        written: dict[tuple[bytes, bytes], tuple[int, str, bytes | None, int]] = {}
+        versions: list[tuple[int, bytes, bytes, int, str]] = []
+        # An applied write's stamp is kept only where a later write with an older stamp can
+        # still arrive: from another member. The only member of a two-region group sends
+        # its writes in stamp order (one stamper serves every region), and this region's
+        # own writes keep their stamps (the outbox does), so a pair keeps none: a new
+        # member's writes are stamped after it joined, later than anything applied here.
+        keep_stamps = len(replica_entries(destination)) > 1
         with self.engine.transaction():
-            for sequence, hash_key, range_key, stamp, size, blob in entries:
+            for entry in entries:
+                sequence, hash_key, range_key, stamp, size, blob = entry[:6]
                 if self.lag_us and stamp > horizon:
                     break
-                self._apply_one(
-                    destination, region, hash_key, range_key, stamp, size, blob, versions
-                )
                 progress.applied = sequence
                 progress.last_applied_stamp = stamp
                 applied += 1
+                key = (hash_key, range_key)
+                mine = written.get(key)
+                if mine is not None:
+                    current: tuple[int, str] | None = (mine[0], mine[1])
+                    old_blob, old_size = mine[2], mine[3]
+                else:
+                    current = None if entry[6] is None else (entry[6], entry[7] or "")
+                    old_blob, old_size = entry[9], entry[8] or 0
+                # Last writer wins: only a newer stamp is written.
+                if current is not None and current >= (stamp, region):
+                    continue
+                written[key] = (stamp, region, blob, size)
+                if keep_stamps:
+                    versions.append((destination_id, hash_key, range_key, stamp, region))
+                if blob is not None:
+                    item = orjson.loads(blob)
+                    item_key = key_of(schema, item)
+                    if old_blob is None:
+                        # A new item: its record (and the item) in one statement.
+                        pipeline.put(destination, item_key, hash_key, range_key, item, size, origin)
+                    else:
+                        pipeline.write(
+                            destination,
+                            item_key,
+                            hash_key,
+                            range_key,
+                            orjson.loads(old_blob),
+                            old_size,
+                            item,
+                            size,
+                            origin,
+                        )
+                elif old_blob is not None:  # a delete (of an item the destination has)
+                    old_item = orjson.loads(old_blob)
+                    pipeline.write(
+                        destination,
+                        key_of(schema, old_item),
+                        hash_key,
+                        range_key,
+                        old_item,
+                        old_size,
+                        None,
+                        origin=origin,
+                    )
+            if versions:
+                store.set_versions(versions)
             if applied:
                 self._applied_in_pass += applied
                 progress.applied_count += applied
-                self.store.save_link(progress)
+                store.save_link(progress)
         if applied:
             now_us = self.clock.now() * 1_000_000
             self.recent_lags.extend(
                 (now_us - entry[3]) / 1000 for entry in entries[max(0, applied - 100) : applied]
             )
         return applied == len(entries) == APPLY_BATCH
-
-    def _apply_one(
-        self,
-        destination: TableRow,
-        origin: str,
-        hash_key: bytes,
-        range_key: bytes,
-        stamp: int,
-        size: int,
-        blob: bytes | None,
-        versions: dict[tuple[bytes, bytes], tuple[int, str] | None],
-    ) -> None:
-        """Last writer wins: write only when the incoming stamp is newer than the item's
-        (`versions`: the stamps this batch read or wrote)."""
-        store = self.store
-        key = (hash_key, range_key)
-        current = (
-            versions[key]
-            if key in versions
-            else store.version(destination.table_id, hash_key, range_key)
-        )
-        if current is not None and current >= (stamp, origin):
-            return
-        versions[key] = (stamp, origin)
-        pipeline = self.pipeline
-        if blob is not None:
-            # A put of the whole item: tried as an insert first (most replicated items are
-            # new), the old item read only when it exists.
-            item = orjson.loads(blob)
-            pipeline.put(
-                destination,
-                key_of(destination.state.key_schema, item),
-                hash_key,
-                range_key,
-                item,
-                size,
-                origin=replication_origin(origin),
-            )
-            store.set_version(destination.table_id, hash_key, range_key, stamp, origin)
-            return
-        old_item, old_size = pipeline.load(destination, hash_key, range_key)
-        if old_item is not None:  # a delete (of an item the destination has)
-            pipeline.write(
-                destination,
-                key_of(destination.state.key_schema, old_item),
-                hash_key,
-                range_key,
-                old_item,
-                old_size,
-                None,
-                origin=replication_origin(origin),
-            )
-        store.set_version(destination.table_id, hash_key, range_key, stamp, origin)
 
     def trim(self) -> None:
         """Drop outbox entries every link of their table has applied."""
@@ -678,6 +717,20 @@ class ReplicationManager:
         return found
 
 
+def _names(doc: dict[str, Any], region: str) -> bool:
+    """Whether a replica entry is the one of the member in `region`."""
+    return doc.get("RegionName") == region and "Endpoint" not in doc
+
+
+def _entry_for(row: TableRow, region: str) -> dict[str, Any] | None:
+    return next((doc for doc in row.state.replicas if _names(doc, region)), None)
+
+
+def _private(doc: dict[str, Any] | None) -> dict[str, Any]:
+    """The emulator's own keys of a replica entry (never described)."""
+    return {} if doc is None else {k: v for k, v in doc.items() if k.startswith("_")}
+
+
 def _leave_if_alone(row: TableRow) -> None:
     """A member whose last replica is gone is a regional table again."""
     if not replica_entries(row):
@@ -729,8 +782,18 @@ def copy_description(
         for index in copied.get(member, []):
             index["IndexArn"] = f"{arn}/index/{index['IndexName']}"
     sse = copied.get("SSEDescription")
-    if sse and "KMSMasterKeyArn" in sse:
-        sse["KMSMasterKeyArn"] = sse["KMSMasterKeyArn"].replace(
-            sse["KMSMasterKeyArn"].split(":")[3], region, 1
-        )
+    if sse:
+        copied["SSEDescription"] = regional_sse(sse, region)
     return copied
+
+
+def regional_sse(sse: dict[str, Any], region: str) -> dict[str, Any]:
+    """A member's SSEDescription for the group's: the same type, its key in the member's
+    own region (SSE type is group-wide; keys are regional)."""
+    sse = dict(sse)
+    arn = sse.get("KMSMasterKeyArn")
+    if arn:
+        parts = arn.split(":")
+        parts[3] = region
+        sse["KMSMasterKeyArn"] = ":".join(parts)
+    return sse

@@ -11,6 +11,7 @@ from emulator.changes.change import Change, replicated_from
 from emulator.changes.sinks import Sink, SinkFactory
 from emulator.storage.engine import Engine, TableRow
 from emulator.storage.replication import ReplicationStore
+from emulator.storage.stream_log import record_key
 from emulator.streams.signals import CommitSignals
 
 
@@ -38,7 +39,7 @@ class Stamper:
 
 
 class ReplicationSink:
-    __slots__ = ("_after_commit", "_notify", "_stamper", "_store", "topic")
+    __slots__ = ("_after_commit", "_notify", "_stamper", "_store", "_stream_log", "topic")
 
     def __init__(
         self,
@@ -50,6 +51,7 @@ class ReplicationSink:
     ) -> None:
         self._store = store
         self._stamper = stamper
+        self._stream_log = engine.stream_log
         self._after_commit = engine.after_commit
         self._notify = signals.notify
         self.topic = outbox_topic(table_id)
@@ -58,11 +60,57 @@ class ReplicationSink:
         if change.event is None or replicated_from(change.origin) is not None:
             return
         stamp = self._stamper.next(change.time)
-        table_id = change.table.table_id
+        table = change.table
         self._store.append(
-            table_id, change.hash_key, change.range_key, stamp, change.new_size, change.new_blob
+            table.table_id,
+            table.region,
+            change.hash_key,
+            change.range_key,
+            stamp,
+            change.new_size,
+            change.new_blob,
         )
         self._after_commit(self._notify, self.topic)
+
+    def insert_with_item_and_record(
+        self, change: Change, expires: float | None, shard_pk: int, sequence: int, record: bytes
+    ) -> bool:
+        """A new item (`change`, an INSERT) with its stream record and, for a write made
+        here, its outbox row and stamp, in one statement (see `WritePipeline.put`);
+        whether it was stored (not when the item exists)."""
+        table = change.table
+        blob = change.new_blob
+        assert blob is not None
+        if replicated_from(change.origin) is not None:
+            return self._stream_log.insert_item_with_record(
+                table.table_id,
+                change.hash_key,
+                change.range_key,
+                change.new_size,
+                blob,
+                expires,
+                shard_pk,
+                sequence,
+                change.time,
+                record,
+            )
+        stamp = self._stamper.next(change.time)
+        if not self._store.insert_item_with_entry(
+            table.table_id,
+            table.region,
+            change.hash_key,
+            change.range_key,
+            change.new_size,
+            blob,
+            expires,
+            record_key(shard_pk, sequence),
+            change.time,
+            record,
+            stamp,
+        ):
+            return False
+        self._after_commit(self._notify, self.topic)
+        return True
 
 
 def replication_sink_factory(

@@ -7,7 +7,9 @@ item's last write stamp (for last-writer-wins), and every link's progress.
   the stream log), with the write's stamp (µs) and the new item's bytes (NULL: deleted).
   Rows are dropped once every link of the table has applied them.
 - `item_versions`: the stamp and origin region of the last write each item of a
-  replicated table saw (deletes included: a tombstone), never an attribute of the item.
+  replicated table saw (deletes included: a tombstone), never an attribute of the item:
+  every write made here, and the replicated writes a member of three or more regions
+  applied (see `ReplicationManager.apply`).
 - `replication_links`: per link (source table → destination), the last outbox sequence
   applied and, while backfilling, the last source key copied.
 
@@ -41,16 +43,6 @@ CREATE TABLE IF NOT EXISTS item_versions (
     region TEXT NOT NULL,
     PRIMARY KEY (table_id, hash_key, range_key)
 ) WITHOUT ROWID;
--- A write's outbox row is also its item's stamp (one statement per write: the trigger
--- runs inside SQLite; the region is the table's).
-CREATE TRIGGER IF NOT EXISTS outbox_stamps_item AFTER INSERT ON replication_outbox
-BEGIN
-    INSERT INTO item_versions (table_id, hash_key, range_key, stamp, region)
-    VALUES (NEW.entry_key >> 40, NEW.hash_key, NEW.range_key, NEW.stamp,
-            (SELECT region FROM tables WHERE table_id = NEW.entry_key >> 40))
-    ON CONFLICT (table_id, hash_key, range_key) DO UPDATE SET
-        stamp = excluded.stamp, region = excluded.region;
-END;
 CREATE TABLE IF NOT EXISTS replication_links (
     link TEXT PRIMARY KEY,
     applied INTEGER NOT NULL,
@@ -62,8 +54,59 @@ CREATE TABLE IF NOT EXISTS replication_links (
 ) WITHOUT ROWID;
 """
 
+#: The statements behind `append` and `insert_item_with_entry`, recreated on every open so
+#: that a database written by an earlier version gets the current definitions. Each is an
+#: INSERT into a view whose INSTEAD OF trigger does the work inside SQLite, so a write's
+#: outbox row and its item's stamp cost one statement (`queue_write`), and a new item with
+#: its stream record, its outbox row and its stamp one more (`new_replicated_items`; the
+#: rows after the item only when the item was stored, as in the stream log's fused insert).
+_WRITES = """
+DROP TRIGGER IF EXISTS outbox_stamps_item;
+DROP TRIGGER IF EXISTS queue_write;
+DROP VIEW IF EXISTS queued_writes;
+CREATE VIEW queued_writes
+    (entry_key, hash_key, range_key, stamp, size, item, table_id, region)
+    AS SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0;
+CREATE TRIGGER queue_write INSTEAD OF INSERT ON queued_writes
+BEGIN
+    INSERT INTO replication_outbox (entry_key, hash_key, range_key, stamp, size, item)
+        VALUES (NEW.entry_key, NEW.hash_key, NEW.range_key, NEW.stamp, NEW.size, NEW.item);
+    INSERT INTO item_versions (table_id, hash_key, range_key, stamp, region)
+        VALUES (NEW.table_id, NEW.hash_key, NEW.range_key, NEW.stamp, NEW.region)
+        ON CONFLICT (table_id, hash_key, range_key) DO UPDATE SET
+            stamp = excluded.stamp, region = excluded.region;
+END;
+DROP TRIGGER IF EXISTS store_new_replicated_item;
+DROP VIEW IF EXISTS new_replicated_items;
+CREATE VIEW new_replicated_items
+    (table_id, hash_key, range_key, size, item, expires, record_key, created, record,
+     entry_key, stamp, region)
+    AS SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0;
+CREATE TRIGGER store_new_replicated_item INSTEAD OF INSERT ON new_replicated_items
+BEGIN
+    INSERT OR IGNORE INTO items (table_id, hash_key, range_key, size, item, expires)
+        VALUES (NEW.table_id, NEW.hash_key, NEW.range_key, NEW.size, NEW.item, NEW.expires);
+    INSERT INTO stream_records (record_key, created, record)
+        SELECT NEW.record_key, NEW.created, NEW.record WHERE changes() = 1;
+    INSERT INTO replication_outbox (entry_key, hash_key, range_key, stamp, size, item)
+        SELECT NEW.entry_key, NEW.hash_key, NEW.range_key, NEW.stamp, NEW.size, NEW.item
+        WHERE changes() = 1;
+    INSERT INTO item_versions (table_id, hash_key, range_key, stamp, region)
+        SELECT NEW.table_id, NEW.hash_key, NEW.range_key, NEW.stamp, NEW.region
+        WHERE changes() = 1
+        ON CONFLICT (table_id, hash_key, range_key) DO UPDATE SET
+            stamp = excluded.stamp, region = excluded.region;
+END;
+"""
+
 #: (entry sequence, hash_key, range_key, stamp µs, size, item bytes or None)
 OutboxEntry = tuple[int, bytes, bytes, int, int, bytes | None]
+#: An outbox entry with what its destination holds for the key: (entry sequence,
+#: hash_key, range_key, stamp µs, size, item bytes or None, the destination's stamp and
+#: region or None, None, and its item's size and bytes or None, None).
+ApplyEntry = tuple[
+    int, bytes, bytes, int, int, bytes | None, int | None, str | None, int | None, bytes | None
+]
 
 
 class LinkProgress:
@@ -104,6 +147,7 @@ class ReplicationStore:
     def __init__(self, engine: Engine) -> None:
         self.connection = engine.connection
         self.connection.executescript(_SCHEMA)
+        self.connection.executescript(_WRITES)
         #: table_id -> the next outbox sequence (loaded lazily from the stored maximum).
         self._next: dict[int, int] = {}
         #: Every link's progress, as stored (loaded lazily; read on every pass).
@@ -143,22 +187,78 @@ class ReplicationStore:
     def append(
         self,
         table_id: int,
+        region: str,
         hash_key: bytes,
         range_key: bytes,
         stamp: int,
         size: int,
         item: bytes | None,
     ) -> None:
-        """Queue a local write (the outbox_stamps_item trigger stores its stamp too)."""
+        """Queue a local write and store its stamp (one statement: `queue_write`)."""
         sequence = self._next.get(table_id)
         if sequence is None:
             sequence = self.tip(table_id) + 1
         self._next[table_id] = sequence + 1
         self.connection.execute(
-            "INSERT INTO replication_outbox (entry_key, hash_key, range_key, stamp, size, item) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            ((table_id << _SEQUENCE_BITS) | sequence, hash_key, range_key, stamp, size, item),
+            "INSERT INTO queued_writes (entry_key, hash_key, range_key, stamp, size, item, "
+            "table_id, region) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                (table_id << _SEQUENCE_BITS) | sequence,
+                hash_key,
+                range_key,
+                stamp,
+                size,
+                item,
+                table_id,
+                region,
+            ),
         )
+
+    def insert_item_with_entry(
+        self,
+        table_id: int,
+        region: str,
+        hash_key: bytes,
+        range_key: bytes,
+        size: int,
+        item: bytes,
+        expires: float | None,
+        record_key: int,
+        created: float,
+        record: bytes,
+        stamp: int,
+    ) -> bool:
+        """Store a new item with its stream record, its outbox row and its stamp in one
+        statement (atomic on its own); none of them when the item exists. Whether they
+        were stored."""
+        sequence = self._next.get(table_id)
+        if sequence is None:
+            sequence = self.tip(table_id) + 1
+        connection = self.connection
+        before = connection.total_changes
+        connection.execute(
+            "INSERT INTO new_replicated_items (table_id, hash_key, range_key, size, item, "
+            "expires, record_key, created, record, entry_key, stamp, region) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                table_id,
+                hash_key,
+                range_key,
+                size,
+                item,
+                expires,
+                record_key,
+                created,
+                record,
+                (table_id << _SEQUENCE_BITS) | sequence,
+                stamp,
+                region,
+            ),
+        )
+        if connection.total_changes == before:
+            return False
+        self._next[table_id] = sequence + 1
+        return True
 
     def read(self, table_id: int, after: int, limit: int) -> list[OutboxEntry]:
         low = table_id << _SEQUENCE_BITS
@@ -169,6 +269,27 @@ class ReplicationStore:
                 "SELECT entry_key, hash_key, range_key, stamp, size, item FROM replication_outbox "
                 "WHERE entry_key > ? AND entry_key < ? ORDER BY entry_key LIMIT ?",
                 (low | after, low + (1 << _SEQUENCE_BITS), limit),
+            )
+        ]
+
+    def read_for(
+        self, table_id: int, after: int, limit: int, destination_id: int
+    ) -> list[ApplyEntry]:
+        """The next outbox entries of a table, each with the destination table's stamp and
+        item for its key (one query for a whole batch: no lookup per entry)."""
+        low = table_id << _SEQUENCE_BITS
+        mask = (1 << _SEQUENCE_BITS) - 1
+        return [
+            (int(key) & mask, *rest)
+            for key, *rest in self.connection.execute(
+                "SELECT o.entry_key, o.hash_key, o.range_key, o.stamp, o.size, o.item, "
+                "v.stamp, v.region, i.size, i.item FROM replication_outbox AS o "
+                "LEFT JOIN item_versions AS v ON v.table_id = ?1 "
+                "AND v.hash_key = o.hash_key AND v.range_key = o.range_key "
+                "LEFT JOIN items AS i ON i.table_id = ?1 "
+                "AND i.hash_key = o.hash_key AND i.range_key = o.range_key "
+                "WHERE o.entry_key > ?2 AND o.entry_key < ?3 ORDER BY o.entry_key LIMIT ?4",
+                (destination_id, low | after, low + (1 << _SEQUENCE_BITS), limit),
             )
         ]
 
@@ -196,14 +317,6 @@ class ReplicationStore:
 
     # -- item stamps --------------------------------------------------------------------
 
-    def version(self, table_id: int, hash_key: bytes, range_key: bytes) -> tuple[int, str] | None:
-        row = self.connection.execute(
-            "SELECT stamp, region FROM item_versions "
-            "WHERE table_id = ? AND hash_key = ? AND range_key = ?",
-            (table_id, hash_key, range_key),
-        ).fetchone()
-        return None if row is None else (int(row[0]), str(row[1]))
-
     def set_version(
         self, table_id: int, hash_key: bytes, range_key: bytes, stamp: int, region: str
     ) -> None:
@@ -212,6 +325,15 @@ class ReplicationStore:
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (table_id, hash_key, range_key) DO UPDATE SET "
             "stamp = excluded.stamp, region = excluded.region",
             (table_id, hash_key, range_key, stamp, region),
+        )
+
+    def set_versions(self, versions: list[tuple[int, bytes, bytes, int, str]]) -> None:
+        """`set_version` for many items: (table_id, hash_key, range_key, stamp, region)."""
+        self.connection.executemany(
+            "INSERT INTO item_versions (table_id, hash_key, range_key, stamp, region) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (table_id, hash_key, range_key) DO UPDATE SET "
+            "stamp = excluded.stamp, region = excluded.region",
+            versions,
         )
 
     def highest_stamp(self) -> int:
