@@ -4,11 +4,14 @@ storage engine and background work."""
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 import time
+import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from random import getrandbits
 from typing import Any
 
 import orjson
@@ -20,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from emulator import __version__, wire
 from emulator.admin_guard import AdminGuard
-from emulator.api import Backend
+from emulator.api import Backend, operation
 from emulator.auth import SigV4Verifier, parse_credentials
 from emulator.config import Config
 from emulator.errors import AwsError, UnknownOperationException
@@ -28,6 +31,12 @@ from emulator.runtime import scheduler
 from emulator.runtime.settle import settle
 
 logger = logging.getLogger("emulator")
+
+#: The head of a direct answer (`EmulatorApp.answer`): wire.response_headers' headers.
+_DIRECT_HEAD = (
+    b"content-type: " + wire.CONTENT_TYPE + b"\r\ncontent-length: %d\r\n"
+    b"x-amzn-requestid: %052X\r\nx-amz-crc32: %d\r\n\r\n"
+)
 
 
 class EmulatorApp:
@@ -46,6 +55,8 @@ class EmulatorApp:
             SigV4Verifier(parse_credentials(config.credentials)) if config.auth == "sigv4" else None
         )
         self.mount("/2015-03-31/", self.serve_lambda)
+        #: X-Amz-Target -> whether its operation answers in one step (see `answer`).
+        self._one_step: dict[bytes, bool] = {}
 
     @asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
@@ -217,6 +228,39 @@ class EmulatorApp:
         if status == wire.STAGED:
             status, payload = await wire.finish_staged(target, payload)
         await self._send(send, status, payload)
+
+    # -- the direct path (see emulator.http_protocol) --------------------------------------
+
+    def answers_directly(self, target: bytes) -> bool:
+        """Whether the connection may hand a call to `target` to `answer` (the hot path:
+        no ASGI cycle). Not with signatures to check or request logging on, nor for the
+        operations that work in stages (they must let other requests run meanwhile)."""
+        one_step = self._one_step.get(target)
+        if one_step is None:
+            prefix, _, name = target.decode("latin-1").partition(".")
+            service = wire.SERVICE_PREFIXES.get(prefix)
+            function = None if service is None else operation(service, name)
+            if function is None:
+                return False  # unknown: the ASGI path says so (not cached: unbounded)
+            one_step = self._one_step[target] = not inspect.isgeneratorfunction(function)
+        return (
+            one_step
+            and self.verifier is None
+            and not wire.request_logger.isEnabledFor(logging.DEBUG)
+        )
+
+    def answer(self, target: bytes, authorization: bytes | None, body: bytes) -> tuple[int, bytes]:
+        """`serve_aws` for a call `answers_directly` accepted: the status, and the
+        response's headers and body as bytes."""
+        region = wire.region_from_authorization(
+            None if authorization is None else authorization.decode("latin-1"),
+            self.config.region,
+        )
+        status, payload = wire.handle_call(self.backend, target.decode("latin-1"), region, body)
+        if status == wire.STAGED:  # pragma: no cover - answers_directly refuses those
+            raise RuntimeError(f"{target!r} works in stages")
+        head = _DIRECT_HEAD % (len(payload), getrandbits(208), zlib.crc32(payload))
+        return status, head + payload
 
     async def _serve_logged(self, send: Send, target: str | None, region: str, body: bytes) -> None:
         """`serve_aws`'s last step at debug level: the same, plus one structured log line."""
