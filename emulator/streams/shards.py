@@ -16,6 +16,7 @@ from typing import Any
 from emulator.clock import Clock
 from emulator.model.values import Item
 from emulator.storage.engine import Engine, ShardRow, StreamRow
+from emulator.storage.stream_log import StoredRecord
 from emulator.streams.records import build_insert_record, build_record
 
 ENABLED = "ENABLED"
@@ -236,7 +237,7 @@ class StreamManager:
         size: int,
         blob: bytes,
         created: float,
-    ) -> tuple[int, int, bytes] | None:
+    ) -> tuple[int, int, StoredRecord] | None:
         """The INSERT record of a new item (`size`, `blob`: as stored), as (shard_pk,
         sequence, record) for the stream log to store in the same statement as the item;
         None when the stream has no open shard."""
