@@ -125,6 +125,10 @@ class StreamSink:
             change.old_size,
             change.new_blob,
             change.time,
+            # The new blob is the item as just stored: the record may refer to it.
+            None
+            if change.new_blob is None
+            else (change.table.table_id, change.hash_key, change.range_key),
         ):
             self._engine.after_commit(self._notify, self.topic)
 

@@ -139,6 +139,34 @@ _READ = f"SELECT r.record_key, {WIRE_COLUMN} {WIRE_FROM} {_RANGE}"
 _READ_TIMED = f"SELECT r.record_key, r.created, {WIRE_COLUMN} {WIRE_FROM} {_RANGE}"
 
 
+#: `StreamLog.append` of a record whose new image is the item just stored: the record
+#: refers to the item instead, if the item is as the record says and no other record
+#: refers to it (else the image is stored in the record).
+_APPEND_REFERRING = """
+DROP TRIGGER IF EXISTS store_record_of_stored_item;
+DROP VIEW IF EXISTS records_of_stored_items;
+CREATE VIEW records_of_stored_items
+    (record_key, created, form, event_id, region, keys, new_image, old_image, size, identity,
+     table_id, hash_key, range_key)
+    AS SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+    WHERE 0;
+CREATE TRIGGER store_record_of_stored_item
+    INSTEAD OF INSERT ON records_of_stored_items
+BEGIN
+    UPDATE items SET record_ref = NEW.record_key WHERE table_id = NEW.table_id
+        AND hash_key = NEW.hash_key AND range_key = NEW.range_key AND record_ref IS NULL
+        AND item = NEW.new_image;
+    INSERT INTO stream_records (record_key, created, record, form, event_id, region, keys,
+            new_image, old_image, size, identity, ref_table, ref_hash, ref_range)
+        SELECT NEW.record_key, NEW.created, x'', NEW.form, NEW.event_id, NEW.region, NEW.keys,
+            CASE WHEN ref.ok THEN NULL ELSE NEW.new_image END, NEW.old_image, NEW.size,
+            NEW.identity, CASE WHEN ref.ok THEN NEW.table_id END,
+            CASE WHEN ref.ok THEN NEW.hash_key END, CASE WHEN ref.ok THEN NEW.range_key END
+        FROM (SELECT changes() = 1 AS ok) AS ref;
+END;
+"""
+
+
 def record_key(shard_pk: int, sequence: int) -> int:
     return (shard_pk << SEQUENCE_BITS) | sequence
 
@@ -163,6 +191,7 @@ class StreamLog:
         connection.execute("PRAGMA recursive_triggers = ON")
         connection.executescript(_KEEP_IMAGES)
         connection.executescript(_FUSED_INSERT)
+        connection.executescript(_APPEND_REFERRING)
         self._migrate_records()
         #: The sequence number the next record gets: above every number a shard or a
         #: record ever used (trimmed records included), so none is handed out twice.
@@ -227,7 +256,24 @@ class StreamLog:
 
     # -- writing ------------------------------------------------------------------------
 
-    def append(self, shard_pk: int, sequence: int, created: float, record: StoredRecord) -> None:
+    def append(
+        self,
+        shard_pk: int,
+        sequence: int,
+        created: float,
+        record: StoredRecord,
+        item: tuple[int, bytes, bytes] | None = None,
+    ) -> None:
+        """Store a record; `item` (table_id, hash_key, range_key): the stored item whose
+        bytes are the record's new image, which the record then refers to."""
+        if item is not None and record[4] is not None:
+            self.connection.execute(
+                "INSERT INTO records_of_stored_items (record_key, created, form, event_id, "
+                "region, keys, new_image, old_image, size, identity, table_id, hash_key, "
+                "range_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (record_key(shard_pk, sequence), created, *record, *item),
+            )
+            return
         self.connection.execute(
             "INSERT INTO stream_records (record_key, created, record, form, event_id, region, "
             "keys, new_image, old_image, size, identity) "

@@ -263,10 +263,12 @@ class StreamManager:
         old_size: int | None,
         new_blob: bytes | None,
         created: float,
+        item: tuple[int, bytes, bytes] | None = None,
     ) -> bool:
         """Append the record of one change in the caller's transaction; whether there was
         an open shard to take it. Runs on every write to a stream table: arguments go by
-        position."""
+        position. `item`: the stored item's key when `new_blob` is its stored bytes (the
+        record then refers to it for its new image)."""
         shard = self._shard_for(stream_id, hash_key)
         if shard is None:
             return False
@@ -286,5 +288,5 @@ class StreamManager:
             old_size,
             new_blob,
         )
-        stream_log.append(shard.shard_pk, sequence, created, record)
+        stream_log.append(shard.shard_pk, sequence, created, record, item)
         return True
