@@ -12,13 +12,9 @@ import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from random import getrandbits
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from emulator import __version__, wire
@@ -30,6 +26,13 @@ from emulator.errors import AwsError, UnknownOperationException
 from emulator.runtime import scheduler
 from emulator.runtime.settle import settle
 
+if TYPE_CHECKING:
+    # Starlette itself is imported when the first admin request comes (start-up time).
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
 logger = logging.getLogger("emulator")
 
 #: The head of a direct answer (`EmulatorApp.answer`): wire.response_headers' headers.
@@ -40,13 +43,15 @@ _DIRECT_HEAD = (
 
 
 class EmulatorApp:
-    """AWS traffic is served by a lean ASGI path (it is the hot path); everything else,
-    admin routes and health probes, by a Starlette app."""
+    """AWS traffic is served by a lean ASGI path (it is the hot path, and most of it is
+    answered straight from the HTTP connection: `answer`); everything else, admin routes
+    and health probes, by a Starlette app made on the first such request. The lifespan
+    is served here."""
 
     def __init__(self, config: Config, backend: Backend | None = None) -> None:
         self.config = config
         self.backend = backend or Backend.create(config)
-        self.admin = Starlette(routes=admin_routes(self), lifespan=self._lifespan)
+        self._admin: Starlette | None = None
         self.admin_guard = AdminGuard(config)
         #: REST APIs by path prefix (see `mount`).
         self.rest_apis: list[tuple[str, ASGIApp]] = []
@@ -58,8 +63,37 @@ class EmulatorApp:
         #: X-Amz-Target -> whether its operation answers in one step (see `answer`).
         self._one_step: dict[bytes, bool] = {}
 
+    @property
+    def admin(self) -> Starlette:
+        """The Starlette app of the admin routes (made on first use)."""
+        if self._admin is None:
+            from starlette.applications import Starlette
+
+            self._admin = Starlette(routes=admin_routes(self))
+        return self._admin
+
+    async def _serve_lifespan(self, receive: Receive, send: Send) -> None:
+        """The ASGI lifespan protocol around `_lifespan`, as Starlette serves it."""
+        message = await receive()
+        if message["type"] != "lifespan.startup":
+            return
+        lifespan = self._lifespan()
+        try:
+            await lifespan.__aenter__()
+        except BaseException as error:
+            await send({"type": "lifespan.startup.failed", "message": repr(error)})
+            raise
+        await send({"type": "lifespan.startup.complete"})
+        await receive()  # lifespan.shutdown
+        try:
+            await lifespan.__aexit__(None, None, None)
+        except BaseException as error:
+            await send({"type": "lifespan.shutdown.failed", "message": repr(error)})
+            raise
+        await send({"type": "lifespan.shutdown.complete"})
+
     @asynccontextmanager
-    async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
+    async def _lifespan(self) -> AsyncIterator[None]:
         self.backend.start_background(scheduler.tick_forever(self.backend))
         self.backend.start_background(self.backend.triggers.run_forever())
         for work in self.backend.background:
@@ -81,8 +115,11 @@ class EmulatorApp:
         if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/":
             await self.serve_aws(scope, receive, send)
             return
+        if scope["type"] == "lifespan":
+            await self._serve_lifespan(receive, send)
+            return
         if scope["type"] != "http":
-            await self.admin(scope, receive, send)  # the lifespan
+            await self.admin(scope, receive, send)
             return
         path: str = scope["path"]
         if not path.startswith("/_emulator") and path != "/":
@@ -348,6 +385,9 @@ async def _buffered(receive: Receive, limit: int) -> tuple[bytes, Receive]:
 
 
 def admin_routes(app: EmulatorApp) -> list[Route]:
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
     backend = app.backend
 
     async def root(request: Request) -> Response:
@@ -511,6 +551,8 @@ async def history_response(backend: Backend, request: Request) -> Response:
     the change log as JSON lines, one stream record (plus `eventSourceARN`) per change,
     oldest first; with `Key`, one item's history, else the table's changes in
     [From, To] (epoch seconds; default: everything retained)."""
+    from starlette.responses import JSONResponse, Response, StreamingResponse
+
     from emulator.runtime import history
 
     query = request.query_params

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-
 from emulator.api.common import INVALID, TABLE_ARN, find_table_for_control, table_name_of
 from emulator.errors import (
     AwsError,

@@ -213,7 +213,8 @@ class StreamLog:
         for name, kind in _RECORD_COLUMNS:
             if name not in have:
                 connection.execute(f"ALTER TABLE stream_records ADD COLUMN {name} {kind}")
-        if not any(row[1] == "record_ref" for row in connection.execute("PRAGMA table_info(items)")):
+        item_columns = {row[1] for row in connection.execute("PRAGMA table_info(items)")}
+        if "record_ref" not in item_columns:
             connection.execute("ALTER TABLE items ADD COLUMN record_ref INTEGER")
 
     def _migrate_records(self) -> None:
