@@ -137,6 +137,36 @@ END;
 _RANGE = "WHERE r.record_key >= ? AND r.record_key < ? ORDER BY r.record_key LIMIT ?"
 _READ = f"SELECT r.record_key, {WIRE_COLUMN} {WIRE_FROM} {_RANGE}"
 _READ_TIMED = f"SELECT r.record_key, r.created, {WIRE_COLUMN} {WIRE_FROM} {_RANGE}"
+_READ_KEYS = f"SELECT r.record_key FROM stream_records AS r {_RANGE}"
+
+#: `WIRE_COLUMN` in Python, for the recent records kept ready (`StreamLog._recent`).
+_WIRE_FORMAT = (
+    b'{"eventID":"%s","eventName":"%s","eventVersion":"1.1","eventSource":"aws:dynamodb",'
+    b'"awsRegion":%s,"dynamodb":{"ApproximateCreationDateTime":%d,"Keys":%s%s%s,'
+    b'"SequenceNumber":"1%020d","SizeBytes":%d,"StreamViewType":"%s"}%s}'
+)
+_EVENT_NAMES = {1: b"INSERT", 2: b"MODIFY", 3: b"REMOVE"}
+_VIEW_NAMES = {0: b"KEYS_ONLY", 1: b"NEW_IMAGE", 2: b"OLD_IMAGE", 3: b"NEW_AND_OLD_IMAGES"}
+#: How many bytes of the most recent records' wire forms are kept in memory: readers
+#: mostly read the tail of a stream, which then costs no SQL to put together.
+RECENT_BYTES = 4 * 1024 * 1024
+
+
+def _wire(key: int, created: float, record: StoredRecord, new_image: bytes | None) -> bytes:
+    form, event_id, region, keys, _, old_image, size, identity = record
+    return _WIRE_FORMAT % (
+        event_id.hex().encode(),
+        _EVENT_NAMES[form & 3],
+        region,
+        int(created),
+        keys,
+        b"" if new_image is None else b',"NewImage":' + new_image,
+        b"" if old_image is None else b',"OldImage":' + old_image,
+        key & _SEQUENCE_MASK,
+        size,
+        _VIEW_NAMES[form >> 2],
+        b"" if identity is None else b',"userIdentity":' + identity,
+    )
 
 
 #: `StreamLog.append` of a record whose new image is the item just stored: the record
@@ -181,7 +211,7 @@ def shard_keys(shard_pk: int) -> tuple[int, int]:
 
 
 class StreamLog:
-    __slots__ = ("connection", "next_value")
+    __slots__ = ("_recent", "_recent_bytes", "connection", "next_value")
 
     def __init__(self, engine: Engine) -> None:
         self.connection = connection = engine.connection
@@ -196,6 +226,10 @@ class StreamLog:
         #: The sequence number the next record gets: above every number a shard or a
         #: record ever used (trimmed records included), so none is handed out twice.
         self.next_value = max(engine.catalog.highest_shard_sequence(), self._top_record()) + 1
+        #: record key -> (created, wire form) of the latest records written, oldest first,
+        #: RECENT_BYTES at most: what readers of a stream's tail get without SQL.
+        self._recent: dict[int, tuple[float, bytes]] = {}
+        self._recent_bytes = 0
 
     def _top_record(self) -> int:
         top = self.connection.execute(
@@ -239,6 +273,20 @@ class StreamLog:
 
     def clear(self) -> None:
         self.connection.execute("DELETE FROM stream_records")
+        self.forget_recent()
+
+    def forget_recent(self) -> None:
+        """Drop the recent records kept ready (a rollback may have undone some: their
+        keys are handed out again)."""
+        self._recent.clear()
+        self._recent_bytes = 0
+
+    def _keep(self, key: int, created: float, wire: bytes) -> None:
+        recent = self._recent
+        recent[key] = (created, wire)
+        self._recent_bytes += len(wire)
+        while self._recent_bytes > RECENT_BYTES:
+            self._recent_bytes -= len(recent.pop(next(iter(recent)))[1])
 
     # -- sequence numbers ---------------------------------------------------------------
 
@@ -267,19 +315,21 @@ class StreamLog:
     ) -> None:
         """Store a record; `item` (table_id, hash_key, range_key): the stored item whose
         bytes are the record's new image, which the record then refers to."""
+        key = record_key(shard_pk, sequence)
+        self._keep(key, created, _wire(key, created, record, record[4]))
         if item is not None and record[4] is not None:
             self.connection.execute(
                 "INSERT INTO records_of_stored_items (record_key, created, form, event_id, "
                 "region, keys, new_image, old_image, size, identity, table_id, hash_key, "
                 "range_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (record_key(shard_pk, sequence), created, *record, *item),
+                (key, created, *record, *item),
             )
             return
         self.connection.execute(
             "INSERT INTO stream_records (record_key, created, record, form, event_id, region, "
             "keys, new_image, old_image, size, identity) "
             "VALUES (?, ?, x'', ?, ?, ?, ?, ?, ?, ?, ?)",
-            (record_key(shard_pk, sequence), created, *record),
+            (key, created, *record),
         )
 
     def insert_item_with_record(
@@ -302,6 +352,7 @@ class StreamLog:
         connection = self.connection
         before = connection.total_changes
         form, event_id, region, keys, new_image, _, record_size, _ = record
+        key = (shard_pk << SEQUENCE_BITS) | sequence
         connection.execute(
             "INSERT INTO new_items_with_records (table_id, hash_key, range_key, size, item, "
             "expires, record_key, created, form, event_id, region, keys, new_image, "
@@ -313,7 +364,7 @@ class StreamLog:
                 size,
                 item,
                 expires,
-                (shard_pk << SEQUENCE_BITS) | sequence,
+                key,
                 created,
                 form,
                 event_id,
@@ -323,7 +374,11 @@ class StreamLog:
                 record_size,
             ),
         )
-        return connection.total_changes != before
+        if connection.total_changes == before:
+            return False
+        image = item if new_image is None and form & 4 else new_image
+        self._keep(key, created, _wire(key, created, record, image))
+        return True
 
     def drop_shard(self, shard_pk: int) -> None:
         self.connection.execute(
@@ -357,6 +412,9 @@ class StreamLog:
 
     def read(self, shard_pk: int, from_sequence: int, limit: int) -> list[tuple[int, bytes]]:
         """Records (their wire JSON) with sequence >= from_sequence, in order."""
+        recent = self._recent_range(shard_pk, from_sequence, limit)
+        if recent is not None:
+            return [(key & _SEQUENCE_MASK, wire) for key, _, wire in recent]
         return [
             (key & _SEQUENCE_MASK, record)
             for key, record in self.connection.execute(
@@ -368,12 +426,33 @@ class StreamLog:
         self, shard_pk: int, from_sequence: int, limit: int
     ) -> list[tuple[int, float, bytes]]:
         """`read`, with each record's creation time (for consumers that age records)."""
+        recent = self._recent_range(shard_pk, from_sequence, limit)
+        if recent is not None:
+            return [(key & _SEQUENCE_MASK, created, wire) for key, created, wire in recent]
         return [
             (key & _SEQUENCE_MASK, float(created), record)
             for key, created, record in self.connection.execute(
                 _READ_TIMED, (record_key(shard_pk, from_sequence), shard_keys(shard_pk)[1], limit)
             )
         ]
+
+    def _recent_range(
+        self, shard_pk: int, from_sequence: int, limit: int
+    ) -> list[tuple[int, float, bytes]] | None:
+        """The records `read` would return, when all of them are kept ready (else None).
+        Which records exist is still SQLite's to say (trimming deletes there)."""
+        recent = self._recent
+        if not recent:
+            return None
+        found = []
+        for (key,) in self.connection.execute(
+            _READ_KEYS, (record_key(shard_pk, from_sequence), shard_keys(shard_pk)[1], limit)
+        ):
+            kept = recent.get(key)
+            if kept is None:
+                return None
+            found.append((key, *kept))
+        return found
 
     def last_sequence(self, shard_pk: int) -> int | None:
         row = self.connection.execute(

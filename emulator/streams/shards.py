@@ -267,8 +267,8 @@ class StreamManager:
     ) -> bool:
         """Append the record of one change in the caller's transaction; whether there was
         an open shard to take it. Runs on every write to a stream table: arguments go by
-        position. `item`: the stored item's key when `new_blob` is its stored bytes (the
-        record then refers to it for its new image)."""
+        position. `item`: the stored item's key when `new_blob` is its stored bytes (an
+        INSERT record then refers to it for its new image)."""
         shard = self._shard_for(stream_id, hash_key)
         if shard is None:
             return False
@@ -288,5 +288,10 @@ class StreamManager:
             old_size,
             new_blob,
         )
-        stream_log.append(shard.shard_pk, sequence, created, record, item)
+        # Only an INSERT refers to its item. A MODIFY's new image is the OldImage of the
+        # item's next record anyway: referring would save its copy only until then, for
+        # two more statements on every update (the copy, and noting the record).
+        stream_log.append(
+            shard.shard_pk, sequence, created, record, item if event == "INSERT" else None
+        )
         return True
