@@ -242,7 +242,10 @@ if HttpToolsProtocol is not None:
             if self.close_after_response:
                 transport.close()
                 return
-            self.direct_idle = True  # the watch times out the keep-alive from here
+            # The watch times out the keep-alive from here (as uvicorn's timer does, from
+            # the answer: a slow answer is not the client's quiet).
+            self.direct_idle = True
+            self.last_read = self.loop.time()
             if self.flow.write_paused:
                 # The client is not reading its answers: stop reading its requests.
                 self.read_paused_for_writes = True
