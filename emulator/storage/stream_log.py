@@ -152,7 +152,8 @@ _VIEW_NAMES = {0: b"KEYS_ONLY", 1: b"NEW_IMAGE", 2: b"OLD_IMAGE", 3: b"NEW_AND_O
 RECENT_BYTES = 4 * 1024 * 1024
 
 
-def _wire(key: int, created: float, record: StoredRecord, new_image: bytes | None) -> bytes:
+def wire_form(key: int, created: float, record: StoredRecord, new_image: bytes | None) -> bytes:
+    """`WIRE_COLUMN` of a record with key (or sequence number) `key`, in Python."""
     form, event_id, region, keys, _, old_image, size, identity = record
     return _WIRE_FORMAT % (
         event_id.hex().encode(),
@@ -316,7 +317,7 @@ class StreamLog:
         """Store a record; `item` (table_id, hash_key, range_key): the stored item whose
         bytes are the record's new image, which the record then refers to."""
         key = record_key(shard_pk, sequence)
-        self._keep(key, created, _wire(key, created, record, record[4]))
+        self._keep(key, created, wire_form(key, created, record, record[4]))
         if item is not None and record[4] is not None:
             self.connection.execute(
                 "INSERT INTO records_of_stored_items (record_key, created, form, event_id, "
@@ -377,7 +378,7 @@ class StreamLog:
         if connection.total_changes == before:
             return False
         image = item if new_image is None and form & 4 else new_image
-        self._keep(key, created, _wire(key, created, record, image))
+        self._keep(key, created, wire_form(key, created, record, image))
         return True
 
     def drop_shard(self, shard_pk: int) -> None:

@@ -15,7 +15,7 @@ from random import getrandbits
 import orjson
 
 from emulator.model.values import Item, item_size, items_equal
-from emulator.storage.stream_log import EVENT_CODES, VIEW_CODES, StoredRecord
+from emulator.storage.stream_log import EVENT_CODES, VIEW_CODES, StoredRecord, wire_form
 
 EVENT_VERSION = "1.1"  # (spelled out in the stream log's SQL)
 EVENT_SOURCE = "aws:dynamodb"
@@ -51,7 +51,7 @@ def _event_id() -> bytes:
     return getrandbits(128).to_bytes(16, "big")
 
 
-def build_record(
+def build_stored_record(
     event: str,
     view_type: str,
     region: str,
@@ -65,7 +65,8 @@ def build_record(
     old_size: int | None = None,
     new_blob: bytes | None = None,
 ) -> StoredRecord:
-    """One record's parts; images per view type, omitted not empty.
+    """One record's parts (as the stream log stores them); images per view type,
+    omitted not empty.
 
     Runs on every write to a stream-enabled table: callers pass arguments by position.
     The new image is usually already encoded (it is the stored item), so it is reused
@@ -106,7 +107,7 @@ def build_insert_record(
     `StreamLog.insert_item_with_record` stores the record with the item, and the item is
     its new image until it changes."""
     if view_type not in _NEW_IMAGE_VIEWS:
-        return build_record("INSERT", view_type, region, keys, None, None, sequence, created)
+        return build_stored_record("INSERT", view_type, region, keys, None, None, sequence, created)
     return (
         EVENT_CODES["INSERT"] | VIEW_CODES[view_type],
         _event_id(),
@@ -117,3 +118,22 @@ def build_insert_record(
         item_size(keys) + size,
         None,
     )
+
+
+def build_record(
+    event: str,
+    view_type: str,
+    region: str,
+    keys: Item,
+    old_item: Item | None,
+    new_item: Item | None,
+    sequence: int,
+    created: float,
+    user_identity: dict[str, str] | None = None,
+) -> bytes:
+    """The GetRecords wire form of one record (what the stream log gives back for the
+    parts `build_stored_record` makes)."""
+    parts = build_stored_record(
+        event, view_type, region, keys, old_item, new_item, sequence, created, user_identity
+    )
+    return wire_form(sequence, created, parts, parts[4])

@@ -17,7 +17,7 @@ from emulator.clock import Clock
 from emulator.model.values import Item
 from emulator.storage.engine import Engine, ShardRow, StreamRow
 from emulator.storage.stream_log import StoredRecord
-from emulator.streams.records import build_insert_record, build_record
+from emulator.streams.records import build_insert_record, build_stored_record
 
 ENABLED = "ENABLED"
 DISABLED = "DISABLED"
@@ -274,7 +274,7 @@ class StreamManager:
             return False
         stream_log = self.engine.stream_log
         sequence = stream_log.next_sequence()
-        record = build_record(
+        record = build_stored_record(
             event,
             view_type,
             region,
