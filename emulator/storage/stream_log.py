@@ -212,10 +212,14 @@ def shard_keys(shard_pk: int) -> tuple[int, int]:
 
 
 class StreamLog:
-    __slots__ = ("_recent", "_recent_bytes", "connection", "next_value")
+    __slots__ = ("_recent", "_recent_bytes", "connection", "next_value", "refers")
 
     def __init__(self, engine: Engine) -> None:
         self.connection = connection = engine.connection
+        #: Whether INSERT records refer to their items for the new image: in memory only,
+        #: where memory is what it saves (a data directory keeps every image in its record,
+        #: one page less to write when an item changes).
+        self.refers = engine.path == ":memory:"
         connection.executescript(_SCHEMA)
         self._add_columns()
         # Replacing a row deletes it: let that fire the delete trigger of _KEEP_IMAGES.
@@ -318,7 +322,7 @@ class StreamLog:
         bytes are the record's new image, which the record then refers to."""
         key = record_key(shard_pk, sequence)
         self._keep(key, created, wire_form(key, created, record, record[4]))
-        if item is not None and record[4] is not None:
+        if item is not None and record[4] is not None and self.refers:
             self.connection.execute(
                 "INSERT INTO records_of_stored_items (record_key, created, form, event_id, "
                 "region, keys, new_image, old_image, size, identity, table_id, hash_key, "
@@ -353,6 +357,8 @@ class StreamLog:
         connection = self.connection
         before = connection.total_changes
         form, event_id, region, keys, new_image, _, record_size, _ = record
+        if new_image is None and form & 4 and not self.refers:
+            new_image = item
         key = (shard_pk << SEQUENCE_BITS) | sequence
         connection.execute(
             "INSERT INTO new_items_with_records (table_id, hash_key, range_key, size, item, "
