@@ -11,7 +11,10 @@ page's own origin is the emulator. So, for every admin request except the health
   under `.internal` or `.local`, the `--host` it listens on, or one of `--admin-hosts`
   (a name; `.example.org` for every name under a domain; `*` for any). A rebinding
   page's Host is the attacker's public name (403);
-- with `--admin-token`, `Authorization: Bearer <token>` must carry it (401);
+- with `--admin-token`, `Authorization: Bearer <token>` must carry it (401), except on
+  the console's static files (`GET /_emulator/console`, `.../console/static/*`: no data,
+  and a browser cannot send a token when it opens a page; the page asks for the token
+  and sends it with every request it makes);
 - a `POST` must say `Content-Type: application/json` (415): a cross-site page cannot send
   that without a CORS preflight, which the emulator never approves.
 
@@ -29,6 +32,8 @@ from starlette.types import Scope
 from emulator.config import Config
 
 HEALTH_PATH = "/_emulator/health"
+CONSOLE_PAGES = ("/_emulator/console", "/_emulator/console/")
+CONSOLE_STATIC = "/_emulator/console/static/"
 #: Name suffixes no public DNS answers for, so no rebinding page can carry them.
 PRIVATE_SUFFIXES = (".localhost", ".internal", ".local")
 
@@ -61,7 +66,7 @@ class AdminGuard:
                 f"Host {host!r} is not allowed to use the admin API; allow it with --admin-hosts",
                 [],
             )
-        if self._token is not None:
+        if self._token is not None and not _console_file(scope):
             given = headers.get(b"authorization", b"")
             if not hmac.compare_digest(given, b"Bearer " + self._token):
                 return (
@@ -92,6 +97,13 @@ class AdminGuard:
             or host in self._extra_hosts
             or (bool(self._extra_suffixes) and host.endswith(self._extra_suffixes))
         )
+
+
+def _console_file(scope: Scope) -> bool:
+    path = scope["path"]
+    return scope["method"] in ("GET", "HEAD") and (
+        path in CONSOLE_PAGES or path.startswith(CONSOLE_STATIC)
+    )
 
 
 def host_name(header: str) -> str:

@@ -43,6 +43,8 @@ class Config:
     change_log_retention_days: float = 35.0
     export_dir: str | None = None
     replication_lag_ms: float = 0.0
+    #: CREATING / UPDATING / DELETING last this long (0: tables change status at once).
+    table_delay_ms: float = 0.0
 
     def __post_init__(self) -> None:
         problem = next(iter(self.problems()), None)
@@ -89,6 +91,7 @@ _RANGES: dict[str, tuple[float, float, bool]] = {
     "client_timeout_seconds": (0, 3600, True),
     "change_log_retention_days": (0, 3650, True),
     "replication_lag_ms": (0, 86400000.0, False),
+    "table_delay_ms": (0, 86400000.0, False),
 }
 
 
@@ -134,6 +137,9 @@ _HELP = {
     "temporary folder in memory mode)",
     "replication_lag_ms": "global tables: a write reaches the other replicas this long after "
     "it was committed (0 = as soon as it is committed)",
+    "table_delay_ms": "CreateTable, UpdateTable and DeleteTable leave the table CREATING, "
+    "UPDATING or DELETING this long on the emulator's clock (a GSI that UpdateTable creates "
+    "then backfills as long again) before it is ACTIVE or gone; 0 = at once",
 }
 
 
@@ -162,6 +168,7 @@ _METAVAR = {
     "change_log_retention_days": "DAYS",
     "export_dir": "DIR",
     "replication_lag_ms": "MS",
+    "table_delay_ms": "MS",
 }
 
 #: Flags whose name is not the field's (a repeatable flag is singular).

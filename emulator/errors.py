@@ -59,8 +59,18 @@ class ConditionalCheckFailedException(AwsError):
         super().__init__(message, **extra)
 
 
+class AccessDeniedException(AwsError):
+    code = "AccessDeniedException"
+
+
 class TransactionCanceledException(AwsError):
     code = "TransactionCanceledException"
+
+
+class DuplicateItemException(AwsError):
+    """A PartiQL INSERT of a key the table holds already."""
+
+    code = "DuplicateItemException"
 
 
 class TransactionConflictException(AwsError):

@@ -27,11 +27,14 @@ from emulator.runtime import scheduler
 from emulator.runtime.settle import settle
 
 if TYPE_CHECKING:
-    # Starlette itself is imported when the first admin request comes (start-up time).
+    # Starlette itself (and the console, built on it) is imported when the first admin
+    # request comes (start-up time).
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import Response
     from starlette.routing import Route
+
+    from emulator.console import Console
 
 logger = logging.getLogger("emulator")
 
@@ -51,6 +54,7 @@ class EmulatorApp:
     def __init__(self, config: Config, backend: Backend | None = None) -> None:
         self.config = config
         self.backend = backend or Backend.create(config)
+        self._console: Console | None = None
         self._admin: Starlette | None = None
         self.admin_guard = AdminGuard(config)
         #: REST APIs by path prefix (see `mount`).
@@ -62,6 +66,15 @@ class EmulatorApp:
         self.mount("/2015-03-31/", self.serve_lambda)
         #: X-Amz-Target -> whether its operation answers in one step (see `answer`).
         self._one_step: dict[bytes, bool] = {}
+
+    @property
+    def console(self) -> Console:
+        """The web console (made with the admin routes)."""
+        if self._console is None:
+            from emulator.console import Console
+
+            self._console = Console(self.backend)
+        return self._console
 
     @property
     def admin(self) -> Starlette:
@@ -103,6 +116,8 @@ class EmulatorApp:
         try:
             yield
         finally:
+            if self._console is not None:
+                self._console.close()
             await self.backend.stop()
 
     def mount(self, prefix: str, app: ASGIApp) -> None:
@@ -525,6 +540,7 @@ def admin_routes(app: EmulatorApp) -> list[Route]:
 
     return [
         *kinesis_routes(backend),
+        *app.console.routes(),
         Route("/", root, methods=["GET", "HEAD"]),
         Route("/_emulator/replication", replication_status, methods=["GET", "POST"]),
         Route("/_emulator/replication/external", external_replication, methods=["GET", "POST"]),

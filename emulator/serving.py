@@ -88,6 +88,12 @@ class EmulatorServer(uvicorn.Server):
         if self.started and not self.should_exit:
             self._on_started()
 
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # Open console event streams never finish by themselves: end them first, or
+        # uvicorn would wait for them until its graceful-shutdown timeout.
+        self.app.console.close()
+        await super().shutdown(sockets=sockets)
+
 
 def make_server(
     config: Config,

@@ -41,7 +41,12 @@ DEEP = [
     ("(" * 300 + "a = :v" + ")" * 300, "The expression has redundant parentheses;"),
     ("(" * 2000 + "a = :v" + ")" * 2000, "The expression has redundant parentheses;"),
     ("NOT " * 1000 + "a = :v", TOO_MANY.format(1001)),
-    ("size(" * 600 + "a" + ")" * 600 + " = :v", TOO_MANY.format(601)),
+    # Parsed to the end; size() of size() is refused (item 5 of issue 18).
+    (
+        "size(" * 600 + "a" + ")" * 600 + " = :v",
+        "Incorrect operand type for operator or function; operator or function: size, "
+        "operand type: N",
+    ),
     ("NOT (" * 300 + "a = :v" + ")" * 300, TOO_MANY.format(301)),
     ("(a = :v AND " * 250 + "a = :v" + ")" * 250, TOO_MANY.format(501)),
 ]
@@ -115,17 +120,6 @@ def test_as_deep_as_aws_allows_still_works(endpoint: str, table: str) -> None:
         {"TableName": table, "FilterExpression": odd, "ExpressionAttributeValues": VALUES},
     )
     assert (status, answer["Count"]) == (200, 1)
-    sizes = "size(" * 298 + "a" + ")" * 298 + " = :one"  # 298 + "=" operators
-    status, answer = call(
-        endpoint,
-        "Scan",
-        {
-            "TableName": table,
-            "FilterExpression": sizes,
-            "ExpressionAttributeValues": {":one": {"N": "1"}},
-        },
-    )
-    assert (status, answer["Count"]) == (200, 0)
     appended = "SET b = " + "list_append(" * 200 + ":l" + ", :l)" * 200
     status, answer = call(
         endpoint,

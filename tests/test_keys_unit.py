@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 from emulator.errors import ValidationException
 from emulator.model.keys import (
     KeySchema,
+    composite_sort_bounds,
     decode_key_value,
+    encode_components,
     encode_key_av,
     encode_key_value,
     key_of,
@@ -66,11 +68,15 @@ def test_from_definitions() -> None:
     [
         (ks(("pk", "HASH")), []),
         (ks(("pk", "RANGE")), defs(("pk", "S"))),
-        (ks(("a", "HASH"), ("b", "HASH")), defs(("a", "S"), ("b", "S"))),
         (ks(("a", "HASH"), ("a", "RANGE")), defs(("a", "S"))),
+        # A GSI key takes up to 4 HASH and up to 4 RANGE attributes.
         (
-            ks(("a", "HASH"), ("b", "RANGE"), ("c", "RANGE")),
-            defs(("a", "S"), ("b", "S"), ("c", "S")),
+            ks(*((f"h{i}", "HASH") for i in range(5))),
+            defs(*((f"h{i}", "S") for i in range(5))),
+        ),
+        (
+            ks(("a", "HASH"), *((f"r{i}", "RANGE") for i in range(5))),
+            defs(("a", "S"), *((f"r{i}", "S") for i in range(5))),
         ),
         ([], []),
     ],
@@ -80,6 +86,21 @@ def test_from_definitions_errors(
 ) -> None:
     with pytest.raises(ValidationException):
         KeySchema.from_definitions(key_schema, definitions)
+
+
+def test_from_definitions_multi_attribute() -> None:
+    """A GSI's multi-attribute key keeps both sides in key-schema order."""
+    schema = KeySchema.from_definitions(
+        ks(("a", "HASH"), ("b", "HASH"), ("c", "RANGE"), ("d", "RANGE")),
+        defs(("d", "B"), ("c", "N"), ("b", "S"), ("a", "S")),
+    )
+    assert schema.multi
+    assert schema.names == ("a", "b", "c", "d")
+    assert schema.hash_attributes == (("a", "S"), ("b", "S"))
+    assert schema.range_attributes == (("c", "N"), ("d", "B"))
+    assert [schema.type_of(n) for n in "abcd"] == ["S", "S", "N", "B"]
+    assert schema.is_hash("b") and not schema.is_hash("c")
+    assert not COMPOSITE.multi and COMPOSITE.hash_attributes == (("pk", "S"),)
 
 
 def test_key_of() -> None:
@@ -348,3 +369,49 @@ def test_prefix_upper_bound_property(prefix: bytes, other: bytes) -> None:
     starts = other.startswith(prefix)
     in_range = other >= prefix and (bound is None or other < bound)
     assert starts is in_range
+
+
+# -- multi-attribute keys: one column, ordered attribute by attribute ---------------------
+
+_COMPONENT = st.one_of(
+    st.text(min_size=1, max_size=4, alphabet="a\u0000\u0001é\uffff").map(lambda s: {"S": s}),
+    st.binary(min_size=1, max_size=4).map(lambda b: {"B": base64.b64encode(b).decode()}),
+    st.decimals(min_value=-1000, max_value=1000, places=2, allow_nan=False).map(
+        lambda d: {"N": normalize_number(str(d))}
+    ),
+)
+
+
+def _natural(av: dict[str, str]) -> tuple[Any, ...]:
+    kind, value = next(iter(av.items()))
+    if kind == "N":
+        return (Decimal(value),)
+    if kind == "B":
+        return (base64.b64decode(value),)
+    return (value.encode("utf-8"),)
+
+
+@given(st.lists(st.tuples(_COMPONENT, _COMPONENT), min_size=2, max_size=12), st.data())
+def test_encode_components_orders_attribute_by_attribute(
+    rows: list[tuple[dict[str, str], dict[str, str]]], data: st.DataObject
+) -> None:
+    # One type per position, as in a key schema.
+    kinds = [next(iter(rows[0][i])) for i in range(2)]
+    rows = [row for row in rows if [next(iter(av)) for av in row] == kinds]
+    by_bytes = sorted(rows, key=lambda row: encode_components(row))
+    by_value = sorted(rows, key=lambda row: tuple(_natural(av) for av in row))
+    assert [tuple(_natural(av) for av in row) for row in by_bytes] == [
+        tuple(_natural(av) for av in row) for row in by_value
+    ]
+    # Equality on the first attribute is one contiguous byte prefix.
+    first = data.draw(st.sampled_from(rows))[0]
+    lower, _, upper, _ = composite_sort_bounds([first], None, [])
+    assert lower is not None
+    inside = [
+        r
+        for r in rows
+        if lower <= encode_components(r) and (upper is None or encode_components(r) < upper)
+    ]
+    assert sorted(map(repr, inside)) == sorted(
+        repr(r) for r in rows if _natural(r[0]) == _natural(first)
+    )

@@ -123,7 +123,7 @@ OPERATOR_CASES: list[tuple[str, str, list[dict[str, Any]], bool]] = [
     ("s", "BEGINS_WITH", [{"B": b64(b"h")}], False),
     ("missing", "BEGINS_WITH", [{"S": ""}], False),
     ("n", "IN", [{"N": "1"}, {"N": "5.00"}], True),
-    ("n", "IN", [{"N": "1"}, {"S": "5"}], False),
+    ("n", "IN", [{"N": "1"}, {"N": "4"}], False),
     ("s", "IN", [{"S": "hello"}], True),
     ("missing", "IN", [{"S": "hello"}], False),
     ("ss", "IN", [{"S": "x"}], False),

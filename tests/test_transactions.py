@@ -576,4 +576,5 @@ def test_transact_get_items(
         ddb.transact_get_items,
         TransactItems=[{"Get": {"TableName": table, "Key": {"pk": {"N": "1"}}}}],
     )
-    assert bad_key["Code"] == "ValidationException"
+    # As a Update/Delete key in TransactWriteItems: the transaction is cancelled.
+    assert bad_key["Code"] == "TransactionCanceledException"

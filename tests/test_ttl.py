@@ -490,9 +490,9 @@ def test_enable_disable_lifecycle_and_errors(
 
     whole_second(server)
     assert set_ttl(ddb, table_name, True) == {"Enabled": True, "AttributeName": "ttl"}
-    assert status(ddb, table_name) == ("ENABLING", "ttl")
+    assert status(ddb, table_name) == ("ENABLED", "ttl")  # at once, as AWS reports it
     clock(server, {"advance": 4.5})
-    assert status(ddb, table_name) == ("ENABLING", "ttl")
+    assert status(ddb, table_name) == ("ENABLED", "ttl")
     clock(server, {"advance": 0.5})
     assert status(ddb, table_name) == ("ENABLED", "ttl")
 
@@ -532,7 +532,7 @@ def test_enable_disable_lifecycle_and_errors(
         "Enabled": True,
         "AttributeName": "expires_at",
     }
-    assert status(ddb, table_name) == ("ENABLING", "expires_at")
+    assert status(ddb, table_name) == ("ENABLED", "expires_at")
     clock(server, {"advance": 5})
     assert status(ddb, table_name) == ("ENABLED", "expires_at")
 
@@ -559,7 +559,7 @@ def test_existing_items_expire_once_enabled(
     put(ddb, table_name, "string", ttl={"S": str(now - 100)})
     assert table_name not in sweep(server)  # no TTL: the sweep does not look at the table
     set_ttl(ddb, table_name, True)
-    assert sweep(server)[table_name] == 0  # ENABLING: nothing expires yet
+    assert sweep(server)[table_name] == 0  # just enabled: nothing expires yet
     assert scanned(ddb, table_name) == ["old", "soon", "string"]
     clock(server, {"advance": 5})
     assert scanned(ddb, table_name) == ["soon", "string"]

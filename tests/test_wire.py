@@ -113,7 +113,9 @@ def test_unknown_target_wins_over_a_bad_body(endpoint: str) -> None:
     assert (status, body) == (400, unknown_operation("Unknown operation DynamoDB_20120810.Nope"))
 
 
-@pytest.mark.parametrize("operation", ["ImportTable", "DescribeImport", "ExecuteStatement"])
+@pytest.mark.parametrize(
+    "operation", ["ImportTable", "DescribeImport", "DescribeContributorInsights"]
+)
 def test_a_real_operation_that_is_not_implemented(endpoint: str, operation: str) -> None:
     """Issue 12, defect 9: the message tells a typo from an operation not implemented."""
     status, body = call(endpoint, DDB + operation, {})

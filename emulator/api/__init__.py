@@ -42,6 +42,9 @@ OPERATIONS: dict[str, dict[str, str]] = {
         "BatchWriteItem": "batch.batch_write_item",
         "TransactWriteItems": "transact.transact_write_items",
         "TransactGetItems": "transact.transact_get_items",
+        "ExecuteStatement": "partiql.execute_statement",
+        "BatchExecuteStatement": "partiql.batch_execute_statement",
+        "ExecuteTransaction": "partiql.execute_transaction",
         "EnableKinesisStreamingDestination": (
             "kinesis_destinations.enable_kinesis_streaming_destination"
         ),

@@ -9,8 +9,10 @@ import orjson
 from emulator.api.common import (
     StageClock,
     Staged,
+    WriteCharge,
     consumed_capacity,
     find_table,
+    item_collection_metrics,
     read_units,
     write_units,
 )
@@ -131,7 +133,9 @@ def batch_write_item(backend: Backend, region: str, request: dict[str, Any]) -> 
             planned.append((table_name, write_request, row, key, storage, new_item, size))
             yield from stage.pause()
 
-    units: dict[str, float] = {}
+    charges: dict[str, WriteCharge] = {}
+    wants_metrics = request.get("ReturnItemCollectionMetrics") == "SIZE"
+    collections: dict[str, list[dict[str, Any]]] = {}
     unprocessed: dict[str, list[dict[str, Any]]] = {}
     engine = backend.engine
     done = 0
@@ -147,15 +151,31 @@ def batch_write_item(backend: Backend, region: str, request: dict[str, Any]) -> 
                     # Deleted (or replaced) while this batch let others run.
                     unprocessed.setdefault(table_name, []).append(write_request)
                     continue
-                old_size = backend.pipeline.replace(
-                    row, key, *storage, new_item, size if new_item is not None else None
+                pipeline = backend.pipeline
+                old_item, old_size = pipeline.load(row, *storage)
+                pipeline.write(
+                    row,
+                    key,
+                    *storage,
+                    old_item,
+                    old_size,
+                    new_item,
+                    size if new_item is not None else None,
                 )
-                units[row.name] = units.get(row.name, 0.0) + write_units(max(size, old_size))
+                charge = charges.setdefault(row.name, WriteCharge())
+                charge.add(row, write_units(max(size, old_size)), old_item, new_item)
+                if wants_metrics:
+                    metrics = item_collection_metrics(backend, row, key, storage[0])
+                    if metrics is not None:
+                        collections.setdefault(row.name, []).append(metrics)
                 if stage.due():
                     break
     result: dict[str, Any] = {"UnprocessedItems": unprocessed}
     if request.get("ReturnConsumedCapacity", "NONE") != "NONE":
         result["ConsumedCapacity"] = [
-            consumed_capacity(request, name, value) for name, value in units.items()
+            charge.capacity(request, name) for name, charge in charges.items()
         ]
+    if collections:
+        # Per table with a local secondary index, one entry per item written.
+        result["ItemCollectionMetrics"] = collections
     return result

@@ -6,11 +6,14 @@ import math
 import re
 import time
 from collections.abc import Generator
+from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.errors import ResourceNotFoundException, ValidationException
 from emulator.model.indexes import IndexSchema
+from emulator.model.values import Item, item_size, items_equal
 from emulator.runtime.backend import Backend
+from emulator.runtime.table_status import settle_table
 from emulator.storage.engine import TableRow
 from emulator.validation import render_value, validation_message
 
@@ -91,16 +94,20 @@ def table_name_of(value: str, region: str, backend: Backend) -> str:
 def find_table(backend: Backend, region: str, name_or_arn: str) -> TableRow:
     """The table of a data-plane call (AWS's short not-found message)."""
     row = backend.engine.get_table(region, name_or_arn)
+    if row is not None and row.state.transition is not None:
+        row = settle_table(backend, row)
     if row is not None:
         status = row.description["TableStatus"]
         if status == "CREATING" or status == "DELETING":
-            # A replica being created or deleted answers only DescribeTable.
+            # A table being created or deleted answers only DescribeTable.
             raise ResourceNotFoundException(
                 f"Requested resource not found: Table: {row.name} not found"
             )
         return row  # an existing table's name is valid: skip the name checks
     name = table_name_of(name_or_arn, region, backend)
     row = backend.engine.get_table(region, name)
+    if row is not None and row.state.transition is not None:
+        row = settle_table(backend, row)
     if row is None:
         raise ResourceNotFoundException()
     if row.description["TableStatus"] in ("CREATING", "DELETING"):
@@ -112,6 +119,8 @@ def find_table_for_control(backend: Backend, region: str, name_or_arn: str) -> T
     """The table of a control-plane call (the message names the table)."""
     name = table_name_of(name_or_arn, region, backend)
     row = backend.engine.get_table(region, name)
+    if row is not None and row.state.transition is not None:
+        row = settle_table(backend, row)
     if row is None:
         raise ResourceNotFoundException(f"Requested resource not found: Table: {name} not found")
     return row
@@ -153,3 +162,90 @@ def consumed_capacity(
             member = "GlobalSecondaryIndexes" if index.is_global else "LocalSecondaryIndexes"
             capacity[member] = {index.name: {"CapacityUnits": units}}
     return capacity
+
+
+# -- writes: capacity per index and item collections -----------------------------------------
+
+
+def _index_write_units(index: IndexSchema, old_item: Item | None, new_item: Item | None) -> float:
+    """What one item's change costs one secondary index, by AWS's rules: writing or
+    removing the entry costs its projected size; a changed index key costs both (a
+    delete and a put); an entry that stays the same costs nothing."""
+    old_key = index.entry_key(old_item) if old_item is not None else None
+    new_key = index.entry_key(new_item) if new_item is not None else None
+    old = index.project(old_item) if old_item is not None and old_key is not None else None
+    new = index.project(new_item) if new_item is not None and new_key is not None else None
+    if old is None:
+        return write_units(item_size(new)) if new is not None else 0.0
+    if new is None:
+        return write_units(item_size(old))
+    if old_key != new_key:
+        return write_units(item_size(old)) + write_units(item_size(new))
+    if items_equal(old, new):
+        return 0.0
+    return write_units(max(item_size(old), item_size(new)))
+
+
+@dataclass(slots=True)
+class WriteCharge:
+    """The write units one request consumed on one table: the table's own, and each
+    secondary index's (which ReturnConsumedCapacity counts in the total and INDEXES
+    itemises)."""
+
+    table: float = 0.0
+    #: (is_global, index name) -> units, in the order indexes were charged.
+    indexes: dict[tuple[bool, str], float] = field(default_factory=dict)
+
+    def add(
+        self,
+        row: TableRow,
+        units: float,
+        old_item: Item | None,
+        new_item: Item | None,
+        factor: float = 1.0,
+    ) -> None:
+        """Charge one item's write (`units` on the table); `factor` 2 in transactions."""
+        self.table += factor * units
+        for index in row.state.indexes:
+            index_units = _index_write_units(index, old_item, new_item)
+            if index_units:
+                slot = (index.is_global, index.name)
+                self.indexes[slot] = self.indexes.get(slot, 0.0) + factor * index_units
+
+    def capacity(self, request: dict[str, Any], table_name: str) -> dict[str, Any] | None:
+        """The ConsumedCapacity member for this table (None when not asked for)."""
+        mode = request.get("ReturnConsumedCapacity", "NONE")
+        if mode == "NONE":
+            return None
+        total = self.table + sum(self.indexes.values())
+        capacity: dict[str, Any] = {"TableName": table_name, "CapacityUnits": total}
+        if mode == "INDEXES":
+            capacity["Table"] = {"CapacityUnits": self.table}
+            for (is_global, name), units in self.indexes.items():
+                member = "GlobalSecondaryIndexes" if is_global else "LocalSecondaryIndexes"
+                capacity.setdefault(member, {})[name] = {"CapacityUnits": units}
+        return capacity
+
+
+#: Bytes in the gigabyte of SizeEstimateRangeGB.
+_GB = 1024**3
+
+
+def item_collection_metrics(
+    backend: Backend, row: TableRow, key: Item, hash_key: bytes
+) -> dict[str, Any] | None:
+    """ReturnItemCollectionMetrics SIZE: the written item's collection (its partition's
+    items and their LSI entries), for tables with a local secondary index, else None.
+
+    AWS gives a one-gigabyte range around the estimate ([0.0, 1.0] for any collection
+    under a gigabyte, as in AWS's documented examples).
+    """
+    local = [index for index in row.state.indexes if not index.is_global]
+    if not local:
+        return None
+    engine = backend.engine
+    size = engine.items.partition_size(row.table_id, hash_key)
+    size += sum(engine.indexes.partition_size(index.index_id, hash_key) for index in local)
+    low = float(math.floor(size / _GB))
+    hash_name = row.state.key_schema.hash_name
+    return {"ItemCollectionKey": {hash_name: key[hash_name]}, "SizeEstimateRangeGB": [low, low + 1]}

@@ -60,7 +60,15 @@ _NO_EXPRESSIONS = RequestExpressions(ExpressionContext())
 def _check_mixing(request: dict[str, Any], expression_members: Iterable[str]) -> bool:
     """AWS refuses a request mixing expressions with legacy parameters."""
     expressions = [m for m in _EXPRESSION_MEMBERS if m in expression_members and m in request]
-    legacy = [m for m in _LEGACY_MEMBERS if request.get(m) is not None]
+    # Query's legacy KeyConditions go with a FilterExpression or ProjectionExpression
+    # (Scylla's suite, run against AWS, queries that way); only KeyConditionExpression
+    # excludes them.
+    legacy = [
+        m
+        for m in _LEGACY_MEMBERS
+        if request.get(m) is not None
+        and (m != "KeyConditions" or "KeyConditionExpression" in expressions)
+    ]
     if expressions and legacy:
         raise ValidationException(
             "Can not use both expression and non-expression parameters in the same request: "
@@ -77,6 +85,12 @@ def _checked_names(names: Any) -> dict[str, str]:
         if not key.startswith("#") or len(key) < 2:
             raise ValidationException(
                 f'ExpressionAttributeNames contains invalid key: Syntax error; key: "{key}"'
+            )
+        if names[key] == "":
+            # AWS's text, as reported by applications that hit it.
+            raise ValidationException(
+                "ExpressionAttributeNames contains invalid value: "
+                f"Empty attribute name for key {key}"
             )
     return dict(names)
 

@@ -8,8 +8,10 @@ import orjson
 
 from emulator.api.common import (
     INVALID,
+    WriteCharge,
     consumed_capacity,
     find_table,
+    item_collection_metrics,
     read_units,
     write_units,
 )
@@ -21,6 +23,7 @@ from emulator.model.indexes import check_index_keys
 from emulator.model.keys import key_of, storage_key, validate_item_key, validate_key
 from emulator.model.values import Item, check_item_size, item_size, validate_item
 from emulator.runtime.backend import Backend
+from emulator.storage.engine import TableRow
 
 _PUT_RETURN_VALUES = frozenset({"NONE", "ALL_OLD"})
 _UPDATE_RETURN_VALUES = frozenset({"NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"})
@@ -40,6 +43,29 @@ def _with_capacity(
     capacity = consumed_capacity(request, table_name, units)
     if capacity is not None:
         result["ConsumedCapacity"] = capacity
+    return result
+
+
+def _write_result(
+    backend: Backend,
+    request: dict[str, Any],
+    result: dict[str, Any],
+    row: TableRow,
+    key: Item,
+    hash_key: bytes,
+    old: tuple[Item | None, int],
+    new: tuple[Item | None, int],
+) -> dict[str, Any]:
+    """A single-item write's ConsumedCapacity (the table's units on the larger of the
+    old and new item, plus each index's) and ItemCollectionMetrics, as asked."""
+    if request.get("ReturnConsumedCapacity", "NONE") != "NONE":
+        charge = WriteCharge()
+        charge.add(row, write_units(max(old[1], new[1])), old[0], new[0])
+        result["ConsumedCapacity"] = charge.capacity(request, row.name)
+    if request.get("ReturnItemCollectionMetrics") == "SIZE":
+        metrics = item_collection_metrics(backend, row, key, hash_key)
+        if metrics is not None:
+            result["ItemCollectionMetrics"] = metrics
     return result
 
 
@@ -93,7 +119,8 @@ def put_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str
     key = key_of(schema, item)
     hash_key, range_key = storage_key(schema, key)
     wants_capacity = request.get("ReturnConsumedCapacity", "NONE") != "NONE"
-    needs_old = return_values != "NONE" or wants_capacity or has_condition
+    wants_metrics = request.get("ReturnItemCollectionMetrics") == "SIZE"
+    needs_old = return_values != "NONE" or wants_capacity or has_condition or wants_metrics
     pipeline = backend.pipeline
     if not needs_old:
         pipeline.put(row, key, hash_key, range_key, item, size)
@@ -105,10 +132,9 @@ def put_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str
     result: dict[str, Any] = {}
     if return_values == "ALL_OLD" and old_item is not None:
         result["Attributes"] = old_item
-    if wants_capacity:
-        units = write_units(max(size, old_size))
-        return _with_capacity(result, request, row.name, units)
-    return result
+    return _write_result(
+        backend, request, result, row, key, hash_key, (old_item, old_size), (item, size)
+    )
 
 
 def get_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any] | bytes:
@@ -155,7 +181,9 @@ def delete_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[
     result: dict[str, Any] = {}
     if return_values == "ALL_OLD" and old_item is not None:
         result["Attributes"] = old_item
-    return _with_capacity(result, request, row.name, write_units(old_size))
+    return _write_result(
+        backend, request, result, row, key, hash_key, (old_item, old_size), (None, 0)
+    )
 
 
 def update_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
@@ -186,7 +214,9 @@ def update_item(backend: Backend, region: str, request: dict[str, Any]) -> dict[
     elif return_values == "ALL_NEW":
         attributes = new_item
     result: dict[str, Any] = {"Attributes": attributes} if attributes else {}
-    return _with_capacity(result, request, row.name, write_units(max(size, old_size)))
+    return _write_result(
+        backend, request, result, row, key, hash_key, (old_item, old_size), (new_item, size)
+    )
 
 
 def _updated_item(

@@ -23,7 +23,13 @@ from emulator.model.expressions.context import walk_nodes
 from emulator.model.expressions.key_condition import ResolvedKeyCondition
 from emulator.model.expressions.nodes import Path
 from emulator.model.indexes import IndexSchema
-from emulator.model.keys import KeySchema, encode_key_av, prefix_upper_bound, storage_key
+from emulator.model.keys import (
+    KeySchema,
+    composite_sort_bounds,
+    encode_key_av,
+    prefix_upper_bound,
+    storage_key,
+)
 from emulator.model.values import Item, validate_value
 from emulator.runtime.backend import Backend
 from emulator.storage.engine import TableRow
@@ -161,6 +167,10 @@ def _resolve_index(row: TableRow, request: dict[str, Any]) -> IndexSchema | None
     index = row.state.find_index(name)
     if index is None:
         raise ValidationException(f"The table does not have the specified index: {name}")
+    transition = row.state.transition
+    if transition is not None and transition.creates(name):
+        # A GSI that UpdateTable is still creating (``--table-delay-ms``).
+        raise ValidationException(f"Cannot read from backfilling global secondary index: {name}")
     if index.is_global and request.get("ConsistentRead"):
         raise ValidationException("Consistent reads are not supported on global secondary indexes")
     return index
@@ -327,42 +337,78 @@ def _sort_bounds(
     return values[0], True, prefix_upper_bound(values[0]), False
 
 
-def query(backend: Backend, region: str, request: dict[str, Any]) -> bytes:
-    plan, prepared = _plan(backend, region, request, "Query")
-    schema = plan.index.key if plan.index is not None else plan.schema
+def _key_condition(
+    prepared: RequestExpressions, request: dict[str, Any], schema: KeySchema
+) -> ResolvedKeyCondition:
+    """The Query's key condition (expression or legacy KeyConditions) bound to `schema`."""
     key_types = {name: str(schema.type_of(name)) for name in schema.names}
     if prepared.key_condition is not None:
-        condition = prepared.key_condition.resolve(
-            prepared.ctx, schema.hash_name, schema.range_name, key_types
-        )
+        if schema.multi:
+            condition = prepared.key_condition.resolve_multi(
+                prepared.ctx, schema.hash_attributes, schema.range_attributes
+            )
+        else:
+            condition = prepared.key_condition.resolve(
+                prepared.ctx, schema.hash_name, schema.range_name, key_types
+            )
         prepared.ctx.check_unused()
-    elif request.get("KeyConditions") is not None:
-        hash_value, sort = legacy.validate_key_conditions(
-            request["KeyConditions"], schema.hash_name, schema.range_name, key_types
-        )
-        condition = ResolvedKeyCondition(
-            partition_key=schema.hash_name,
-            partition_value=hash_value,
-            sort_key=schema.range_name if sort else None,
-            sort_op=sort[0] if sort else None,
-            sort_values=tuple(sort[1]) if sort else (),
-        )
-    else:
+        return condition
+    key_conditions = request.get("KeyConditions")
+    if key_conditions is None:
         raise ValidationException(
             "Either the KeyConditions or KeyConditionExpression parameter must be specified "
             "in the request."
         )
-    start = _start_key(plan)
-    hash_key = encode_key_av(condition.partition_value)
-    lower, lower_inclusive, upper, upper_inclusive = _sort_bounds(condition)
-    bounds = KeyRange(
-        hash_key,
-        lower,
-        upper,
-        lower_inclusive,
-        upper_inclusive,
-        request.get("ScanIndexForward", True),
+    if schema.multi:
+        partition, prefix, last = legacy.validate_multi_key_conditions(
+            key_conditions, schema.hash_attributes, schema.range_attributes
+        )
+        sort_key = schema.range_attributes[len(prefix)][0] if last else None
+        return ResolvedKeyCondition(
+            partition_key=schema.hash_name,
+            partition_value=partition[0],
+            sort_key=sort_key,
+            sort_op=last[0] if last else None,
+            sort_values=tuple(last[1]) if last else (),
+            partition_values=tuple(partition),
+            sort_prefix=tuple(prefix),
+        )
+    hash_value, sort = legacy.validate_key_conditions(
+        key_conditions, schema.hash_name, schema.range_name, key_types
     )
+    return ResolvedKeyCondition(
+        partition_key=schema.hash_name,
+        partition_value=hash_value,
+        sort_key=schema.range_name if sort else None,
+        sort_op=sort[0] if sort else None,
+        sort_values=tuple(sort[1]) if sort else (),
+    )
+
+
+def _query_bounds(schema: KeySchema, condition: ResolvedKeyCondition, forward: bool) -> KeyRange:
+    """The partition and sort-key byte range a Query reads (one range, for a
+    multi-attribute key too: see `encode_components`)."""
+    if not schema.multi:
+        hash_key = encode_key_av(condition.partition_value)
+        bounds = _sort_bounds(condition)
+    else:
+        hash_key = schema.encode_hash(condition.partition_values)
+        if schema.more_range:
+            values = condition.sort_values
+            bounds = composite_sort_bounds(condition.sort_prefix, condition.sort_op, values)
+        else:
+            bounds = _sort_bounds(condition)
+    lower, lower_inclusive, upper, upper_inclusive = bounds
+    return KeyRange(hash_key, lower, upper, lower_inclusive, upper_inclusive, forward)
+
+
+def query(backend: Backend, region: str, request: dict[str, Any]) -> bytes:
+    plan, prepared = _plan(backend, region, request, "Query")
+    schema = plan.index.key if plan.index is not None else plan.schema
+    condition = _key_condition(prepared, request, schema)
+    start = _start_key(plan)
+    bounds = _query_bounds(schema, condition, request.get("ScanIndexForward", True))
+    hash_key = bounds.hash_key
     index = plan.index
     after: tuple[bytes, ...] | None = None
     if index is None:
@@ -372,12 +418,14 @@ def query(backend: Backend, region: str, request: dict[str, Any]) -> bytes:
     else:
         cursor = backend.engine.indexes.cursor(index.index_id, bounds)
         if start is not None:
-            range_value = start.get(index.key.range_name) if index.key.range_name else None
-            after = (
-                hash_key,
-                encode_key_av(range_value) if range_value is not None else b"",
-                table_key_bytes(*storage_key(plan.schema, start)),
-            )
+            if index.key.multi:
+                range_bytes = index.key.encode_range(
+                    [start[name] for name, _ in index.key.range_attributes]
+                )
+            else:
+                range_value = start.get(index.key.range_name) if index.key.range_name else None
+                range_bytes = encode_key_av(range_value) if range_value is not None else b""
+            after = (hash_key, range_bytes, table_key_bytes(*storage_key(plan.schema, start)))
     cursor.after = after
     _read_pages(backend, plan, cursor, None)
     return plan.response()

@@ -26,6 +26,13 @@ CHANGE_INTERVAL_SECONDS = 3600.0
 
 def describe_time_to_live(backend: Backend, region: str, request: dict[str, Any]) -> dict[str, Any]:
     row = find_table_for_control(backend, region, request["TableName"])
+    status = row.description["TableStatus"]
+    if row.state.transition is not None and status in ("CREATING", "DELETING"):
+        # As AWS answers while a table is being created or deleted (``--table-delay-ms``).
+        raise ValidationException(
+            f"Cannot describe time to live while table is in {status} state: Current table "
+            f"state is {status}"
+        )
     ttl = row.state.ttl
     status, attribute = ("DISABLED", None) if ttl is None else ttl.status(backend.clock.now())
     description: dict[str, Any] = {"TimeToLiveStatus": status}

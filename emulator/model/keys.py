@@ -18,6 +18,7 @@ type tags are needed, and every encoding decodes back to the normalised wire tex
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,8 @@ from emulator.model.values import (
 
 HASH_KEY_MAX_BYTES = 2048
 RANGE_KEY_MAX_BYTES = 1024
+#: A GSI key has up to 4 HASH and up to 4 RANGE attributes (multi-attribute keys).
+MAX_KEY_ATTRIBUTES = 4
 
 _INVALID = "One or more parameter values were invalid: "
 _MSG_KEY_SCHEMA = "The provided key element does not match the schema"
@@ -52,23 +55,49 @@ _MSG_EMPTY_KEY = (
 
 @dataclass(frozen=True, slots=True)
 class KeySchema:
-    """The primary key of a table (or index): names and scalar types ``S``/``N``/``B``."""
+    """The primary key of a table (or index): names and scalar types ``S``/``N``/``B``.
+
+    A GSI may have a multi-attribute key (DynamoDB, November 2025: "Multi-attribute keys
+    allow you to create Global Secondary Index (GSI) partition and sort keys composed of
+    up to four attributes each", developer guide, GSI.DesignPattern.MultiAttributeKeys):
+    `more_hash` / `more_range` hold the HASH / RANGE attributes after the first of each
+    side. Tables and LSIs keep one of each, and then both are empty.
+    """
 
     hash_name: str
     hash_type: str
     range_name: str | None = None
     range_type: str | None = None
+    more_hash: tuple[tuple[str, str], ...] = ()
+    more_range: tuple[tuple[str, str], ...] = ()
     #: Key attribute names, hash first.
     names: tuple[str, ...] = field(init=False, compare=False, repr=False)
     #: (name, byte limit) of each key attribute when all are strings, else None: such a
     #: key needs no normalising, so :func:`validate_key` can check it in place.
     string_limits: tuple[tuple[str, int], ...] | None = field(init=False, compare=False, repr=False)
+    #: (name, type) of every HASH attribute, then of every RANGE attribute, in order.
+    hash_attributes: tuple[tuple[str, str], ...] = field(init=False, compare=False, repr=False)
+    range_attributes: tuple[tuple[str, str], ...] = field(init=False, compare=False, repr=False)
+    #: Whether either side has more than one attribute (a multi-attribute GSI key).
+    multi: bool = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        names = (self.hash_name,) if self.range_name is None else (self.hash_name, self.range_name)
+        hash_attributes = ((self.hash_name, self.hash_type), *self.more_hash)
+        range_attributes: tuple[tuple[str, str], ...] = ()
+        if self.range_name is not None:
+            range_attributes = ((self.range_name, str(self.range_type)), *self.more_range)
+        object.__setattr__(self, "hash_attributes", hash_attributes)
+        object.__setattr__(self, "range_attributes", range_attributes)
+        object.__setattr__(self, "multi", bool(self.more_hash or self.more_range))
+        if self.more_hash or self.more_range:
+            names = tuple(name for name, _ in hash_attributes + range_attributes)
+        elif self.range_name is None:
+            names = (self.hash_name,)
+        else:
+            names = (self.hash_name, self.range_name)
         object.__setattr__(self, "names", names)
         limits: tuple[tuple[str, int], ...] | None = None
-        if self.hash_type == "S" and self.range_type in (None, "S"):
+        if self.hash_type == "S" and self.range_type in (None, "S") and not self.multi:
             limits = ((self.hash_name, HASH_KEY_MAX_BYTES),)
             if self.range_name is not None:
                 limits += ((self.range_name, RANGE_KEY_MAX_BYTES),)
@@ -80,7 +109,26 @@ class KeySchema:
             return self.hash_type
         if name == self.range_name:
             return self.range_type
+        for other, kind in self.more_hash + self.more_range:
+            if other == name:
+                return kind
         return None
+
+    def encode_hash(self, values: Sequence[AttributeValue]) -> bytes:
+        """The hash-key column of the values of the HASH attributes (in order)."""
+        if self.more_hash:
+            return encode_components(values)
+        return encode_key_av(values[0])
+
+    def encode_range(self, values: Sequence[AttributeValue]) -> bytes:
+        """The range-key column of the values of the RANGE attributes (in order)."""
+        if self.more_range:
+            return encode_components(values)
+        return encode_key_av(values[0]) if values else b""
+
+    def is_hash(self, name: str) -> bool:
+        """Whether ``name`` is one of the HASH attributes."""
+        return name == self.hash_name or any(name == other for other, _ in self.more_hash)
 
     @classmethod
     def from_definitions(
@@ -89,7 +137,9 @@ class KeySchema:
         """Build from CreateTable's ``KeySchema`` and ``AttributeDefinitions`` wire shapes.
 
         Shape checks (required members, enum values, list lengths) belong to the
-        botocore-model validator; this only checks how the two lists fit together.
+        botocore-model validator and CreateTable; this only checks how the two lists fit
+        together. A key of more than one HASH or RANGE attribute is a GSI's multi-attribute
+        key (CreateTable / UpdateTable admit those for GSIs only).
         """
         types = {d["AttributeName"]: d["AttributeType"] for d in attribute_definitions}
         hash_names = [e["AttributeName"] for e in key_schema if e.get("KeyType") == "HASH"]
@@ -98,9 +148,11 @@ class KeySchema:
             raise ValidationException(
                 _INVALID + "Invalid KeySchema: The first KeySchemaElement is not a HASH key type"
             )
-        if len(hash_names) != 1 or len(range_names) > 1 or len(key_schema) > 2:
+        if not hash_names or len(hash_names) > MAX_KEY_ATTRIBUTES:
             raise ValidationException(_INVALID + "Too many hash keys or range keys in KeySchema")
-        if len(key_schema) == 2 and hash_names[0] == range_names[0]:
+        if len(range_names) > MAX_KEY_ATTRIBUTES:
+            raise ValidationException(_INVALID + "Too many hash keys or range keys in KeySchema")
+        if len(key_schema) == 2 and range_names and hash_names[0] == range_names[0]:
             raise ValidationException(
                 _INVALID + "Both the Hash Key and the Range Key element in the KeySchema "
                 "have the same name"
@@ -117,9 +169,18 @@ class KeySchema:
                 raise ValidationException(
                     _INVALID + f"Invalid attribute type for key attribute {name}: {types[name]}"
                 )
+        more_hash = tuple((n, types[n]) for n in hash_names[1:])
+        more_range = tuple((n, types[n]) for n in range_names[1:])
         if range_names:
-            return cls(hash_names[0], types[hash_names[0]], range_names[0], types[range_names[0]])
-        return cls(hash_names[0], types[hash_names[0]])
+            return cls(
+                hash_names[0],
+                types[hash_names[0]],
+                range_names[0],
+                types[range_names[0]],
+                more_hash,
+                more_range,
+            )
+        return cls(hash_names[0], types[hash_names[0]], more_hash=more_hash)
 
 
 # --------------------------------------------------------------------------- key checks
@@ -300,6 +361,59 @@ def encode_key_av(av: AttributeValue) -> bytes:
     """Convenience: encode a one-member key AttributeValue such as ``{"N": "5"}``."""
     kind, value = _only_type(av)
     return encode_key_value(kind, value)
+
+
+# --------------------------------------------------------------------------- multi-attribute keys
+
+_COMPONENT_END = b"\x00\x01"
+
+
+def _escape(data: bytes) -> bytes:
+    return data.replace(b"\x00", b"\x00\xff")
+
+
+def encode_components(values: Sequence[AttributeValue]) -> bytes:
+    """One storage column for the several attributes of a multi-attribute GSI key side.
+
+    Each value's own encoding (above) with 0x00 escaped as 0x00 0xFF, then 0x00 0x01 as
+    its end. No escaped byte string is a prefix of another's end, and 0x00 0x01 sorts
+    below every other continuation, so memcmp order of the column is the order of the
+    values attribute by attribute, as DynamoDB orders a multi-attribute sort key ("left
+    to right in the order they're defined", GSI.DesignPattern.MultiAttributeKeys), and
+    equal leading values form one contiguous byte prefix (which is how a Query on the
+    leading sort attributes becomes one range).
+    """
+    return b"".join(_escape(encode_key_av(v)) + _COMPONENT_END for v in values)
+
+
+def composite_sort_bounds(
+    prefix: Sequence[AttributeValue], op: str | None, values: Sequence[AttributeValue]
+) -> tuple[bytes | None, bool, bytes | None, bool]:
+    """(lower, lower_inclusive, upper, upper_inclusive) over a multi-attribute sort key
+    column: equality on the leading attributes `prefix`, then `op` (one of
+    ``= < <= > >= BETWEEN begins_with``, or None) on the next one with `values`."""
+    head = encode_components(prefix)
+    head_end = prefix_upper_bound(head) if head else None
+    lower_head = head or None
+    if op is None:
+        return lower_head, True, head_end, False
+    if op == "begins_with":
+        start = head + _escape(encode_key_av(values[0]))
+        return start or None, True, prefix_upper_bound(start) if start else None, False
+    first = head + encode_components(values[:1])
+    if op == "=":
+        return first, True, prefix_upper_bound(first), False
+    if op == "<":
+        return lower_head, True, first, False
+    if op == "<=":
+        return lower_head, True, prefix_upper_bound(first), False
+    if op == ">":
+        return prefix_upper_bound(first), True, head_end, False
+    if op == ">=":
+        return first, True, head_end, False
+    # BETWEEN
+    last = head + encode_components(values[1:2])
+    return first, True, prefix_upper_bound(last), False
 
 
 def storage_key(schema: KeySchema, key: Item) -> tuple[bytes, bytes]:

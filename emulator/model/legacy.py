@@ -16,7 +16,7 @@ wording; no capture of them was available.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from emulator.errors import ValidationException
@@ -43,6 +43,7 @@ __all__ = [
     "validate_expected",
     "validate_filter",
     "validate_key_conditions",
+    "validate_multi_key_conditions",
 ]
 
 _INVALID = "One or more parameter values were invalid: "
@@ -123,12 +124,19 @@ def _check_operator(operator: Any, values: list[Any]) -> list[AttributeValue]:
         raise ValidationException(
             f"{_INVALID}Invalid number of argument(s) for the {operator} ComparisonOperator"
         )
+    first_kind = _type_of(normalised[0]) if normalised else None
     for value in normalised:
         kind = _type_of(value)
         if kind not in allowed:
             raise ValidationException(
                 f"{_INVALID}ComparisonOperator {operator} is not valid for {kind} "
                 "AttributeValue type"
+            )
+        if kind != first_kind:
+            # Any operator with several values (IN, BETWEEN): one type (dynalite's suite,
+            # run against AWS, pins this text for IN).
+            raise ValidationException(
+                f"{_INVALID}AttributeValues inside AttributeValueList must be of same type"
             )
     if operator == "BETWEEN":
         order = compare_scalars(normalised[0], normalised[1])
@@ -354,6 +362,68 @@ def validate_key_conditions(
             )
     sort_range = (KEY_OPERATORS[sort[0]], sort[1]) if sort is not None else None
     return partition[1][0], sort_range
+
+
+def validate_multi_key_conditions(
+    key_conditions: Mapping[str, Any],
+    hash_attributes: Sequence[tuple[str, str]],
+    range_attributes: Sequence[tuple[str, str]],
+) -> tuple[list[AttributeValue], list[AttributeValue], tuple[str, list[AttributeValue]] | None]:
+    """``KeyConditions`` on a GSI with a multi-attribute key: the same rules as the
+    expression (every HASH attribute EQ; RANGE attributes left to right, all but the last
+    EQ). AWS accepts the legacy parameter on such an index as on a one-attribute one
+    (scylladb/scylladb issue 31393, observed on DynamoDB).
+
+    Returns the HASH values in key-schema order, the EQ values of the leading RANGE
+    attributes, and the last RANGE attribute's operator (expression vocabulary) with its
+    values, or None when no RANGE attribute is constrained.
+    """
+    checked: dict[str, tuple[str, list[AttributeValue]]] = {}
+    for name, condition in key_conditions.items():
+        operator = condition.get("ComparisonOperator")
+        checked[name] = (operator, _check_operator(operator, _value_list(condition)))
+    for operator, _ in checked.values():
+        if operator not in KEY_OPERATORS:
+            raise ValidationException(
+                "Attempted conditional constraint is not an indexable operation"
+            )
+    partition: list[AttributeValue] = []
+    typed: list[tuple[str, str, AttributeValue]] = []
+    for name, kind in hash_attributes:
+        found = checked.pop(name, None)
+        if found is None:
+            raise ValidationException(f"Query condition missed key schema element: {name}")
+        if found[0] != "EQ":
+            raise ValidationException("Query key condition not supported")
+        partition.append(found[1][0])
+        typed.append((name, kind, found[1][0]))
+    sort: list[tuple[str, list[AttributeValue]]] = []
+    skipped = False
+    for name, kind in range_attributes:
+        found = checked.pop(name, None)
+        if found is None:
+            skipped = True
+            continue
+        if skipped:
+            raise ValidationException("Query key condition not supported")
+        sort.append(found)
+        typed.extend((name, kind, value) for value in found[1])
+    if checked:
+        if range_attributes and not sort:
+            raise ValidationException(
+                f"Query condition missed key schema element: {range_attributes[0][0]}"
+            )
+        raise ValidationException("Query key condition not supported")
+    if any(operator != "EQ" for operator, _ in sort[:-1]):
+        raise ValidationException("Query key condition not supported")
+    for _name, kind, value in typed:
+        if _type_of(value) != kind:
+            raise ValidationException(
+                f"{_INVALID}Condition parameter type does not match schema type"
+            )
+    prefix = [values[0] for _, values in sort[:-1]]
+    last = (KEY_OPERATORS[sort[-1][0]], sort[-1][1]) if sort else None
+    return partition, prefix, last
 
 
 # --------------------------------------------------------------------------- AttributeUpdates

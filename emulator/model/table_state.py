@@ -37,9 +37,11 @@ class TtlState:
 
     def status(self, now: float) -> tuple[str, str | None]:
         """(TimeToLiveStatus, AttributeName or None)."""
-        settled = now - self.changed_at >= TTL_TRANSITION_SECONDS
+        # AWS reports ENABLED as soon as UpdateTimeToLive returns (Scylla's suite, run
+        # against AWS), though expiry starts later (`expiring`); disabling takes a while.
         if self.enabled:
-            return ("ENABLED" if settled else "ENABLING"), self.attribute
+            return "ENABLED", self.attribute
+        settled = now - self.changed_at >= TTL_TRANSITION_SECONDS
         return ("DISABLED", None) if settled else ("DISABLING", self.attribute)
 
     def expiring(self, now: float) -> bool:
@@ -57,6 +59,53 @@ class PitrState:
 
 
 @dataclass(frozen=True, slots=True)
+class StatusTransition:
+    """A table status that is not ACTIVE yet (opt-in ``--table-delay-ms``): CreateTable,
+    UpdateTable and DeleteTable leave the table CREATING / UPDATING / DELETING until
+    `until` on the emulator's clock; a GSI that UpdateTable creates is CREATING, then
+    backfilling, then ACTIVE, as on AWS (where the table is UPDATING while the index's
+    resources are allocated, then ACTIVE while it backfills).
+    """
+
+    #: CREATING / UPDATING / DELETING; None once the table is ACTIVE again while a new
+    #: index still backfills.
+    status: str | None
+    until: float
+    #: GSIs being created: (name, backfilling from, ACTIVE from).
+    creating: tuple[tuple[str, float, float], ...] = ()
+    #: GSIs being deleted: described DELETING until `until` (their entries are gone).
+    deleting: tuple[str, ...] = ()
+
+    def next_due(self) -> float:
+        """The first instant at which something changes."""
+        instants = [self.until] if self.status is not None else []
+        for _name, backfilling, active in self.creating:
+            instants.append(active)
+            instants.append(backfilling)
+        return min(instants, default=self.until)
+
+    def creates(self, index_name: str) -> bool:
+        return any(name == index_name for name, _, _ in self.creating)
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "until": self.until,
+            "creating": [list(entry) for entry in self.creating],
+            "deleting": list(self.deleting),
+        }
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> StatusTransition:
+        return cls(
+            document.get("status"),
+            float(document["until"]),
+            tuple((str(n), float(b), float(a)) for n, b, a in document.get("creating") or ()),
+            tuple(document.get("deleting") or ()),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class TableState:
     key_schema: KeySchema
     #: LSIs first, then GSIs, each with the id of its entries' storage.
@@ -71,6 +120,8 @@ class TableState:
     replicas: tuple[dict[str, Any], ...] = ()
     #: Point-in-time recovery (UpdateContinuousBackups), which turns the change log on.
     pitr: PitrState | None = None
+    #: A CREATING / UPDATING / DELETING phase still running (``--table-delay-ms``).
+    transition: StatusTransition | None = None
 
     @classmethod
     def from_document(cls, description: dict[str, Any], document: dict[str, Any]) -> TableState:
@@ -80,6 +131,7 @@ class TableState:
         stream = document.get("stream")
         ttl = document.get("ttl")
         pitr = document.get("pitr")
+        transition = document.get("transition")
         index_ids = dict(document.get("index_ids") or {})
         return cls(
             key_schema=key_schema,
@@ -95,6 +147,7 @@ class TableState:
             pitr=None
             if pitr is None
             else PitrState(float(pitr["enabled_at"]), int(pitr["recovery_days"])),
+            transition=None if transition is None else StatusTransition.from_document(transition),
         )
 
     def to_document(self) -> dict[str, Any]:
@@ -116,6 +169,8 @@ class TableState:
                 "enabled_at": self.pitr.enabled_at,
                 "recovery_days": self.pitr.recovery_days,
             }
+        if self.transition is not None:
+            document["transition"] = self.transition.to_document()
         return document
 
     def with_indexes(self, description: dict[str, Any], index_ids: dict[str, int]) -> TableState:

@@ -287,6 +287,10 @@ def validate_item(item: Any, *, allow_empty_sets: bool = False) -> Item:
     """
     if type(item) is not dict:
         raise _serialization_error("Map", item)
+    if "" in item:
+        # AWS documents attribute names as at least one character long; no capture of its
+        # answer to an empty one was found, so this refuses it with the emulator's text.
+        raise ValidationException(_INVALID + "An attribute name cannot be empty")
     return {name: _validate(av, 0, allow_empty_sets) for name, av in item.items()}
 
 

@@ -34,6 +34,7 @@ from emulator.kinesis.service import KinesisService
 from emulator.model.table_state import TableStateCodec
 from emulator.replication.external import ExternalReplicators
 from emulator.replication.manager import ReplicationManager
+from emulator.runtime.table_status import settle_tables
 from emulator.storage.engine import Engine
 from emulator.streams.iterators import IteratorCodec
 from emulator.streams.shards import StreamManager
@@ -159,6 +160,7 @@ class Backend:
         backend.transitions += [
             kinesis.complete_transitions,
             lambda: complete_destination_transitions(kinesis_destinations),
+            functools.partial(settle_tables, backend),
         ]
         forwarder = Forwarder(kinesis_destinations)
         backend.background.append(forwarder.run)

@@ -69,6 +69,14 @@ class IndexStore:
         ).fetchone()
         return int(count), int(size)
 
+    def partition_size(self, index_id: int, hash_key: bytes) -> int:
+        """Total entry size under one index hash key (an LSI's part of an item collection)."""
+        (size,) = self.connection.execute(
+            "SELECT coalesce(sum(size), 0) FROM index_items WHERE index_id = ? AND hash_key = ?",
+            (index_id, hash_key),
+        ).fetchone()
+        return int(size)
+
     def cursor(self, index_id: int, bounds: KeyRange | None = None) -> Cursor:
         """A walk over the index's entries in (index key, table key) order."""
         return Cursor(self.connection, INDEX_ENTRIES, index_id, bounds)

@@ -144,6 +144,14 @@ class ItemStore:
         ).fetchone()
         return int(count), int(size)
 
+    def partition_size(self, table_id: int, hash_key: bytes) -> int:
+        """Total item size of one partition (an item collection's table part)."""
+        (size,) = self.connection.execute(
+            "SELECT coalesce(sum(size), 0) FROM items WHERE table_id = ? AND hash_key = ?",
+            (table_id, hash_key),
+        ).fetchone()
+        return int(size)
+
     # -- TTL instants -------------------------------------------------------------------
 
     def set_expiry(self, table_id: int, expiries: list[tuple[float | None, bytes, bytes]]) -> None:

@@ -461,6 +461,18 @@ class StreamLog:
             found.append((key, *kept))
         return found
 
+    def read_last(self, shard_pk: int, limit: int) -> list[tuple[int, float, bytes]]:
+        """The newest `limit` records of a shard with their creation times, in order (a
+        page that opens shows what was written just before)."""
+        rows = self.connection.execute(
+            f"SELECT r.record_key, r.created, {WIRE_COLUMN} {WIRE_FROM} "
+            "WHERE r.record_key >= ? AND r.record_key < ? ORDER BY r.record_key DESC LIMIT ?",
+            (*shard_keys(shard_pk), limit),
+        ).fetchall()
+        return [(key & _SEQUENCE_MASK, float(created), record) for key, created, record in rows][
+            ::-1
+        ]
+
     def last_sequence(self, shard_pk: int) -> int | None:
         row = self.connection.execute(
             "SELECT max(record_key) FROM stream_records WHERE record_key >= ? AND record_key < ?",

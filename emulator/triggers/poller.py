@@ -61,6 +61,9 @@ MAX_BACKOFF_SECONDS = 1.0
 MIN_READ_INTERVAL_SECONDS = 0.002
 #: Retries of a function error beyond which an unbounded retry policy slows down.
 QUICK_RETRIES = 3
+#: How much of what a function wrote an invocation log entry keeps (its end), like the
+#: 4 KB `LogType=Tail` returns.
+LOGGED_OUTPUT_CHARS = 4096
 
 
 def record_topic(uuid: str) -> tuple[str, str]:
@@ -93,6 +96,8 @@ class InvocationEntry:
     response: str = ""
     duration_ms: float = 0.0
     detail: str = ""
+    #: The end of what the function wrote during the invocation (stdout, stderr, logging).
+    logs: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -107,6 +112,7 @@ class InvocationEntry:
             "Response": self.response,
             "DurationMs": round(self.duration_ms, 3),
             "Detail": self.detail,
+            "Logs": self.logs,
         }
 
 
@@ -583,6 +589,7 @@ class ShardWorker:
                 response=result.payload[:4096].decode("utf-8", "replace"),
                 duration_ms=result.duration_ms,
                 detail=detail or result.detail,
+                logs=result.logs[-LOGGED_OUTPUT_CHARS:],
             )
         )
         return result

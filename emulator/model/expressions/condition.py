@@ -8,7 +8,7 @@ as in DynamoDB; only the static checks done when the expression is prepared rais
 from __future__ import annotations
 
 from emulator.model.expressions import messages as msg
-from emulator.model.expressions.context import ExpressionContext, check_between_bounds
+from emulator.model.expressions.context import ExpressionContext
 from emulator.model.expressions.nodes import (
     And,
     Between,
@@ -111,11 +111,12 @@ class _Evaluator:
         return order >= 0
 
     def between(self, node: Between) -> bool:
+        """Bounds in descending order are an error only when both are request values
+        (checked when the expression is prepared); bounds read from the item in that
+        order just make the condition false, as on AWS."""
         value = self.operand(node.operand)
         low = self.operand(node.low)
         high = self.operand(node.high)
-        if low is not None and high is not None and compare_scalars(low, high) is not None:
-            check_between_bounds(low, high, self.kind)
         if value is None or low is None or high is None:
             return False
         above = compare_scalars(value, low)

@@ -1,4 +1,6 @@
-"""KeyConditionExpression for Query: one partition-key equality, at most one sort-key term.
+"""KeyConditionExpression for Query: one partition-key equality, at most one sort-key term
+(or, on a GSI with a multi-attribute key, one equality per HASH attribute and terms on the
+leading RANGE attributes).
 
 Parsing uses the condition grammar, then keeps only the shapes Query can serve as an
 index range; everything else gets AWS's KeyConditionExpression errors. Resolution
@@ -9,7 +11,7 @@ is cached by text and shared between tables.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from emulator.errors import ValidationException
@@ -56,6 +58,10 @@ class ResolvedKeyCondition:
     sort_key: str | None = None
     sort_op: str | None = None
     sort_values: tuple[AttributeValue, ...] = ()
+    #: Multi-attribute keys: the value of every HASH attribute, in key-schema order ...
+    partition_values: tuple[AttributeValue, ...] = ()
+    #: ... and the equality values of the RANGE attributes before `sort_key`.
+    sort_prefix: tuple[AttributeValue, ...] = ()
 
     def sort_matches(self, value: AttributeValue | None) -> bool:
         """Whether an item's sort-key value satisfies the sort-key term (if any)."""
@@ -98,20 +104,9 @@ class KeyCondition:
     ) -> ResolvedKeyCondition:
         """Bind to a table's (or index's) key schema; ``key_types`` maps key name to S/N/B."""
         kind = msg.KEY_CONDITION
-        ctx.prepare_condition(self.node, kind)
-        by_name: dict[str, KeyTerm] = {}
-        for term in self.terms:
-            resolved = ctx.resolve_path(term.path, kind)
-            if len(resolved) != 1:
-                raise msg.invalid(
-                    kind, "KeyConditionExpressions cannot have conditions on nested attributes"
-                )
-            name = str(resolved[0])
-            if name in by_name:
-                raise ValidationException(
-                    "KeyConditionExpressions must only contain one condition per key"
-                )
-            by_name[name] = term
+        if len(self.terms) > 2:
+            raise msg.invalid(kind, "Conditions can be of length 1 or 2 only")
+        by_name = self._terms_by_name(ctx)
         partition = by_name.pop(partition_key, None)
         if partition is None:
             raise ValidationException(f"Query condition missed key schema element: {partition_key}")
@@ -127,13 +122,7 @@ class KeyCondition:
         if key_types is not None:
             checks = [(partition_key, partition_value)]
             checks += [(str(sort_key), v) for v in sort_values]
-            for name, value in checks:
-                expected = key_types.get(name)
-                if expected is not None and msg.type_of(value) != expected:
-                    raise ValidationException(
-                        "One or more parameter values were invalid: "
-                        "Condition parameter type does not match schema type"
-                    )
+            _check_types(checks, key_types)
         return ResolvedKeyCondition(
             partition_key=partition_key,
             partition_value=partition_value,
@@ -141,6 +130,103 @@ class KeyCondition:
             sort_op=sort.op if sort else None,
             sort_values=sort_values,
         )
+
+    def resolve_multi(
+        self,
+        ctx: ExpressionContext,
+        hash_attributes: Sequence[tuple[str, str]],
+        range_attributes: Sequence[tuple[str, str]],
+    ) -> ResolvedKeyCondition:
+        """Bind to a GSI's multi-attribute key ((name, type) of each HASH / RANGE
+        attribute, in key-schema order).
+
+        AWS's rules (developer guide, GSI.DesignPattern.MultiAttributeKeys): "All
+        partition key attributes must be specified with equality conditions"; "Sort key
+        attributes must be queried left-to-right in the order they're defined ... You
+        cannot skip attributes in the middle"; "Inequality conditions must be the last
+        condition in your query" (begins_with counts as one). A skipped sort attribute
+        answers "Query key condition not supported" (the guide's example output); a
+        missing partition attribute names it, as for a one-attribute key. The terms may
+        be written in any order: AND does not order them.
+        """
+        kind = msg.KEY_CONDITION
+        by_name = self._terms_by_name(ctx)
+        partition: list[KeyTerm] = []
+        for name, _ in hash_attributes:
+            term = by_name.pop(name, None)
+            if term is None:
+                raise ValidationException(f"Query condition missed key schema element: {name}")
+            if term.op != "=":
+                raise ValidationException(NOT_SUPPORTED)
+            partition.append(term)
+        sort: list[tuple[str, KeyTerm]] = []
+        skipped = False
+        for name, _ in range_attributes:
+            term = by_name.pop(name, None)
+            if term is None:
+                skipped = True
+            elif skipped:
+                raise ValidationException(NOT_SUPPORTED)
+            else:
+                sort.append((name, term))
+        if by_name:
+            if range_attributes and not sort:
+                raise ValidationException(
+                    f"Query condition missed key schema element: {range_attributes[0][0]}"
+                )
+            raise ValidationException(NOT_SUPPORTED)
+        if any(term.op != "=" for _, term in sort[:-1]):
+            raise ValidationException(NOT_SUPPORTED)
+        partition_values = tuple(ctx.value(term.values[0].name, kind) for term in partition)
+        resolved = [(name, tuple(ctx.value(v.name, kind) for v in t.values)) for name, t in sort]
+        types = dict(hash_attributes) | dict(range_attributes)
+        checks = [
+            (name, value)
+            for (name, _), value in zip(hash_attributes, partition_values, strict=True)
+        ]
+        checks += [(name, value) for name, values in resolved for value in values]
+        _check_types(checks, types)
+        last = sort[-1] if sort else None
+        return ResolvedKeyCondition(
+            partition_key=hash_attributes[0][0],
+            partition_value=partition_values[0],
+            sort_key=last[0] if last else None,
+            sort_op=last[1].op if last else None,
+            sort_values=resolved[-1][1] if resolved else (),
+            partition_values=partition_values,
+            sort_prefix=tuple(values[0] for _, values in resolved[:-1]),
+        )
+
+    def _terms_by_name(self, ctx: ExpressionContext) -> dict[str, KeyTerm]:
+        """The terms by the top-level attribute each constrains (one term per key)."""
+        kind = msg.KEY_CONDITION
+        ctx.prepare_condition(self.node, kind)
+        by_name: dict[str, KeyTerm] = {}
+        for term in self.terms:
+            resolved = ctx.resolve_path(term.path, kind)
+            if len(resolved) != 1:
+                raise msg.invalid(
+                    kind, "KeyConditionExpressions cannot have conditions on nested attributes"
+                )
+            name = str(resolved[0])
+            if name in by_name:
+                raise ValidationException(
+                    "KeyConditionExpressions must only contain one condition per key"
+                )
+            by_name[name] = term
+        return by_name
+
+
+def _check_types(
+    checks: Iterable[tuple[str, AttributeValue]], key_types: Mapping[str, str]
+) -> None:
+    for name, value in checks:
+        expected = key_types.get(name)
+        if expected is not None and msg.type_of(value) != expected:
+            raise ValidationException(
+                "One or more parameter values were invalid: "
+                "Condition parameter type does not match schema type"
+            )
 
 
 def parse_key_condition(text: str) -> KeyCondition:
@@ -153,8 +239,8 @@ def _parse_key_condition(text: str) -> KeyCondition:
     node = parse_condition(text, msg.KEY_CONDITION)
     terms: list[KeyTerm] = []
     _collect_terms(node, terms)
-    if len(terms) > 2:
-        raise msg.invalid(msg.KEY_CONDITION, "Conditions can be of length 1 or 2 only")
+    # The number of terms is checked against the key schema (`resolve`): a GSI with a
+    # multi-attribute key takes up to 8.
     return KeyCondition(node, tuple(terms))
 
 

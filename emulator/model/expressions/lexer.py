@@ -20,7 +20,9 @@ ERROR = "ERROR"  # a character no token starts with
 EOF = "EOF"
 
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
-_WORD_START = _WORD_CHARS - frozenset("0123456789")
+#: A bare name starts with a letter: ``_a`` and ``1a`` are syntax errors on AWS (the
+#: lone ``_`` becomes an ERROR token, the digits a NUMBER one).
+_WORD_START = _WORD_CHARS - frozenset("0123456789_")
 _DIGITS = frozenset("0123456789")
 _WHITESPACE = frozenset(" \t\r\n\f\v")
 _TWO_CHAR_OPS = ("<>", "<=", ">=")

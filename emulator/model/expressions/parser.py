@@ -22,8 +22,9 @@ Grammar (keywords case-insensitive, function names case-sensitive)::
     primary    := "(" condition ")" | function | operand comparator operand
                 | operand "BETWEEN" operand "AND" operand
                 | operand "IN" "(" operand ("," operand)* ")"
-    operand    := path | ":v" | function
+    operand    := path | ":v" | function | "(" operand ")"     (in conditions)
     path       := name ("." name | "[" digits "]")*        name := bare | "#n"
+                  (at most 32 levels; bare names start with a letter)
 
     update     := (("SET" set ("," set)*) | ("REMOVE" path ("," path)*)
                   | ("ADD" path ":v" ("," path ":v")*) | ("DELETE" path ":v" (...)*))+
@@ -98,6 +99,15 @@ UPDATE_KEYWORDS = frozenset({"SET", "REMOVE", "ADD", "DELETE"})
 MAX_EXPRESSION_BYTES = 4096  # AWS quota: 4 KB per expression string
 MAX_OPERATORS = 300  # AWS quota: operators + functions per expression
 MAX_IN_OPERANDS = 100  # AWS quota: operands of one IN
+MAX_PATH_DEPTH = 32  # AWS quota: nesting levels of a document path (observed message)
+#: The largest list index AWS's (Java int) parser can hold; see `_Parser.path`.
+MAX_LIST_INDEX = 2**31 - 1
+#: attribute_type's second operand when it is a document path: AWS names the set of
+#: every internal type it could be (a third-party capture of AWS's text; unconfirmed).
+ANY_TYPE = (
+    "{S,SS,N,NS,B,BS,BOOL,NULL,L,M,HD,DOUBLE,FLOAT,HDS,FS,DOUBLESET,DICT,DECIMAL,INT,"
+    "DECIMALSET,INTSET}"
+)
 
 
 class _Level:
@@ -142,6 +152,7 @@ class _Parser:
         self.problems: list[ValidationException] = []
         self.parenthesized: set[int] = set()
         self.keep_alive: list[object] = []  # ids in `parenthesized` must stay unique
+        self.no_wrapped_operand_before = 0  # see `wrapped_operand_ahead`
 
     # ---------------------------------------------------------------- token helpers
 
@@ -215,6 +226,11 @@ class _Parser:
         raise self.syntax_error()
 
     def path(self) -> Path:
+        """A document path; at most 32 levels (names and indexes), as AWS documents.
+
+        A list index past a Java int (2**31 - 1) is a syntax error on its digits: AWS's
+        parser cannot hold it (no capture of AWS's text for it was found; strict).
+        """
         elements: list[PathElement] = [self.path_element_name()]
         while True:
             if self.at_op("."):
@@ -223,12 +239,17 @@ class _Parser:
             elif self.at_op("["):
                 self.advance()
                 token = self.peek()
-                if token.kind != NUMBER:
+                if token.kind != NUMBER or int(token.text) > MAX_LIST_INDEX:
                     raise self.syntax_error()
                 self.advance()
                 self.expect_op("]")
                 elements.append(int(token.text))
             else:
+                if len(elements) > MAX_PATH_DEPTH:
+                    self.problem(
+                        "The document path has too many nesting levels; "
+                        f"nesting levels: {len(elements)}"
+                    )
                 return Path(tuple(elements))
 
     # ---------------------------------------------------------------- functions
@@ -288,6 +309,15 @@ class _Parser:
             self.problem(
                 f"Operator or function requires a document path; operator or function: {name}"
             )
+        elif name == "attribute_type" and not isinstance(node.args[1], ValueRef):
+            # The type must be a literal: a path's type is unknown (ANY_TYPE), size() is N.
+            operand = node.args[1]
+            self.problems.append(
+                msg.incorrect_operand(self.kind, name, "N" if _is_size(operand) else ANY_TYPE)
+            )
+        elif name == "size" and _is_size(node.args[0]):
+            # size() is a Number, which has no size.
+            self.problems.append(msg.incorrect_operand(self.kind, name, "N"))
 
     def at_function(self) -> bool:
         return self.peek().kind == NAME and self.peek(1).kind == OP and self.peek(1).text == "("
@@ -312,7 +342,7 @@ class _Parser:
                 self.advance()
                 self.operators += 1
                 level.nots += 1
-            if self.at_op("("):
+            if self.at_op("(") and not self.wrapped_operand_ahead():
                 self.advance()
                 levels.append(level)
                 level = _Level()
@@ -340,8 +370,55 @@ class _Parser:
                 level = levels.pop()
                 term = inner
 
+    def wrapped_operand_ahead(self) -> bool:
+        """Whether the first of the ``(`` here wraps an operand, as in ``(size(b)) = :v``
+        (AWS accepts parenthesised operands), rather than opening a condition.
+
+        A lookahead: read the run of ``(``, one operand and as many ``)`` as there were
+        ``(``, and see whether a comparator, BETWEEN or IN follows; then rewind. The
+        parentheses of the run beyond those closed around the operand open conditions,
+        and when none wraps an operand, none does from inside the run either: the run is
+        looked at once, so 2,000 parentheses still parse in linear time.
+        """
+        if self.pos < self.no_wrapped_operand_before:
+            return False
+        start = self.pos
+        saved = (self.operators, len(self.reserved), len(self.problems))
+        opens = closes = 0
+        while self.at_op("("):
+            self.advance()
+            opens += 1
+        run_end = self.pos
+        follows = False
+        try:
+            self.operand(_CONDITION_OPERAND_ALLOWED)
+            while closes < opens and self.at_op(")"):
+                self.advance()
+                closes += 1
+            token = self.peek()
+            follows = closes > 0 and (
+                (token.kind == OP and token.text in COMPARATORS)
+                or self.at_keyword("BETWEEN")
+                or self.at_keyword("IN")
+            )
+        except ValidationException:
+            pass
+        self.pos = start
+        self.operators = saved[0]
+        del self.reserved[saved[1] :]
+        del self.problems[saved[2] :]
+        if not follows:
+            self.no_wrapped_operand_before = run_end
+            return False
+        if closes == opens:
+            return True
+        # Only the last `closes` of the run wrap the operand: the others open conditions.
+        self.no_wrapped_operand_before = start + opens - closes
+        return False
+
     def atom(self) -> Condition:
-        """A comparison, BETWEEN, IN or a condition function (never parenthesised)."""
+        """A comparison, BETWEEN, IN or a condition function; its operands may be in
+        parentheses (`condition_operand`), the whole atom is not (`condition` reads those)."""
         left = self.condition_operand()
         token = self.peek()
         if token.kind == OP and token.text in COMPARATORS:
@@ -397,7 +474,15 @@ class _Parser:
             )
 
     def condition_operand(self) -> Operand:
-        return self.operand(_CONDITION_OPERAND_ALLOWED)
+        """An operand, possibly in parentheses: ``(size(b))``."""
+        opens = 0
+        while self.at_op("("):
+            self.advance()
+            opens += 1
+        operand = self.operand(_CONDITION_OPERAND_ALLOWED)
+        for _ in range(opens):
+            self.expect_op(")")
+        return operand
 
     # ---------------------------------------------------------------- updates
 
@@ -461,6 +546,10 @@ class _Parser:
             self.advance()
             paths.append(self.path())
         return paths
+
+
+def _is_size(operand: Operand) -> bool:
+    return isinstance(operand, Function) and operand.name == "size"
 
 
 def _start(text: str, kind: str, keywords: frozenset[str]) -> _Parser:

@@ -95,7 +95,7 @@ def apply_update(
     new_paths: list[DocPath] = []
     removals: list[DocPath] = []
 
-    for path, value in set_values:
+    for path, value in _appends_last(original, set_values):
         old_paths.append(path)
         _own(new_item, path, owned)
         new_paths.append(_assign(new_item, path, value))
@@ -138,6 +138,36 @@ def apply_update(
         else tuple(new_paths),
         removes_only=ast.removes_only,
     )
+
+
+def _appends_last(
+    item: Item, set_values: list[tuple[DocPath, AttributeValue]]
+) -> list[tuple[DocPath, AttributeValue]]:
+    """SET actions in the order they are applied: text order, except that those setting a
+    list index past the list's end (which append) come last, in index order, as on AWS:
+    ``SET l[11] = :y, l[10] = :x`` on a two-element list gives ``[.., .., x, y]``.
+
+    Paths cannot overlap, so no other action changes the length of such a list, and
+    "past the end" can be judged on the original item.
+    """
+    appends = []
+    for position, (path, _value) in enumerate(set_values):
+        index = path[-1]
+        if len(path) > 1 and isinstance(index, int):
+            parent = get_path(item, path[:-1])
+            if parent is not None and "L" in parent and index >= len(parent["L"]):
+                appends.append((path[:-1], index, position))
+    if len(appends) < 2:
+        return set_values
+    last = {position for _, _, position in appends}
+    ordered = [entry for position, entry in enumerate(set_values) if position not in last]
+    ordered.extend(set_values[position] for _, _, position in sorted(appends, key=_append_key))
+    return ordered
+
+
+def _append_key(append: tuple[DocPath, int, int]) -> tuple[str, int]:
+    parent, index, _position = append
+    return repr(parent), index
 
 
 # ------------------------------------------------------------------------- compiled
