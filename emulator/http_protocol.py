@@ -10,14 +10,22 @@ public front door has and uvicorn leaves out.
   connections after a response.) One timer per event loop checks every connection a few
   times per timeout, so a request pays nothing for it but a clock read per read.
 
+- AWS JSON calls are answered on the spot (`DirectCalls`): a whole POST / request whose
+  operation works in one step is handed to the app from the parser's callback and its
+  response written at once, with no ASGI scope, task, receive or send. Every other
+  request (admin routes, the Lambda API, staged or large calls, chunked or compressed
+  bodies, `Expect: 100-continue`, `Connection: close`, pipelined behind an ASGI one)
+  goes through uvicorn's ASGI cycle as before. The response bytes are the same either
+  way (uvicorn's status line and default headers, then the app's).
+
 Without httptools (uvicorn installed without its `standard` extra) uvicorn's h11
-protocol is used, with h11's own head limit and no timeouts.
+protocol is used, with h11's own head limit and no timeouts (and no direct path).
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import orjson
 
@@ -25,6 +33,8 @@ from emulator.config import Config
 
 MAX_REQUEST_LINE_BYTES = 16 * 1024
 MAX_HEAD_BYTES = 64 * 1024
+#: Larger bodies take the ASGI path (the app decodes them on a worker thread).
+DIRECT_BODY_BYTES = 1024 * 1024
 
 try:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -58,42 +68,89 @@ STALLED = aws_error(
 )
 
 
-def protocol_options(config: Config) -> dict[str, Any]:
-    """The uvicorn.Config arguments that install the protocol for `config`."""
+class DirectCalls(Protocol):
+    """What the app offers the connection for answering AWS calls on the spot."""
+
+    def answers_directly(self, target: bytes) -> bool:
+        """Whether a call to `target` (an X-Amz-Target value) is answered in one step."""
+        ...
+
+    def answer(self, target: bytes, authorization: bytes | None, body: bytes) -> tuple[int, bytes]:
+        """The response's status, and its own headers (each ending in CRLF), a blank line
+        and its body; the status line and the server's default headers come first."""
+        ...
+
+
+def protocol_options(config: Config, direct: DirectCalls | None = None) -> dict[str, Any]:
+    """The uvicorn.Config arguments that install the protocol for `config`; `direct`
+    answers AWS calls without the ASGI cycle."""
     if HttpToolsProtocol is None:  # pragma: no cover - depends on the installation
         return {"http": "h11", "h11_max_incomplete_event_size": MAX_HEAD_BYTES}
     timeout = config.client_timeout_seconds
-    return {"http": type("EmulatorHttp", (EmulatorHttpProtocol,), {"client_timeout": timeout})}
+    members = {"client_timeout": timeout, "direct": direct}
+    return {"http": type("EmulatorHttp", (EmulatorHttpProtocol,), members)}
 
 
 if HttpToolsProtocol is not None:
     import httptools
+    from uvicorn.protocols.http.httptools_impl import STATUS_LINE
+
+    #: (the server's default headers list, its encoding): the list is replaced once a
+    #: second (its date header), so the encoding is redone as often.
+    _encoded_defaults: list[Any] = [None, b""]
+
+    def _default_headers(headers: list[tuple[bytes, bytes]]) -> bytes:
+        if headers is not _encoded_defaults[0]:
+            _encoded_defaults[1] = b"".join(b"%s: %s\r\n" % pair for pair in headers)
+            _encoded_defaults[0] = headers
+        encoded: bytes = _encoded_defaults[1]
+        return encoded
 
     class _HeadTooLarge(Exception):
         """Raised from a parser callback to stop parsing a head past the limits."""
 
     class EmulatorHttpProtocol(HttpToolsProtocol):
         """The hot path pays one clock read and a comparison per read, and one extra
-        call per request (`on_headers_complete`); everything else is per connection."""
+        call per request (`on_headers_complete`); everything else is per connection.
+        AWS calls the app answers in one step skip the ASGI cycle (`direct`)."""
 
         client_timeout: float = 10.0
+        direct: DirectCalls | None = None
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
             self.last_read = self.loop.time()
             self.head_bytes = 0  # bytes read since the last head was complete
+            #: The body parts of the request being answered directly (None: no such
+            #: request in progress).
+            self.direct_body: list[bytes] | None = None
+            #: Whether the last request was answered directly and the connection has
+            #: been quiet since: its keep-alive timeout is the watch's business.
+            self.direct_idle = False
+            self.read_paused_for_writes = False
+            self.close_after_response = False
+            self.target: bytes | None = None
+            self.authorization: bytes | None = None
+            self.content_length = -1
+            self.plain_body = True
             _Watch.of(self.loop, self.client_timeout).add(self)
 
         def connection_lost(self, exc: Exception | None) -> None:
             super().connection_lost(exc)
             _Watch.of(self.loop, self.client_timeout).discard(self)
 
+        def reading_head(self) -> bool:
+            if self.direct_body is not None:
+                return False
+            cycle = self.cycle
+            return cycle is None or not cycle.more_body
+
         def data_received(self, data: bytes) -> None:
             """uvicorn's, plus the head limit: bytes read while a head is incomplete are
             counted, and a head past the limit is answered and the connection closed."""
             self.last_read = self.loop.time()
-            cycle = self.cycle
-            if cycle is None or not cycle.more_body:
+            self.direct_idle = False
+            if self.reading_head():
                 self.head_bytes += len(data)
             self._unset_keepalive_if_required()
             try:
@@ -109,9 +166,30 @@ if HttpToolsProtocol is not None:
                 self.logger.warning(message)
                 self.send_400_response(message)
                 return
-            cycle = self.cycle
-            if (cycle is None or not cycle.more_body) and self.head_bytes > MAX_HEAD_BYTES:
+            if self.reading_head() and self.head_bytes > MAX_HEAD_BYTES:
                 self.refuse(HEAD_TOO_LARGE)  # still no end of the head in sight
+
+        def on_message_begin(self) -> None:
+            super().on_message_begin()
+            self.target = self.authorization = None
+            self.content_length = -1
+            self.plain_body = True
+
+        def on_header(self, name: bytes, value: bytes) -> None:
+            """uvicorn's, noting on the way what the direct path needs to know."""
+            name = name.lower()
+            value = value.rstrip(b" \t")
+            if name == b"x-amz-target":
+                self.target = value
+            elif name == b"authorization":
+                self.authorization = value
+            elif name == b"content-length":
+                self.content_length = int(value) if value.isdigit() else -1
+            elif name == b"expect" or name == b"content-encoding" or name == b"transfer-encoding":
+                self.plain_body = False  # uvicorn's cycle (and the app's ASGI path) deal
+                if name == b"expect" and value.lower() == b"100-continue":
+                    self.expect_100_continue = True
+            self.headers.append((name, value))
 
         def on_headers_complete(self) -> None:
             if self.head_bytes > MAX_HEAD_BYTES or len(self.url) > MAX_REQUEST_LINE_BYTES:
@@ -120,7 +198,70 @@ if HttpToolsProtocol is not None:
                 if size > MAX_HEAD_BYTES or len(self.url) > MAX_REQUEST_LINE_BYTES:
                     raise _HeadTooLarge()  # before a request cycle exists for it
             self.head_bytes = 0
+            target = self.target
+            direct = self.direct
+            if (
+                target is not None
+                and direct is not None
+                and self.plain_body
+                and 0 <= self.content_length <= DIRECT_BODY_BYTES
+                and self.url == b"/"
+                and (self.cycle is None or self.cycle.response_complete)
+                and not self.pipeline
+                and self.parser.get_method() == b"POST"
+                and self.parser.should_keep_alive()
+                and self.parser.get_http_version() == "1.1"
+                and direct.answers_directly(target)
+            ):
+                self.direct_body = []
+                return
             super().on_headers_complete()
+
+        def on_body(self, body: bytes) -> None:
+            parts = self.direct_body
+            if parts is None:
+                super().on_body(body)
+            else:
+                parts.append(body)
+
+        def on_message_complete(self) -> None:
+            parts = self.direct_body
+            if parts is None:
+                super().on_message_complete()
+                return
+            self.direct_body = None
+            body = parts[0] if len(parts) == 1 else b"".join(parts)
+            assert self.direct is not None and self.target is not None
+            status, answer = self.direct.answer(self.target, self.authorization, body)
+            transport = self.transport
+            if transport.is_closing():
+                return
+            defaults = _default_headers(self.server_state.default_headers)
+            transport.write(STATUS_LINE[status] + defaults + answer)
+            self.server_state.total_requests += 1
+            if self.close_after_response:
+                transport.close()
+                return
+            # The watch times out the keep-alive from here (as uvicorn's timer does, from
+            # the answer: a slow answer is not the client's quiet).
+            self.direct_idle = True
+            self.last_read = self.loop.time()
+            if self.flow.write_paused:
+                # The client is not reading its answers: stop reading its requests.
+                self.read_paused_for_writes = True
+                self.flow.pause_reading()
+
+        def resume_writing(self) -> None:
+            super().resume_writing()
+            if self.read_paused_for_writes:
+                self.read_paused_for_writes = False
+                self.flow.resume_reading()
+
+        def shutdown(self) -> None:
+            if self.direct_body is not None:
+                self.close_after_response = True  # answer the request being read first
+                return
+            super().shutdown()
 
         def refuse(self, response: bytes) -> None:
             if not self.transport.is_closing():
@@ -130,6 +271,8 @@ if HttpToolsProtocol is not None:
         def waits_for_client(self) -> bytes | None:
             """What to answer a client that went quiet now (b"" to just close), or None
             when the connection is not waiting for it."""
+            if self.direct_body is not None:
+                return STALLED  # halfway through the body of a call answered directly
             if self.head_bytes:
                 return STALLED  # halfway through a head
             cycle = self.cycle
@@ -178,6 +321,13 @@ if HttpToolsProtocol is not None:
             for connection in list(self.connections):
                 if connection.transport.is_closing():
                     self.connections.discard(connection)
+                    continue
+                if connection.direct_idle:
+                    # uvicorn's keep-alive timeout, for connections whose last answer
+                    # skipped its cycle (and so never armed uvicorn's own timer).
+                    if now - connection.last_read >= connection.timeout_keep_alive:
+                        self.connections.discard(connection)
+                        connection.transport.close()
                     continue
                 if now - connection.last_read < self.timeout:
                     continue

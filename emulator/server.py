@@ -4,43 +4,58 @@ storage engine and background work."""
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 import time
 import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from random import getrandbits
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from emulator import __version__, wire
 from emulator.admin_guard import AdminGuard
-from emulator.api import Backend
+from emulator.api import Backend, operation
 from emulator.auth import SigV4Verifier, parse_credentials
 from emulator.config import Config
-from emulator.console import Console
 from emulator.errors import AwsError, UnknownOperationException
 from emulator.runtime import scheduler
 from emulator.runtime.settle import settle
 
+if TYPE_CHECKING:
+    # Starlette itself (and the console, built on it) is imported when the first admin
+    # request comes (start-up time).
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from emulator.console import Console
+
 logger = logging.getLogger("emulator")
+
+#: The head of a direct answer (`EmulatorApp.answer`): wire.response_headers' headers.
+_DIRECT_HEAD = (
+    b"content-type: " + wire.CONTENT_TYPE + b"\r\ncontent-length: %d\r\n"
+    b"x-amzn-requestid: %052X\r\nx-amz-crc32: %d\r\n\r\n"
+)
 
 
 class EmulatorApp:
-    """AWS traffic is served by a lean ASGI path (it is the hot path); everything else,
-    admin routes and health probes, by a Starlette app."""
+    """AWS traffic is served by a lean ASGI path (it is the hot path, and most of it is
+    answered straight from the HTTP connection: `answer`); everything else, admin routes
+    and health probes, by a Starlette app made on the first such request. The lifespan
+    is served here."""
 
     def __init__(self, config: Config, backend: Backend | None = None) -> None:
         self.config = config
         self.backend = backend or Backend.create(config)
-        self.console = Console(self.backend)
-        self.admin = Starlette(routes=admin_routes(self), lifespan=self._lifespan)
+        self._console: Console | None = None
+        self._admin: Starlette | None = None
         self.admin_guard = AdminGuard(config)
         #: REST APIs by path prefix (see `mount`).
         self.rest_apis: list[tuple[str, ASGIApp]] = []
@@ -49,9 +64,49 @@ class EmulatorApp:
             SigV4Verifier(parse_credentials(config.credentials)) if config.auth == "sigv4" else None
         )
         self.mount("/2015-03-31/", self.serve_lambda)
+        #: X-Amz-Target -> whether its operation answers in one step (see `answer`).
+        self._one_step: dict[bytes, bool] = {}
+
+    @property
+    def console(self) -> Console:
+        """The web console (made with the admin routes)."""
+        if self._console is None:
+            from emulator.console import Console
+
+            self._console = Console(self.backend)
+        return self._console
+
+    @property
+    def admin(self) -> Starlette:
+        """The Starlette app of the admin routes (made on first use)."""
+        if self._admin is None:
+            from starlette.applications import Starlette
+
+            self._admin = Starlette(routes=admin_routes(self))
+        return self._admin
+
+    async def _serve_lifespan(self, receive: Receive, send: Send) -> None:
+        """The ASGI lifespan protocol around `_lifespan`, as Starlette serves it."""
+        message = await receive()
+        if message["type"] != "lifespan.startup":
+            return
+        lifespan = self._lifespan()
+        try:
+            await lifespan.__aenter__()
+        except BaseException as error:
+            await send({"type": "lifespan.startup.failed", "message": repr(error)})
+            raise
+        await send({"type": "lifespan.startup.complete"})
+        await receive()  # lifespan.shutdown
+        try:
+            await lifespan.__aexit__(None, None, None)
+        except BaseException as error:
+            await send({"type": "lifespan.shutdown.failed", "message": repr(error)})
+            raise
+        await send({"type": "lifespan.shutdown.complete"})
 
     @asynccontextmanager
-    async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
+    async def _lifespan(self) -> AsyncIterator[None]:
         self.backend.start_background(scheduler.tick_forever(self.backend))
         self.backend.start_background(self.backend.triggers.run_forever())
         for work in self.backend.background:
@@ -61,7 +116,8 @@ class EmulatorApp:
         try:
             yield
         finally:
-            self.console.close()
+            if self._console is not None:
+                self._console.close()
             await self.backend.stop()
 
     def mount(self, prefix: str, app: ASGIApp) -> None:
@@ -74,8 +130,11 @@ class EmulatorApp:
         if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/":
             await self.serve_aws(scope, receive, send)
             return
+        if scope["type"] == "lifespan":
+            await self._serve_lifespan(receive, send)
+            return
         if scope["type"] != "http":
-            await self.admin(scope, receive, send)  # the lifespan
+            await self.admin(scope, receive, send)
             return
         path: str = scope["path"]
         method: str = scope["method"]
@@ -299,6 +358,39 @@ class EmulatorApp:
             status, payload = await wire.finish_staged(target, payload)
         await self._send(send, status, payload)
 
+    # -- the direct path (see emulator.http_protocol) --------------------------------------
+
+    def answers_directly(self, target: bytes) -> bool:
+        """Whether the connection may hand a call to `target` to `answer` (the hot path:
+        no ASGI cycle). Not with signatures to check or request logging on, nor for the
+        operations that work in stages (they must let other requests run meanwhile)."""
+        one_step = self._one_step.get(target)
+        if one_step is None:
+            prefix, _, name = target.decode("latin-1").partition(".")
+            service = wire.SERVICE_PREFIXES.get(prefix)
+            function = None if service is None else operation(service, name)
+            if function is None:
+                return False  # unknown: the ASGI path says so (not cached: unbounded)
+            one_step = self._one_step[target] = not inspect.isgeneratorfunction(function)
+        return (
+            one_step
+            and self.verifier is None
+            and not wire.request_logger.isEnabledFor(logging.DEBUG)
+        )
+
+    def answer(self, target: bytes, authorization: bytes | None, body: bytes) -> tuple[int, bytes]:
+        """`serve_aws` for a call `answers_directly` accepted: the status, and the
+        response's headers and body as bytes."""
+        region = wire.region_from_authorization(
+            None if authorization is None else authorization.decode("latin-1"),
+            self.config.region,
+        )
+        status, payload = wire.handle_call(self.backend, target.decode("latin-1"), region, body)
+        if status == wire.STAGED:  # pragma: no cover - answers_directly refuses those
+            raise RuntimeError(f"{target!r} works in stages")
+        head = _DIRECT_HEAD % (len(payload), getrandbits(208), zlib.crc32(payload))
+        return status, head + payload
+
     async def _serve_logged(self, send: Send, target: str | None, region: str, body: bytes) -> None:
         """`serve_aws`'s last step at debug level: the same, plus one structured log line."""
         started = time.perf_counter()
@@ -408,6 +500,9 @@ async def _buffered(receive: Receive, limit: int) -> tuple[bytes, Receive]:
 
 
 def admin_routes(app: EmulatorApp) -> list[Route]:
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
     backend = app.backend
 
     async def health(request: Request) -> Response:
@@ -568,6 +663,8 @@ async def history_response(backend: Backend, request: Request) -> Response:
     the change log as JSON lines, one stream record (plus `eventSourceARN`) per change,
     oldest first; with `Key`, one item's history, else the table's changes in
     [From, To] (epoch seconds; default: everything retained)."""
+    from starlette.responses import JSONResponse, Response, StreamingResponse
+
     from emulator.runtime import history
 
     query = request.query_params

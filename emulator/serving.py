@@ -121,7 +121,7 @@ def make_server(
             # middleware costs every request.
             proxy_headers=False,
             timeout_graceful_shutdown=graceful_seconds,
-            **protocol_options(config),
+            **protocol_options(config, app),
         ),
         on_started,
         app,

@@ -15,10 +15,13 @@ What is measured
     stream-put   the same on a table with a NEW_AND_OLD_IMAGES stream
     log-put      the same on a table with point-in-time recovery (its change log on)
     update       ``SET a = a + :one`` on one item (bench_update.py's request)
+    stream-update  the same on a table with a NEW_AND_OLD_IMAGES stream
     kinesis-put  PutItem of new items on a table with a Kinesis Data Streams destination
     replica-put  PutItem of new items on a global table with a replica in a second region
                  (the replicator's work in the other region included: settled before the
                  server is stopped)
+    ceiling      the same PutItem requests sent to bench.py's bare Starlette app (answers
+                 ``{}``): the instructions the framework alone costs per request
 
 How to read the numbers
     instructions/request, and the ratios put / stream-put and put / update: what the
@@ -43,6 +46,7 @@ from collections.abc import Sequence
 
 import orjson
 from bench import (
+    CEILING_SRC,
     DDB,
     HOST,
     REPO,
@@ -57,13 +61,22 @@ from bench import (
     wait_ready,
 )
 
-LOADS = ("put", "stream-put", "log-put", "update", "kinesis-put", "replica-put")
+LOADS = (
+    "put",
+    "stream-put",
+    "log-put",
+    "update",
+    "stream-update",
+    "kinesis-put",
+    "replica-put",
+    "ceiling",
+)
 WARMUP = 300
 COUNTER_KEY = {"pk": {"S": "counter"}}
 
 
 def requests_for(load: str, port: int, table: str, n: int) -> list[bytes]:
-    if load == "update":
+    if load in ("update", "stream-update"):
         body = orjson.dumps(
             {
                 "TableName": table,
@@ -77,9 +90,13 @@ def requests_for(load: str, port: int, table: str, n: int) -> list[bytes]:
 
 
 async def drive(load: str, port: int, proc: subprocess.Popen[bytes], n: int) -> None:
+    if load == "ceiling":
+        await wait_ready(port, proc, need_200=False, timeout=300)
+        await run_load(port, put_item_requests(port, "ceiling", "k", WARMUP + n), 8)
+        return
     await wait_ready(port, proc, need_200=True, timeout=300)
     table = "bench_instructions"
-    await create_table(port, table, stream=load == "stream-put")
+    await create_table(port, table, stream=load in ("stream-put", "stream-update"))
     conn = RawConn(HOST, port)
     await conn.connect()
     if load == "replica-put":
@@ -148,6 +165,10 @@ async def enable_kinesis_destination(conn: RawConn, port: int, table: str) -> No
 def count_instructions(load: str, n: int) -> int:
     """Instructions the server executed for start-up, `n` requests (after a warm-up), stop."""
     port = free_port()
+    if load == "ceiling":
+        server = ["-c", CEILING_SRC, str(port)]
+    else:
+        server = ["-m", "emulator", "--port", str(port), "--log-level", "warning"]
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(
             [
@@ -156,12 +177,7 @@ def count_instructions(load: str, n: int) -> int:
                 "--cache-sim=no",
                 "--cachegrind-out-file=/dev/null",
                 python_exe(),
-                "-m",
-                "emulator",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
+                *server,
             ],
             cwd=REPO,
             stdout=log,
@@ -198,7 +214,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         long_run = count_instructions(load, args.requests)
         short_run = count_instructions(load, args.base)
         per_request[load] = (long_run - short_run) / (args.requests - args.base)
-        print(f"{load:11s} {per_request[load]:>10,.0f} instructions/request")
+        print(f"{load:13s} {per_request[load]:>10,.0f} instructions/request")
+    ceiling = per_request.get("ceiling")
+    if ceiling is not None:
+        for other in LOADS[:-1]:
+            if other in per_request:
+                print(f"ceiling / {other}: {ceiling / per_request[other]:.3f}")
     put = per_request.get("put")
     if put is not None:
         for other in ("stream-put", "log-put", "update", "kinesis-put", "replica-put"):
@@ -207,6 +228,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "stream-put" in per_request and "replica-put" in per_request:
         ratio = per_request["stream-put"] / per_request["replica-put"]
         print(f"stream-put / replica-put: {ratio:.3f}")
+    stream_put = per_request.get("stream-put")
+    if stream_put is not None and "stream-update" in per_request:
+        print(f"stream-put / stream-update: {stream_put / per_request['stream-update']:.3f}")
     return 0
 
 

@@ -18,6 +18,11 @@ What is measured
     of bench.py, on 127.0.0.1; client and server share the machine's cores (2 on the reference
     machine).  The reader's tight loop keeps one core busy on both sides while (b) runs.
 
+    (d) boto3 drain.  (a) again on a fresh table, read through a boto3 ``dynamodbstreams``
+        client (``get_records`` with Limit ``--limit``, in a worker thread) instead of the raw
+        client: what an application sees, botocore's response parsing included.  ``--boto3``
+        runs it after (a); ``--boto3-only`` runs only it (and writes its items).
+
     (c) ``--trim``: change latency while the emulator trims.  The emulator's clock is switched
         to manual (``POST /_emulator/clock {"mode": "manual"}``) and ``--trim-records`` items
         (default 100,000) are written to a stream table (concurrency 8, not timed), so that
@@ -223,6 +228,62 @@ async def drain(port: int, args: argparse.Namespace) -> None:
         )
         if seen < args.items:
             print(f"    WARNING: only {seen} of {args.items} records read within {args.timeout}s")
+    finally:
+        if args.url:
+            await delete_table(port, table)
+
+
+# --------------------------------------------------------------------------- (d) boto3 drain
+
+
+def boto3_drain_records(url: str, arn: str, limit: int, wanted: int) -> tuple[int, int, float]:
+    """Read `wanted` records of the stream through boto3 (TRIM_HORIZON, shard after
+    shard); (records, calls, seconds of the GetRecords phase)."""
+    import boto3  # the test extra's; only this phase needs it
+
+    client = boto3.client(
+        "dynamodbstreams",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",
+    )
+    shards = client.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    iterators = [
+        client.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        for shard in shards
+    ]
+    seen = calls = 0
+    started = time.perf_counter()
+    for iterator in iterators:
+        while iterator and seen < wanted:
+            page = client.get_records(ShardIterator=iterator, Limit=limit)
+            calls += 1
+            seen += len(page["Records"])
+            if not page["Records"]:
+                break
+            iterator = page.get("NextShardIterator")
+    return seen, calls, time.perf_counter() - started
+
+
+async def boto3_drain(port: int, args: argparse.Namespace) -> None:
+    table = unique_table("bench_boto3")
+    desc = await create_table(port, table, stream=True)
+    try:
+        reqs = put_item_requests(port, table, "b", args.items)
+        load = await run_load(port, reqs, 8)
+        if load.errors:
+            raise SystemExit(f"PutItem errors while loading: {load.errors}; {load.first_error}")
+        url = f"http://{HOST}:{port}"
+        seen, calls, seconds = await asyncio.to_thread(
+            boto3_drain_records, url, desc["LatestStreamArn"], args.limit, args.items
+        )
+        print(
+            f"(d) boto3 drain: read {seen} records in {calls} get_records calls in "
+            f"{seconds * 1000:.0f} ms: {seen / seconds:,.0f} records/s"
+        )
     finally:
         if args.url:
             await delete_table(port, table)
@@ -481,8 +542,13 @@ async def bench(args: argparse.Namespace) -> int:
         if args.trim:
             await trim(emu.port, args)
             return 0
+        if args.boto3_only:
+            await boto3_drain(emu.port, args)
+            return 0
         if not args.skip_drain:
             await drain(emu.port, args)
+        if args.boto3:
+            await boto3_drain(emu.port, args)
         if not args.skip_latency:
             await latency(emu.port, args)
     return 0
@@ -535,6 +601,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="(c) records written, then trimmed (default 100000)",
     )
     p.add_argument("--skip-latency", action="store_true", help="do not run (b)")
+    p.add_argument("--boto3", action="store_true", help="also run (d), the boto3 drain")
+    p.add_argument("--boto3-only", action="store_true", help="run (d) only")
     p.add_argument(
         "--emulator-args",
         default="",

@@ -15,6 +15,8 @@ import pytest
 from botocore.exceptions import ClientError
 from conftest import RunningServer, make_client, start_server
 
+from emulator.storage.stream_log import WIRE_COLUMN, WIRE_FROM
+
 HASH = [{"AttributeName": "pk", "KeyType": "HASH"}]
 PK_S = [{"AttributeName": "pk", "AttributeType": "S"}]
 
@@ -210,9 +212,10 @@ def test_records_of_an_earlier_layout_are_migrated(tmp_path: Path) -> None:
             "created REAL NOT NULL, record BLOB NOT NULL, PRIMARY KEY (shard_pk, sequence)) "
             "WITHOUT ROWID"
         )
+        # The earlier layout held each record's wire JSON.
         database.execute(
-            "INSERT INTO records SELECT record_key >> 40, record_key & 1099511627775, "
-            "created, record FROM stream_records"
+            "INSERT INTO records SELECT r.record_key >> 40, r.record_key & 1099511627775, "
+            f"r.created, {WIRE_COLUMN} {WIRE_FROM}"
         )
         database.execute("DELETE FROM stream_records")
     database.close()

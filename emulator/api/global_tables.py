@@ -10,8 +10,6 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-import botocore.session
-
 from emulator.api.common import INVALID, TABLE_ARN, find_table_for_control, table_name_of
 from emulator.errors import (
     AwsError,
@@ -33,6 +31,8 @@ class GlobalTableNotFoundException(AwsError):
 @functools.cache
 def supported_regions() -> tuple[str, ...]:
     """The regions DynamoDB is offered in (botocore's endpoint data)."""
+    import botocore.session  # here, not at import: it costs start-up ~0.1 s
+
     session = botocore.session.get_session()
     regions: set[str] = set()
     for partition in ("aws", "aws-cn", "aws-us-gov"):

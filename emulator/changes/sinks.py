@@ -19,6 +19,7 @@ from emulator.model.values import Item, item_size
 from emulator.storage.change_log import EVENT_CODES
 from emulator.storage.engine import Engine, TableRow
 from emulator.storage.indexes import table_key_bytes
+from emulator.storage.stream_log import StoredRecord
 from emulator.streams.shards import StreamManager
 from emulator.streams.signals import CommitSignals, stream_topic
 
@@ -124,10 +125,14 @@ class StreamSink:
             change.old_size,
             change.new_blob,
             change.time,
+            # The new blob is the item as just stored: the record may refer to it.
+            None
+            if change.new_blob is None
+            else (change.table.table_id, change.hash_key, change.range_key),
         ):
             self._engine.after_commit(self._notify, self.topic)
 
-    def insert_record(self, change: Change) -> tuple[int, int, bytes] | None:
+    def insert_record(self, change: Change) -> tuple[int, int, StoredRecord] | None:
         """The INSERT record of a new item, for the one-statement insert (see
         `WritePipeline.put`): (shard_pk, sequence, record), None without an open shard."""
         return self._streams.insert_record(

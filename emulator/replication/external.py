@@ -18,9 +18,7 @@ import logging
 import uuid
 from typing import Any
 
-import botocore.session
 import orjson
-from botocore.config import Config as BotoConfig
 
 from emulator.model.keys import KeySchema, decode_key_value
 from emulator.replication.manager import CONTROL_TOPIC, ReplicationManager
@@ -171,6 +169,10 @@ class ExternalReplicators:
     def _client(self, doc: dict[str, Any]) -> Any:
         client = self._clients.get(doc["Id"])
         if client is None:
+            # Imported here: botocore's client machinery costs start-up ~0.1 s.
+            import botocore.session
+            from botocore.config import Config as BotoConfig
+
             session = botocore.session.get_session()
             client = session.create_client(
                 "dynamodb",

@@ -11,7 +11,7 @@ from emulator.changes.change import Change, replicated_from
 from emulator.changes.sinks import Sink, SinkFactory
 from emulator.storage.engine import Engine, TableRow
 from emulator.storage.replication import ReplicationStore
-from emulator.storage.stream_log import record_key
+from emulator.storage.stream_log import StoredRecord, record_key
 from emulator.streams.signals import CommitSignals
 
 
@@ -73,7 +73,12 @@ class ReplicationSink:
         self._after_commit(self._notify, self.topic)
 
     def insert_with_item_and_record(
-        self, change: Change, expires: float | None, shard_pk: int, sequence: int, record: bytes
+        self,
+        change: Change,
+        expires: float | None,
+        shard_pk: int,
+        sequence: int,
+        record: StoredRecord,
     ) -> bool:
         """A new item (`change`, an INSERT) with its stream record and, for a write made
         here, its outbox row and stamp, in one statement (see `WritePipeline.put`);
@@ -95,6 +100,7 @@ class ReplicationSink:
                 record,
             )
         stamp = self._stamper.next(change.time)
+        key = record_key(shard_pk, sequence)
         if not self._store.insert_item_with_entry(
             table.table_id,
             table.region,
@@ -103,12 +109,13 @@ class ReplicationSink:
             change.new_size,
             blob,
             expires,
-            record_key(shard_pk, sequence),
+            key,
             change.time,
             record,
             stamp,
         ):
             return False
+        self._stream_log.keep_recent(key, change.time, record, blob)
         self._after_commit(self._notify, self.topic)
         return True
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from emulator.storage.engine import Engine
+    from emulator.storage.stream_log import StoredRecord
 
 _SEQUENCE_BITS = 40
 
@@ -79,15 +80,18 @@ END;
 DROP TRIGGER IF EXISTS store_new_replicated_item;
 DROP VIEW IF EXISTS new_replicated_items;
 CREATE VIEW new_replicated_items
-    (table_id, hash_key, range_key, size, item, expires, record_key, created, record,
-     entry_key, stamp, region)
-    AS SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0;
+    (table_id, hash_key, range_key, size, item, expires, record_key, created, form, event_id,
+     record_region, keys, new_image, record_size, entry_key, stamp, region)
+    AS SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+        NULL, NULL, NULL, NULL WHERE 0;
 CREATE TRIGGER store_new_replicated_item INSTEAD OF INSERT ON new_replicated_items
 BEGIN
     INSERT OR IGNORE INTO items (table_id, hash_key, range_key, size, item, expires)
         VALUES (NEW.table_id, NEW.hash_key, NEW.range_key, NEW.size, NEW.item, NEW.expires);
-    INSERT INTO stream_records (record_key, created, record)
-        SELECT NEW.record_key, NEW.created, NEW.record WHERE changes() = 1;
+    INSERT INTO stream_records (record_key, created, record, form, event_id, region, keys,
+            new_image, size)
+        SELECT NEW.record_key, NEW.created, x'', NEW.form, NEW.event_id, NEW.record_region,
+            NEW.keys, NEW.new_image, NEW.record_size WHERE changes() = 1;
     INSERT INTO replication_outbox (entry_key, hash_key, range_key, stamp, size, item)
         SELECT NEW.entry_key, NEW.hash_key, NEW.range_key, NEW.stamp, NEW.size, NEW.item
         WHERE changes() = 1;
@@ -225,21 +229,25 @@ class ReplicationStore:
         expires: float | None,
         record_key: int,
         created: float,
-        record: bytes,
+        record: StoredRecord,
         stamp: int,
     ) -> bool:
         """Store a new item with its stream record, its outbox row and its stamp in one
         statement (atomic on its own); none of them when the item exists. Whether they
-        were stored."""
+        were stored. The record keeps its own new image (it never refers to the item)."""
         sequence = self._next.get(table_id)
         if sequence is None:
             sequence = self.tip(table_id) + 1
+        form, event_id, record_region, keys, new_image, _, record_size, _ = record
+        if new_image is None and form & 4:
+            new_image = item
         connection = self.connection
         before = connection.total_changes
         connection.execute(
             "INSERT INTO new_replicated_items (table_id, hash_key, range_key, size, item, "
-            "expires, record_key, created, record, entry_key, stamp, region) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "expires, record_key, created, form, event_id, record_region, keys, new_image, "
+            "record_size, entry_key, stamp, region) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 table_id,
                 hash_key,
@@ -249,7 +257,12 @@ class ReplicationStore:
                 expires,
                 record_key,
                 created,
-                record,
+                form,
+                event_id,
+                record_region,
+                keys,
+                new_image,
+                record_size,
                 (table_id << _SEQUENCE_BITS) | sequence,
                 stamp,
                 region,

@@ -1,51 +1,28 @@
-"""Stream records: which event a write produces, and the record in its final wire form.
+"""Stream records: which event a write produces, and the record as the stream log stores
+it.
 
-A record is encoded once, at write time; GetRecords then splices stored bytes together.
+A record is stored as its parts (`StoredRecord`), not its wire JSON: the fixed text of
+the wire form (field names, eventSource, the view type's name) is the same for every
+record, and the new image of an INSERT is the item itself, stored once for both while
+the item stays unchanged (see `storage.stream_log`). The stream log puts the wire form
+together when the record is read, in SQL.
 """
 
 from __future__ import annotations
 
-import functools
 from random import getrandbits
 
 import orjson
 
 from emulator.model.values import Item, item_size, items_equal
+from emulator.storage.stream_log import EVENT_CODES, VIEW_CODES, StoredRecord, wire_form
 
-EVENT_VERSION = "1.1"
+EVENT_VERSION = "1.1"  # (spelled out in the stream log's SQL)
 EVENT_SOURCE = "aws:dynamodb"
 TTL_IDENTITY = {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}
 
 _NEW_IMAGE_VIEWS = frozenset({"NEW_IMAGE", "NEW_AND_OLD_IMAGES"})
 _OLD_IMAGE_VIEWS = frozenset({"OLD_IMAGE", "NEW_AND_OLD_IMAGES"})
-
-
-@functools.cache
-def _record_template(
-    event: str, view_type: str, region: str, new_image: bool, old_image: bool, identity: bool
-) -> bytes:
-    """The wire form of a record with `%` slots for what varies per record, so a record
-    is one formatting operation (this runs on every write to a stream table)."""
-    template = (
-        b'{"eventID":"%%032x","eventName":"%s","eventVersion":"%s","eventSource":"%s",'
-        b'"awsRegion":%s,"dynamodb":{"ApproximateCreationDateTime":%%d,"Keys":%%s'
-        % (
-            event.encode(),
-            EVENT_VERSION.encode(),
-            EVENT_SOURCE.encode(),
-            orjson.dumps(region).replace(b"%", b"%%"),
-        )
-    )
-    if new_image:
-        template += b',"NewImage":%s'
-    if old_image:
-        template += b',"OldImage":%s'
-    template += b',"SequenceNumber":"%%d","SizeBytes":%%d,"StreamViewType":"%s"}' % (
-        view_type.encode()
-    )
-    if identity:
-        template += b',"userIdentity":%s'
-    return template + b"}"
 
 
 def event_name(old_item: Item | None, new_item: Item | None) -> str | None:
@@ -69,7 +46,12 @@ def decode_sequence_number(text: str) -> int:
 SEQUENCE_BASE = 10**20
 
 
-def build_record(
+def _event_id() -> bytes:
+    """A random eventID, as opaque as AWS's (stored as 16 bytes, read as 32 hex digits)."""
+    return getrandbits(128).to_bytes(16, "big")
+
+
+def build_stored_record(
     event: str,
     view_type: str,
     region: str,
@@ -82,36 +64,33 @@ def build_record(
     new_size: int | None = None,
     old_size: int | None = None,
     new_blob: bytes | None = None,
-) -> bytes:
-    """The GetRecords wire form of one record; images per view type, omitted not empty.
+) -> StoredRecord:
+    """One record's parts (as the stream log stores them); images per view type,
+    omitted not empty.
 
     Runs on every write to a stream-enabled table: callers pass arguments by position.
-    The new image is usually already encoded (it is the stored item), so it is spliced
-    in rather than encoded a second time.
+    The new image is usually already encoded (it is the stored item), so it is reused
+    rather than encoded a second time. (`sequence` and `created` are stored by the
+    stream log itself.)
     """
     size = item_size(keys)
-    values: list[object] = [
-        getrandbits(128),  # a random eventID, as opaque as AWS's
-        int(created),
-        orjson.dumps(keys),
-    ]
-    new_image = old_image = False
+    new_image = old_image = None
     if new_item is not None and view_type in _NEW_IMAGE_VIEWS:
-        new_image = True
-        values.append(orjson.dumps(new_item) if new_blob is None else new_blob)
+        new_image = orjson.dumps(new_item) if new_blob is None else new_blob
         size += item_size(new_item) if new_size is None else new_size
     if old_item is not None and view_type in _OLD_IMAGE_VIEWS:
-        old_image = True
-        values.append(orjson.dumps(old_item))
+        old_image = orjson.dumps(old_item)
         size += item_size(old_item) if old_size is None else old_size
-    values.append(SEQUENCE_BASE + sequence)
-    values.append(size)
-    if user_identity is not None:
-        values.append(orjson.dumps(user_identity))
-    template = _record_template(
-        event, view_type, region, new_image, old_image, user_identity is not None
+    return (
+        EVENT_CODES[event] | VIEW_CODES[view_type],
+        _event_id(),
+        orjson.dumps(region),
+        orjson.dumps(keys),
+        new_image,
+        old_image,
+        size,
+        None if user_identity is None else orjson.dumps(user_identity),
     )
-    return template % tuple(values)
 
 
 def build_insert_record(
@@ -122,16 +101,39 @@ def build_insert_record(
     created: float,
     size: int,
     blob: bytes,
-) -> bytes:
+) -> StoredRecord:
     """`build_record` of a new item's INSERT (the record most writes make), in one step;
-    `size` and `blob` are the stored item's size and bytes."""
+    `size` and `blob` are the stored item's size and bytes. Its new image is left out:
+    `StreamLog.insert_item_with_record` stores the record with the item, and the item is
+    its new image until it changes."""
     if view_type not in _NEW_IMAGE_VIEWS:
-        return build_record("INSERT", view_type, region, keys, None, None, sequence, created)
-    return _record_template("INSERT", view_type, region, True, False, False) % (
-        getrandbits(128),  # a random eventID, as opaque as AWS's
-        int(created),
+        return build_stored_record("INSERT", view_type, region, keys, None, None, sequence, created)
+    return (
+        EVENT_CODES["INSERT"] | VIEW_CODES[view_type],
+        _event_id(),
+        orjson.dumps(region),
         orjson.dumps(keys),
-        blob,
-        SEQUENCE_BASE + sequence,
+        None,
+        None,
         item_size(keys) + size,
+        None,
     )
+
+
+def build_record(
+    event: str,
+    view_type: str,
+    region: str,
+    keys: Item,
+    old_item: Item | None,
+    new_item: Item | None,
+    sequence: int,
+    created: float,
+    user_identity: dict[str, str] | None = None,
+) -> bytes:
+    """The GetRecords wire form of one record (what the stream log gives back for the
+    parts `build_stored_record` makes)."""
+    parts = build_stored_record(
+        event, view_type, region, keys, old_item, new_item, sequence, created, user_identity
+    )
+    return wire_form(sequence, created, parts, parts[4])

@@ -16,7 +16,8 @@ from typing import Any
 from emulator.clock import Clock
 from emulator.model.values import Item
 from emulator.storage.engine import Engine, ShardRow, StreamRow
-from emulator.streams.records import build_insert_record, build_record
+from emulator.storage.stream_log import StoredRecord
+from emulator.streams.records import build_insert_record, build_stored_record
 
 ENABLED = "ENABLED"
 DISABLED = "DISABLED"
@@ -236,7 +237,7 @@ class StreamManager:
         size: int,
         blob: bytes,
         created: float,
-    ) -> tuple[int, int, bytes] | None:
+    ) -> tuple[int, int, StoredRecord] | None:
         """The INSERT record of a new item (`size`, `blob`: as stored), as (shard_pk,
         sequence, record) for the stream log to store in the same statement as the item;
         None when the stream has no open shard."""
@@ -262,16 +263,18 @@ class StreamManager:
         old_size: int | None,
         new_blob: bytes | None,
         created: float,
+        item: tuple[int, bytes, bytes] | None = None,
     ) -> bool:
         """Append the record of one change in the caller's transaction; whether there was
         an open shard to take it. Runs on every write to a stream table: arguments go by
-        position."""
+        position. `item`: the stored item's key when `new_blob` is its stored bytes (an
+        INSERT record then refers to it for its new image)."""
         shard = self._shard_for(stream_id, hash_key)
         if shard is None:
             return False
         stream_log = self.engine.stream_log
         sequence = stream_log.next_sequence()
-        record = build_record(
+        record = build_stored_record(
             event,
             view_type,
             region,
@@ -285,5 +288,10 @@ class StreamManager:
             old_size,
             new_blob,
         )
-        stream_log.append(shard.shard_pk, sequence, created, record)
+        # Only an INSERT refers to its item. A MODIFY's new image is the OldImage of the
+        # item's next record anyway: referring would save its copy only until then, for
+        # two more statements on every update (the copy, and noting the record).
+        stream_log.append(
+            shard.shard_pk, sequence, created, record, item if event == "INSERT" else None
+        )
         return True
