@@ -203,13 +203,16 @@ class WritePipeline:
         item: Item,
         size: int,
         origin: str = USER,
+        blob: bytes | None = None,
     ) -> None:
         """PutItem when nothing but the change itself needs the old item: the insert is
         tried first, so a new item costs one statement (with its INSERT record on a table
         whose only sink is its stream), and only an item that exists is read. (Also a
-        replicator's put of a whole item: `origin`.)"""
+        replicator's put of a whole item: `origin`, and `blob`, the item's bytes as
+        replicated, so they are not encoded again.)"""
         plan = self.plan(row)
-        blob = orjson.dumps(item)
+        if blob is None:
+            blob = orjson.dumps(item)
         ttl = plan.ttl_attribute
         expires = None if ttl is None else expiry_of(item, ttl)
         sinks = plan.sinks

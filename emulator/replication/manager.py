@@ -470,7 +470,9 @@ class ReplicationManager:
                     item_key = key_of(schema, item)
                     if old_blob is None:
                         # A new item: its record (and the item) in one statement.
-                        pipeline.put(destination, item_key, hash_key, range_key, item, size, origin)
+                        pipeline.put(
+                            destination, item_key, hash_key, range_key, item, size, origin, blob
+                        )
                     else:
                         pipeline.write(
                             destination,

@@ -291,20 +291,23 @@ class ReplicationStore:
         """The next outbox entries of a table, each with the destination table's stamp and
         item for its key (one query for a whole batch: no lookup per entry)."""
         low = table_id << _SEQUENCE_BITS
-        mask = (1 << _SEQUENCE_BITS) - 1
-        return [
-            (int(key) & mask, *rest)
-            for key, *rest in self.connection.execute(
-                "SELECT o.entry_key, o.hash_key, o.range_key, o.stamp, o.size, o.item, "
-                "v.stamp, v.region, i.size, i.item FROM replication_outbox AS o "
-                "LEFT JOIN item_versions AS v ON v.table_id = ?1 "
-                "AND v.hash_key = o.hash_key AND v.range_key = o.range_key "
-                "LEFT JOIN items AS i ON i.table_id = ?1 "
-                "AND i.hash_key = o.hash_key AND i.range_key = o.range_key "
-                "WHERE o.entry_key > ?2 AND o.entry_key < ?3 ORDER BY o.entry_key LIMIT ?4",
-                (destination_id, low | after, low + (1 << _SEQUENCE_BITS), limit),
-            )
-        ]
+        rows: list[ApplyEntry] = self.connection.execute(
+            "SELECT o.entry_key & ?5, o.hash_key, o.range_key, o.stamp, o.size, o.item, "
+            "v.stamp, v.region, i.size, i.item FROM replication_outbox AS o "
+            "LEFT JOIN item_versions AS v ON v.table_id = ?1 "
+            "AND v.hash_key = o.hash_key AND v.range_key = o.range_key "
+            "LEFT JOIN items AS i ON i.table_id = ?1 "
+            "AND i.hash_key = o.hash_key AND i.range_key = o.range_key "
+            "WHERE o.entry_key > ?2 AND o.entry_key < ?3 ORDER BY o.entry_key LIMIT ?4",
+            (
+                destination_id,
+                low | after,
+                low + (1 << _SEQUENCE_BITS),
+                limit,
+                (1 << _SEQUENCE_BITS) - 1,
+            ),
+        ).fetchall()
+        return rows
 
     def pending(self, table_id: int, after: int) -> int:
         low = table_id << _SEQUENCE_BITS
