@@ -18,7 +18,7 @@ Rows written before this layout hold their wire JSON in `record` and are read as
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -213,14 +213,7 @@ def shard_keys(shard_pk: int) -> tuple[int, int]:
 
 
 class StreamLog:
-    __slots__ = (
-        "_recent",
-        "_recent_bytes",
-        "_recent_order",
-        "connection",
-        "next_value",
-        "refers",
-    )
+    __slots__ = ("_recent", "_recent_bytes", "connection", "next_value", "refers")
 
     def __init__(self, engine: Engine) -> None:
         self.connection = connection = engine.connection
@@ -241,10 +234,9 @@ class StreamLog:
         self.next_value = max(engine.catalog.highest_shard_sequence(), self._top_record()) + 1
         #: record key -> (created, wire form) of the latest records written, oldest first,
         #: RECENT_BYTES at most: what readers of a stream's tail get without SQL.
-        self._recent: dict[int, tuple[float, bytes]] = {}
-        #: Their keys, oldest first: a dict popped from the front would rescan the slots
-        #: it freed on every `next(iter(...))` (microseconds per write once full).
-        self._recent_order: deque[int] = deque()
+        #: (An OrderedDict: a plain dict popped from the front rescans the slots it freed
+        #: on every `next(iter(...))`, microseconds per write once full.)
+        self._recent: OrderedDict[int, tuple[float, bytes]] = OrderedDict()
         self._recent_bytes = 0
 
     def _top_record(self) -> int:
@@ -295,7 +287,6 @@ class StreamLog:
         """Drop the recent records kept ready (a rollback may have undone some: their
         keys are handed out again)."""
         self._recent.clear()
-        self._recent_order.clear()
         self._recent_bytes = 0
 
     def keep_recent(self, key: int, created: float, record: StoredRecord, item: bytes) -> None:
@@ -306,17 +297,10 @@ class StreamLog:
 
     def _keep(self, key: int, created: float, wire: bytes) -> None:
         recent = self._recent
-        replaced = recent.get(key)
-        if replaced is None:
-            self._recent_order.append(key)
-        else:
-            self._recent_bytes -= len(replaced[1])
         recent[key] = (created, wire)
         self._recent_bytes += len(wire)
-        if self._recent_bytes > RECENT_BYTES:
-            order = self._recent_order
-            while self._recent_bytes > RECENT_BYTES:
-                self._recent_bytes -= len(recent.pop(order.popleft())[1])
+        while self._recent_bytes > RECENT_BYTES:
+            self._recent_bytes -= len(recent.popitem(last=False)[1][1])
 
     # -- sequence numbers ---------------------------------------------------------------
 
