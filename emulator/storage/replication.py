@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from emulator.storage.stream_log import StoredRecord
 
 _SEQUENCE_BITS = 40
+#: An entry key's sequence part (below its table id).
+_SEQUENCE_MASK = (1 << _SEQUENCE_BITS) - 1
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS replication_outbox (
@@ -275,15 +277,13 @@ class ReplicationStore:
 
     def read(self, table_id: int, after: int, limit: int) -> list[OutboxEntry]:
         low = table_id << _SEQUENCE_BITS
-        mask = (1 << _SEQUENCE_BITS) - 1
-        return [
-            (int(key) & mask, hash_key, range_key, stamp, size, item)
-            for key, hash_key, range_key, stamp, size, item in self.connection.execute(
-                "SELECT entry_key, hash_key, range_key, stamp, size, item FROM replication_outbox "
-                "WHERE entry_key > ? AND entry_key < ? ORDER BY entry_key LIMIT ?",
-                (low | after, low + (1 << _SEQUENCE_BITS), limit),
-            )
-        ]
+        rows: list[OutboxEntry] = self.connection.execute(
+            "SELECT entry_key & ?, hash_key, range_key, stamp, size, item FROM "
+            "replication_outbox WHERE entry_key > ? AND entry_key < ? ORDER BY entry_key "
+            "LIMIT ?",
+            (_SEQUENCE_MASK, low | after, low + (1 << _SEQUENCE_BITS), limit),
+        ).fetchall()
+        return rows
 
     def read_for(
         self, table_id: int, after: int, limit: int, destination_id: int
@@ -304,7 +304,7 @@ class ReplicationStore:
                 low | after,
                 low + (1 << _SEQUENCE_BITS),
                 limit,
-                (1 << _SEQUENCE_BITS) - 1,
+                _SEQUENCE_MASK,
             ),
         ).fetchall()
         return rows
@@ -327,7 +327,7 @@ class ReplicationStore:
 
     def drop_table(self, table_id: int) -> None:
         """Everything kept for a table that no longer replicates (or no longer exists)."""
-        self.trim(table_id, (1 << _SEQUENCE_BITS) - 1)
+        self.trim(table_id, _SEQUENCE_MASK)
         self.connection.execute("DELETE FROM item_versions WHERE table_id = ?", (table_id,))
         self._next.pop(table_id, None)
 
