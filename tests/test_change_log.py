@@ -917,3 +917,141 @@ def test_retention_trims_by_the_clock(tmp_path: Path) -> None:
         assert scan(client, "recovered-r") == [{"pk": {"S": "a"}, "v": {"N": "1"}}]
     finally:
         running.stop()
+
+
+def _events(server: RunningServer, table: str, pk: str) -> list[tuple[str, str | None]]:
+    """An item's history as (event, its new image's `v`)."""
+    records = history(server, TableName=table, Key=json.dumps({"pk": {"S": pk}}))
+    return [
+        (r["eventName"], r["dynamodb"].get("NewImage", {}).get("v", {}).get("N")) for r in records
+    ]
+
+
+def test_new_items_entries_are_exact_through_every_write_path_and_a_restart(
+    tmp_path: Path,
+) -> None:
+    """A PutItem of a new item keeps its INSERT entry in the item's row (one row per new
+    item); that entry reads back in its place before and after the item's other writes
+    (a PutItem, UpdateItem, DeleteItem, a transaction), in a table's changes and a
+    restore, and across a restart."""
+    data = str(tmp_path / "data")
+    first = start_server("--data-dir", data)
+    try:
+        client = make_client(first.url)
+        create(client, "deferred")
+        start = clock(first, advance=1)
+        for pk in ("a", "b", "c", "d"):
+            client.put_item(TableName="deferred", Item={"pk": {"S": pk}, "v": {"N": "1"}})
+        assert _events(first, "deferred", "a") == [("INSERT", "1")]
+        clock(first, advance=2)
+        client.put_item(TableName="deferred", Item={"pk": {"S": "a"}, "v": {"N": "2"}})
+        client.update_item(
+            TableName="deferred",
+            Key={"pk": {"S": "b"}},
+            UpdateExpression="SET v = :v",
+            ExpressionAttributeValues={":v": {"N": "2"}},
+        )
+        client.delete_item(TableName="deferred", Key={"pk": {"S": "c"}})
+        client.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": "deferred", "Item": {"pk": {"S": "d"}, "v": {"N": "2"}}}}
+            ]
+        )
+        client.put_item(TableName="deferred", Item={"pk": {"S": "c"}, "v": {"N": "3"}})
+        assert _events(first, "deferred", "a") == [("INSERT", "1"), ("MODIFY", "2")]
+        assert _events(first, "deferred", "b") == [("INSERT", "1"), ("MODIFY", "2")]
+        assert _events(first, "deferred", "c") == [
+            ("INSERT", "1"),
+            ("REMOVE", None),
+            ("INSERT", "3"),
+        ]
+        assert _events(first, "deferred", "d") == [("INSERT", "1"), ("MODIFY", "2")]
+        client.put_item(TableName="deferred", Item={"pk": {"S": "e"}, "v": {"N": "1"}})
+        client.restore_table_to_point_in_time(
+            SourceTableName="deferred",
+            TargetTableName="deferred-r",
+            RestoreDateTime=at(start + 1),
+        )
+        assert scan(client, "deferred-r") == [
+            {"pk": {"S": pk}, "v": {"N": "1"}} for pk in ("a", "b", "c", "d")
+        ]
+        changes = history(first, TableName="deferred", From=str(start))
+        assert [(r["eventName"], r["dynamodb"]["Keys"]["pk"]["S"]) for r in changes] == [
+            ("INSERT", "a"),
+            ("INSERT", "b"),
+            ("INSERT", "c"),
+            ("INSERT", "d"),
+            ("MODIFY", "a"),
+            ("MODIFY", "b"),
+            ("REMOVE", "c"),
+            ("MODIFY", "d"),
+            ("INSERT", "c"),
+            ("INSERT", "e"),
+        ]
+        sequence = [int(r["dynamodb"]["SequenceNumber"]) for r in changes]
+        assert sequence == sorted(sequence) and len(set(sequence)) == len(sequence)
+        client.put_item(TableName="deferred", Item={"pk": {"S": "f"}, "v": {"N": "1"}})
+    finally:
+        first.stop()
+    database = sqlite3.connect(str(tmp_path / "data" / "emulator.sqlite3"))
+    # f's INSERT is kept in its row: no entry row of its own.
+    assert database.execute(
+        "SELECT insert_entry IS NOT NULL FROM items WHERE hash_key = ?", (b"f",)
+    ).fetchall() == [(1,)]
+    logged_rows = database.execute("SELECT count(*) FROM item_changes").fetchone()[0]
+    database.close()
+    assert logged_rows == len(changes)
+    second = start_server("--data-dir", data)
+    try:
+        client = make_client(second.url)
+        assert _events(second, "deferred", "f") == [("INSERT", "1")]
+        client.put_item(TableName="deferred", Item={"pk": {"S": "g"}, "v": {"N": "1"}})
+        client.put_item(TableName="deferred", Item={"pk": {"S": "f"}, "v": {"N": "2"}})
+        assert _events(second, "deferred", "f") == [("INSERT", "1"), ("MODIFY", "2")]
+        later = history(second, TableName="deferred", From=str(start))[len(changes) :]
+        assert [(r["eventName"], r["dynamodb"]["Keys"]["pk"]["S"]) for r in later] == [
+            ("INSERT", "f"),
+            ("INSERT", "g"),
+            ("MODIFY", "f"),
+        ]
+        numbers = [int(r["dynamodb"]["SequenceNumber"]) for r in later]
+        assert numbers == sorted(numbers) and numbers[0] > sequence[-1]
+    finally:
+        second.stop()
+
+
+def test_items_of_the_layout_before_deferred_entries_are_migrated(tmp_path: Path) -> None:
+    """A database whose `items` has no columns for a deferred INSERT entry gets them at
+    start; its log reads as before, and new items' entries are deferred from then on."""
+    data = str(tmp_path / "data")
+    first = start_server("--data-dir", data)
+    try:
+        client = make_client(first.url)
+        create(client, "earlier")
+        start = clock(first, advance=1)
+        client.put_item(TableName="earlier", Item={"pk": {"S": "a"}, "v": {"N": "1"}})
+        client.put_item(TableName="earlier", Item={"pk": {"S": "a"}, "v": {"N": "2"}})
+        expected = history(first, TableName="earlier", From=str(start))  # writes them out
+    finally:
+        first.stop()
+    assert [r["eventName"] for r in expected] == ["INSERT", "MODIFY"]
+    database = sqlite3.connect(str(tmp_path / "data" / "emulator.sqlite3"))
+    with database:
+        database.executescript(
+            """
+            ALTER TABLE items DROP COLUMN insert_entry;
+            ALTER TABLE items DROP COLUMN insert_time;
+            DROP TABLE deferred_inserts;
+            """
+        )
+    database.close()
+    second = start_server("--data-dir", data)
+    try:
+        client = make_client(second.url)
+        assert history(second, TableName="earlier", From=str(start)) == expected
+        client.put_item(TableName="earlier", Item={"pk": {"S": "b"}, "v": {"N": "1"}})
+        assert _events(second, "earlier", "b") == [("INSERT", "1")]
+        changes = history(second, TableName="earlier", From=str(start))
+        assert [r["eventName"] for r in changes] == ["INSERT", "MODIFY", "INSERT"]
+    finally:
+        second.stop()

@@ -5,6 +5,10 @@ sink is registered on the server's own pipeline (in this process)."""
 
 from __future__ import annotations
 
+import datetime
+import json
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -296,3 +300,42 @@ def test_a_sink_follows_the_table_state_it_was_made_from(emulator: Emulator) -> 
     emulator.backend.pipeline.unregister(factory)
     ddb.put_item(TableName="late", Item=item("gone"))
     assert late_seen == ["streamed", "streamed-too"]
+
+
+def test_a_restore_rolled_back_keeps_the_deferred_insert_entries(emulator: Emulator) -> None:
+    """A restore writes its source's deferred INSERT entries out (see
+    storage/change_log.py) inside its transaction; when the restore rolls back (here a
+    sink of the target refuses an item), the entries are deferred again, and the source's
+    log still reads them: in its changes, and in a later restore to before them."""
+    ddb = emulator.ddb
+    create(emulator, "source")
+    ddb.update_continuous_backups(
+        TableName="source",
+        PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+    )
+    now = emulator.admin("/_emulator/clock", {"advance": 0})["now"]
+    emulator.admin("/_emulator/clock", {"advance": 1})
+    ddb.put_item(TableName="source", Item=item("a", v="1"))
+    ddb.put_item(TableName="source", Item=item("b", boom="1"))
+    emulator.admin("/_emulator/clock", {"advance": 5})
+    with pytest.raises(ClientError) as error:
+        ddb.restore_table_to_point_in_time(
+            SourceTableName="source",
+            TargetTableName="watched-restore",
+            RestoreDateTime=datetime.datetime.fromtimestamp(now + 2, datetime.UTC),
+        )
+    assert error.value.response["Error"]["Code"] == "InternalServerError"
+    assert "watched-restore" not in ddb.list_tables()["TableNames"]
+    query = urllib.parse.urlencode({"TableName": "source", "From": str(now)})
+    with urllib.request.urlopen(f"{emulator.url}/_emulator/history?{query}") as response:
+        lines = [json.loads(line) for line in response.read().splitlines()]
+    assert [(r["eventName"], r["dynamodb"]["Keys"]["pk"]["S"]) for r in lines] == [
+        ("INSERT", "a"),
+        ("INSERT", "b"),
+    ]
+    ddb.restore_table_to_point_in_time(
+        SourceTableName="source",
+        TargetTableName="restored-empty",
+        RestoreDateTime=datetime.datetime.fromtimestamp(now, datetime.UTC),
+    )
+    assert ddb.scan(TableName="restored-empty")["Items"] == []

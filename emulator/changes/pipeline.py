@@ -53,6 +53,7 @@ class WritePlan:
         "fused",
         "log_only",
         "log_skip_inserts",
+        "logged",
         "sinks",
         "state",
         "stream_only",
@@ -85,6 +86,10 @@ class WritePlan:
         )
         #: Likewise when the change log is the only sink.
         self.log_only = len(sinks) == 1 and isinstance(sinks[0], ChangeLogSink)
+        #: Whether the change log is a sink: an item's deferred INSERT entry (kept in
+        #: its row, see storage/change_log.py) is then written out before `write`
+        #: replaces or deletes the row.
+        self.logged = any(isinstance(sink, ChangeLogSink) for sink in sinks)
         #: How many more PutItems go straight to `put_item_with_entry` (it stores a new
         #: item too) because an insert attempt found its item: see `LOG_SKIP_INSERTS`.
         self.log_skip_inserts = 0
@@ -158,6 +163,8 @@ class WritePipeline:
         """
         plan = self.plan(row)
         blob = None
+        if plan.logged and old_item is not None:
+            self.engine.change_log.settle_item(row.table_id, hash_key, range_key)
         if new_item is None:
             if old_item is None:
                 return

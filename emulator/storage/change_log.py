@@ -14,10 +14,19 @@ commit order): reading or trimming a table is a range of the primary key, and si
 clock never goes backwards (times are also clamped here) the range is in time order too,
 so instants are found by bisection and no index on time is kept. The one index is by
 item, for an item's history.
+
+Deferred INSERT entries: the one-statement PutItem path keeps a new item's INSERT entry
+(its id and time; it has no image) in the item's own row (`items.insert_entry`,
+`insert_time`) instead of a row here, so a new item costs one row. Table
+`deferred_inserts` names the tables whose items may hold one (with the earliest time).
+They are written out as rows ("settled") before anything reads the table's entries in
+bulk or trims them, and an item's before any other write path changes or deletes it
+(`settle_item`); an item's history reads its row's entry directly.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -42,18 +51,10 @@ CREATE INDEX IF NOT EXISTS item_changes_by_item
     ON item_changes (hash_key, range_key, entry_id);
 DROP TRIGGER IF EXISTS store_new_item_with_entry;
 DROP VIEW IF EXISTS new_items_with_entries;
-CREATE VIEW new_items_with_entries
-    (table_id, hash_key, range_key, size, item, expires, entry_id, time_us)
-    AS SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0;
-CREATE TRIGGER store_new_item_with_entry
-    INSTEAD OF INSERT ON new_items_with_entries
-BEGIN
-    INSERT OR IGNORE INTO items (table_id, hash_key, range_key, size, item, expires)
-        VALUES (NEW.table_id, NEW.hash_key, NEW.range_key, NEW.size, NEW.item, NEW.expires);
-    INSERT INTO item_changes (entry_id, time_us, hash_key, range_key, event, origin)
-        SELECT NEW.entry_id, NEW.time_us, NEW.hash_key, NEW.range_key, 1, 'user'
-        WHERE changes() = 1;
-END;
+CREATE TABLE IF NOT EXISTS deferred_inserts (
+    table_id INTEGER PRIMARY KEY,
+    since_us INTEGER NOT NULL
+);
 DROP TRIGGER IF EXISTS store_item_with_entry;
 DROP VIEW IF EXISTS items_with_entries;
 CREATE VIEW items_with_entries
@@ -64,13 +65,15 @@ CREATE TRIGGER store_item_with_entry
 BEGIN
     INSERT INTO item_changes (entry_id, time_us, hash_key, range_key, event, origin,
             old_image)
-        SELECT NEW.entry_id, NEW.time_us, NEW.hash_key, NEW.range_key,
-            CASE WHEN old.item IS NULL THEN 1 ELSE 2 END, 'user', old.item
-        FROM (SELECT (SELECT item FROM items WHERE table_id = NEW.table_id
-            AND hash_key = NEW.hash_key AND range_key = NEW.range_key) AS item) AS old
-        WHERE old.item IS NOT NEW.item;
-    INSERT OR REPLACE INTO items (table_id, hash_key, range_key, size, item, expires)
-        VALUES (NEW.table_id, NEW.hash_key, NEW.range_key, NEW.size, NEW.item, NEW.expires);
+        SELECT NEW.entry_id, NEW.time_us, NEW.hash_key, NEW.range_key, 2, 'user', item
+        FROM items WHERE table_id = NEW.table_id AND hash_key = NEW.hash_key
+            AND range_key = NEW.range_key AND item IS NOT NEW.item;
+    INSERT INTO items (table_id, hash_key, range_key, size, item, expires, insert_entry,
+            insert_time)
+        VALUES (NEW.table_id, NEW.hash_key, NEW.range_key, NEW.size, NEW.item, NEW.expires,
+            NEW.entry_id, NEW.time_us)
+        ON CONFLICT DO UPDATE SET size = excluded.size, item = excluded.item,
+            expires = excluded.expires;
 END;
 CREATE TABLE IF NOT EXISTS backup_items (
     backup_id TEXT NOT NULL,
@@ -121,22 +124,34 @@ _ENTRY_COLUMNS = (
 )
 
 
-# PutItem with its entry, through the views' triggers; without `expires` it is NULL.
+# A new item with its deferred INSERT entry; without `expires` it is NULL.
 _INSERT_NEW = (
-    "INSERT INTO new_items_with_entries (table_id, hash_key, range_key, size, item, "
-    "entry_id, time_us) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT OR IGNORE INTO items (table_id, hash_key, range_key, size, item, insert_entry, "
+    "insert_time) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_NEW_EXPIRING = (
-    "INSERT INTO new_items_with_entries (table_id, hash_key, range_key, size, item, "
-    "expires, entry_id, time_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT OR IGNORE INTO items (table_id, hash_key, range_key, size, item, insert_entry, "
+    "insert_time, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
+# PutItem with its entry, through the view's trigger.
 _PUT = (
     "INSERT INTO items_with_entries (table_id, hash_key, range_key, size, item, "
     "entry_id, time_us) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 _PUT_EXPIRING = (
     "INSERT INTO items_with_entries (table_id, hash_key, range_key, size, item, "
-    "expires, entry_id, time_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    "entry_id, time_us, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+# Deferred INSERT entries written out as rows: an item's, or (without the key) a table's.
+_SETTLE = (
+    "INSERT OR IGNORE INTO item_changes (entry_id, time_us, hash_key, range_key, event, "
+    "origin) SELECT insert_entry, insert_time, hash_key, range_key, 1, 'user' FROM items "
+    "WHERE table_id = ? AND insert_entry IS NOT NULL"
+)
+_SETTLE_ITEM = f"{_SETTLE} AND hash_key = ? AND range_key = ?"
+_CLEAR_DEFERRED = (
+    "UPDATE items SET insert_entry = NULL, insert_time = NULL WHERE table_id = ? "
+    "AND insert_entry IS NOT NULL"
 )
 
 
@@ -146,7 +161,7 @@ def _range(table_id: int) -> tuple[int, int]:
 
 
 class ChangeLog:
-    __slots__ = ("_tails", "connection")
+    __slots__ = ("_deferred", "_deferred_changed", "_tails", "connection")
 
     def __init__(self, engine: Engine) -> None:
         self.connection = engine.connection
@@ -157,11 +172,35 @@ class ChangeLog:
             self.connection.executescript(f"BEGIN IMMEDIATE; {_MIGRATE} COMMIT;")
         #: table id -> [last entry id, last time (µs)] handed out, loaded on first use.
         self._tails: dict[int, list[int]] = {}
+        #: table id -> earliest time of its deferred INSERT entries (`deferred_inserts`).
+        self._deferred: dict[int, int] = {}
+        #: Whether `_deferred` changed inside the current transaction (a rollback reloads).
+        self._deferred_changed = False
+        self.reload_deferred()
 
     def clear(self) -> None:
         self.connection.execute("DELETE FROM item_changes")
         self.connection.execute("DELETE FROM backup_items")
+        self.connection.execute("DELETE FROM deferred_inserts")
         self._tails.clear()
+        self._deferred.clear()
+        self._note_deferred_change()
+
+    def reload_deferred(self) -> None:
+        """Read `_deferred` back from its table (at start, and after a rollback that may
+        have undone a change to it)."""
+        self._deferred = dict(
+            self.connection.execute("SELECT table_id, since_us FROM deferred_inserts")
+        )
+        self._deferred_changed = False
+
+    def after_rollback(self) -> None:
+        if self._deferred_changed:
+            self.reload_deferred()
+
+    def _note_deferred_change(self) -> None:
+        if self.connection.in_transaction:
+            self._deferred_changed = True
 
     # -- writing ------------------------------------------------------------------------
 
@@ -170,6 +209,7 @@ class ChangeLog:
         of entries rolled back are simply not used again)."""
         tail = self._tails.get(table_id)
         if tail is None:
+            self.settle(table_id)  # deferred entries may hold the last ids
             start, end = _range(table_id)
             row = self.connection.execute(
                 "SELECT entry_id, time_us FROM item_changes WHERE entry_id >= ? "
@@ -181,6 +221,40 @@ class ChangeLog:
         if time_us > tail[1]:
             tail[1] = time_us
         return tail[0], tail[1]
+
+    def _defer(self, table_id: int, time_us: int) -> None:
+        """Name the table in `deferred_inserts` before its first deferred entry (committed
+        on its own or with it: naming a table without one is harmless)."""
+        self.connection.execute(
+            "INSERT OR IGNORE INTO deferred_inserts (table_id, since_us) VALUES (?, ?)",
+            (table_id, time_us),
+        )
+        self._deferred[table_id] = time_us
+        self._note_deferred_change()
+
+    def settle(self, table_id: int) -> None:
+        """Write the table's deferred INSERT entries out as rows (atomic on its own)."""
+        if table_id not in self._deferred:
+            return
+        execute = self.connection.execute
+        execute("SAVEPOINT settle")
+        try:
+            execute(_SETTLE, (table_id,))
+            execute(_CLEAR_DEFERRED, (table_id,))
+            execute("DELETE FROM deferred_inserts WHERE table_id = ?", (table_id,))
+        except BaseException:
+            execute("ROLLBACK TO settle")
+            execute("RELEASE settle")
+            raise
+        execute("RELEASE settle")
+        del self._deferred[table_id]
+        self._note_deferred_change()
+
+    def settle_item(self, table_id: int, hash_key: bytes, range_key: bytes) -> None:
+        """Write the item's deferred INSERT entry out as a row, before a write that does
+        not keep it (the item's row is then replaced or deleted)."""
+        if table_id in self._deferred:
+            self.connection.execute(_SETTLE_ITEM, (table_id, hash_key, range_key))
 
     def append(
         self,
@@ -212,22 +286,22 @@ class ChangeLog:
         expires: float | None,
         time_us: int,
     ) -> bool:
-        """Store a new item and its INSERT entry (origin user) in one statement, atomic on
-        its own; neither when the item exists. Whether they were stored (the cheapest
-        PutItem of a new item; `put_item_with_entry` does the rest)."""
-        connection = self.connection
-        before = connection.total_changes
+        """Store a new item with its INSERT entry (origin user, deferred: in the item's
+        row) in one statement; neither when the item exists. Whether they were stored
+        (the cheapest PutItem of a new item; `put_item_with_entry` does the rest)."""
         entry_id, time_us = self._next(table_id, time_us)
+        if table_id not in self._deferred:
+            self._defer(table_id, time_us)
         if expires is None:  # one parameter less to bind: NULL all the same
-            connection.execute(
+            cursor = self.connection.execute(
                 _INSERT_NEW, (table_id, hash_key, range_key, size, item, entry_id, time_us)
             )
         else:
-            connection.execute(
+            cursor = self.connection.execute(
                 _INSERT_NEW_EXPIRING,
-                (table_id, hash_key, range_key, size, item, expires, entry_id, time_us),
+                (table_id, hash_key, range_key, size, item, entry_id, time_us, expires),
             )
-        return connection.total_changes != before
+        return cursor.rowcount == 1
 
     def put_item_with_entry(
         self,
@@ -240,12 +314,15 @@ class ChangeLog:
         time_us: int,
     ) -> None:
         """PutItem on a table whose only sink is its change log, in one statement (atomic
-        on its own): the entry (INSERT or MODIFY, origin user; none when the stored item
-        is byte for byte the same), then the item. The caller keeps the item cache exact.
+        on its own): the entry (MODIFY, or a new item's deferred INSERT, origin user;
+        none when the stored item is byte for byte the same), then the item, keeping a
+        deferred INSERT entry it has. The caller keeps the item cache exact.
 
         A re-put of the same item with its attributes in another order is logged as a
         MODIFY whose images are equal; readers of the log skip such entries."""
         entry_id, time_us = self._next(table_id, time_us)
+        if table_id not in self._deferred:
+            self._defer(table_id, time_us)
         if expires is None:
             self.connection.execute(
                 _PUT, (table_id, hash_key, range_key, size, item, entry_id, time_us)
@@ -253,18 +330,25 @@ class ChangeLog:
         else:
             self.connection.execute(
                 _PUT_EXPIRING,
-                (table_id, hash_key, range_key, size, item, expires, entry_id, time_us),
+                (table_id, hash_key, range_key, size, item, entry_id, time_us, expires),
             )
 
     def drop_table(self, table_id: int) -> None:
+        """Forget the table's entries (deferred ones too)."""
         self.connection.execute(
             "DELETE FROM item_changes WHERE entry_id >= ? AND entry_id < ?", _range(table_id)
         )
+        if table_id in self._deferred:
+            self.connection.execute(_CLEAR_DEFERRED, (table_id,))
+            self.connection.execute("DELETE FROM deferred_inserts WHERE table_id = ?", (table_id,))
+            del self._deferred[table_id]
+            self._note_deferred_change()
 
     def _first_at(self, table_id: int, time_us: int) -> int:
-        """A bound splitting the table's entries at `time_us`: those with a smaller id were
-        written before it, the others at or after it. By bisection over the ids (they
-        grow with time): every id below `low` is earlier, every id from `high` on is not."""
+        """A bound splitting the table's (settled) entries at `time_us`: those with a
+        smaller id were written before it, the others at or after it. By bisection over
+        the ids (they grow with time): every id below `low` is earlier, every id from
+        `high` on is not."""
         low, end = _range(table_id)
         execute = self.connection.execute
         last = execute(
@@ -290,6 +374,9 @@ class ChangeLog:
     def trim(self, table_id: int, before_us: int, limit: int) -> int:
         """Delete up to `limit` of the table's oldest entries written before `before_us`;
         returns how many were deleted (the next entry of an item keeps its old image)."""
+        since = self._deferred.get(table_id)
+        if since is not None and since < before_us:
+            self.settle(table_id)
         start, _end = _range(table_id)
         bound = self._first_at(table_id, before_us)
         cursor = self.connection.execute(
@@ -305,7 +392,10 @@ class ChangeLog:
             "ORDER BY entry_id LIMIT 1",
             _range(table_id),
         ).fetchone()
-        return None if row is None else int(row[0])
+        since = self._deferred.get(table_id)
+        if row is None:
+            return since
+        return int(row[0]) if since is None else min(int(row[0]), since)
 
     # -- reading ------------------------------------------------------------------------
 
@@ -314,21 +404,25 @@ class ChangeLog:
     ) -> list[Entry]:
         """One item's entries written in [since_us, until_us], oldest first."""
         start, end = _range(table_id)
-        rows = self.connection.execute(
+        execute = self.connection.execute
+        rows = execute(
             "SELECT entry_id, time_us, hash_key, range_key, event, origin, identity, NULL, "
             "old_image FROM item_changes WHERE hash_key = ? AND range_key = ? "
             "AND entry_id >= ? AND entry_id < ? ORDER BY entry_id",
             (hash_key, range_key, start, end),
         ).fetchall()
-        if not rows:
-            return []
         current = None
-        if rows[-1][4] != REMOVE:
-            found = self.connection.execute(
-                "SELECT item FROM items WHERE table_id = ? AND hash_key = ? AND range_key = ?",
-                (table_id, hash_key, range_key),
-            ).fetchone()
-            current = None if found is None else found[0]
+        found = execute(
+            "SELECT item, insert_entry, insert_time FROM items WHERE table_id = ? "
+            "AND hash_key = ? AND range_key = ?",
+            (table_id, hash_key, range_key),
+        ).fetchone()
+        if found is not None:
+            current, insert_entry, insert_time = found
+            if insert_entry is not None:  # deferred: it starts the item's present life
+                index = bisect.bisect_left(rows, insert_entry, key=lambda row: row[0])
+                deferred = (insert_entry, insert_time, hash_key, range_key, INSERT, "user")
+                rows.insert(index, (*deferred, None, None, None))
         found_entries: list[Entry] = []
         for index, row in enumerate(rows):
             if since_us <= row[1] <= until_us:
@@ -346,6 +440,7 @@ class ChangeLog:
     ) -> Iterator[Entry]:
         """The table's entries written in [since_us, until_us] (or `until_us` excluded),
         in commit order, read in chunks."""
+        self.settle(table_id)
         _start, end = _range(table_id)
         after = self._first_at(table_id, since_us) - 1
         stop = self._first_at(table_id, until_us + 1 if include_until else until_us)
@@ -365,6 +460,7 @@ class ChangeLog:
     ) -> Iterator[tuple[bytes, bytes, bytes | None]]:
         """For every item changed after `after_us`: (hash_key, range_key, its item as it
         was at `after_us`, None when absent) — the old image of its first later entry."""
+        self.settle(table_id)
         _start, end = _range(table_id)
         first = self._first_at(table_id, after_us + 1)
         # A bare column next to min() comes from the row holding the minimum (SQLite).

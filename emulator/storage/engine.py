@@ -173,6 +173,7 @@ class Engine:
         self.items.forget_all()
         self.stream_log.next_value = self._saved_sequence
         self.stream_log.forget_recent()
+        self.change_log.after_rollback()
         if self.catalog.dirty:
             # Only metadata changes leave in-memory state to undo (a failed condition
             # check, the common rollback, changed nothing).

@@ -18,10 +18,18 @@ CREATE TABLE IF NOT EXISTS items (
     size INTEGER NOT NULL,
     item BLOB NOT NULL,
     expires REAL,
+    insert_entry INTEGER,
+    insert_time INTEGER,
     PRIMARY KEY (table_id, hash_key, range_key)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS items_by_expiry ON items (table_id, expires)
     WHERE expires IS NOT NULL;
+"""
+#: `insert_entry` / `insert_time`: the item's change-log INSERT entry, when the change log
+#: keeps it here rather than in a row of its own (see storage/change_log.py).
+_ADD_INSERT_ENTRY = """
+ALTER TABLE items ADD COLUMN insert_entry INTEGER;
+ALTER TABLE items ADD COLUMN insert_time INTEGER;
 """
 
 #: The item cache (ItemStore._cache): how many items, each at most this large.
@@ -46,6 +54,9 @@ class ItemStore:
     def __init__(self, engine: Engine) -> None:
         self.connection = engine.connection
         self.connection.executescript(_SCHEMA)
+        columns = {row[1] for row in self.connection.execute("PRAGMA table_info(items)")}
+        if "insert_entry" not in columns:  # a database written before these columns
+            self.connection.executescript(_ADD_INSERT_ENTRY)
         self._cache: dict[ItemKey, tuple[bytes, int]] = {}
 
     def clear(self) -> None:
