@@ -373,15 +373,16 @@ async def delete_table(port: int, name: str) -> None:
         await conn.close()
 
 
-def put_item_bodies(table: str, prefix: str, n: int) -> list[bytes]:
-    """n PutItem bodies, each with its own key."""
+def put_item_bodies(table: str, prefix: str, n: int, version: int = 0) -> list[bytes]:
+    """n PutItem bodies, each with its own key (another `version` of the same keys has
+    other values: putting it over the first is a change)."""
     return [
         orjson.dumps(
             {
                 "TableName": table,
                 "Item": {
                     "pk": {"S": f"{prefix}{i:07d}"},
-                    "v": {"N": str(i)},
+                    "v": {"N": str(version * 10_000_000 + i)},
                     "s": {"S": PAYLOAD},
                 },
             }
@@ -390,9 +391,9 @@ def put_item_bodies(table: str, prefix: str, n: int) -> list[bytes]:
     ]
 
 
-def put_item_requests(port: int, table: str, prefix: str, n: int) -> list[bytes]:
+def put_item_requests(port: int, table: str, prefix: str, n: int, version: int = 0) -> list[bytes]:
     target = f"{DDB}.PutItem"
-    return [build_request(port, target, b) for b in put_item_bodies(table, prefix, n)]
+    return [build_request(port, target, b) for b in put_item_bodies(table, prefix, n, version)]
 
 
 # --------------------------------------------------------------------------- load

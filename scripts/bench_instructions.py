@@ -14,6 +14,9 @@ What is measured
     put          PutItem of new items (bench.py's items) on a table without a stream
     stream-put   the same on a table with a NEW_AND_OLD_IMAGES stream
     log-put      the same on a table with point-in-time recovery (its change log on)
+    overwrite    PutItem over existing items with other values (the table is first
+                 filled with ``PREFILL`` items by BatchWriteItem, the same in both runs)
+    log-overwrite  the same on a table with point-in-time recovery: each put a MODIFY
     update       ``SET a = a + :one`` on one item (bench_update.py's request)
     stream-update  the same on a table with a NEW_AND_OLD_IMAGES stream
     kinesis-put  PutItem of new items on a table with a Kinesis Data Streams destination
@@ -55,6 +58,7 @@ from bench import (
     call,
     create_table,
     free_port,
+    put_item_bodies,
     put_item_requests,
     python_exe,
     run_load,
@@ -65,6 +69,8 @@ LOADS = (
     "put",
     "stream-put",
     "log-put",
+    "overwrite",
+    "log-overwrite",
     "update",
     "stream-update",
     "kinesis-put",
@@ -72,6 +78,8 @@ LOADS = (
     "ceiling",
 )
 WARMUP = 300
+#: Items an overwrite load's table holds before its runs (at least WARMUP + --requests).
+PREFILL = 10_000
 COUNTER_KEY = {"pk": {"S": "counter"}}
 
 
@@ -86,7 +94,27 @@ def requests_for(load: str, port: int, table: str, n: int) -> list[bytes]:
             }
         )
         return [build_request(port, f"{DDB}.UpdateItem", body)] * n
+    if load in ("overwrite", "log-overwrite"):
+        if n > PREFILL:
+            raise SystemExit(f"{load}: at most {PREFILL - WARMUP} requests")
+        return put_item_requests(port, table, "k", n, version=1)
     return put_item_requests(port, table, "k", n)
+
+
+async def prefill(port: int, table: str) -> None:
+    """PREFILL items (put_item_requests' first version) by BatchWriteItem."""
+    items = [orjson.loads(body)["Item"] for body in put_item_bodies(table, "k", PREFILL)]
+    bodies = [
+        build_request(
+            port,
+            f"{DDB}.BatchWriteItem",
+            {"RequestItems": {table: [{"PutRequest": {"Item": i}} for i in items[at : at + 25]]}},
+        )
+        for at in range(0, PREFILL, 25)
+    ]
+    result = await run_load(port, bodies, 8)
+    if result.errors:
+        raise SystemExit(f"prefill: {result.errors} errors; first: {result.first_error}")
 
 
 async def drive(load: str, port: int, proc: subprocess.Popen[bytes], n: int) -> None:
@@ -110,7 +138,7 @@ async def drive(load: str, port: int, proc: subprocess.Popen[bytes], n: int) -> 
         await enable_kinesis_destination(conn, port, table)
     seed = {"TableName": table, "Item": {**COUNTER_KEY, "a": {"N": "0"}}}
     await call(conn, f"{DDB}.PutItem", seed)
-    if load == "log-put":
+    if load in ("log-put", "log-overwrite"):
         await call(
             conn,
             f"{DDB}.UpdateContinuousBackups",
@@ -120,6 +148,8 @@ async def drive(load: str, port: int, proc: subprocess.Popen[bytes], n: int) -> 
             },
         )
     await conn.close()
+    if load in ("overwrite", "log-overwrite"):
+        await prefill(port, table)
     result = await run_load(port, requests_for(load, port, table, WARMUP + n), 8)
     if result.errors:
         raise SystemExit(f"{load}: {result.errors} errors; first: {result.first_error}")
@@ -225,6 +255,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for other in ("stream-put", "log-put", "update", "kinesis-put", "replica-put"):
             if other in per_request:
                 print(f"put / {other}: {put / per_request[other]:.3f}")
+    if "overwrite" in per_request and "log-overwrite" in per_request:
+        ratio = per_request["overwrite"] / per_request["log-overwrite"]
+        print(f"overwrite / log-overwrite: {ratio:.3f}")
     if "stream-put" in per_request and "replica-put" in per_request:
         ratio = per_request["stream-put"] / per_request["replica-put"]
         print(f"stream-put / replica-put: {ratio:.3f}")
