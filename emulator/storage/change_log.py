@@ -240,13 +240,17 @@ class ChangeLog:
         execute("SAVEPOINT settle")
         try:
             execute(_SETTLE, (table_id,))
-            execute(_CLEAR_DEFERRED, (table_id,))
-            execute("DELETE FROM deferred_inserts WHERE table_id = ?", (table_id,))
+            self._forget_deferred(table_id)
         except BaseException:
             execute("ROLLBACK TO settle")
             execute("RELEASE settle")
             raise
         execute("RELEASE settle")
+
+    def _forget_deferred(self, table_id: int) -> None:
+        """Clear the table's deferred INSERT entries from its items and from the list."""
+        self.connection.execute(_CLEAR_DEFERRED, (table_id,))
+        self.connection.execute("DELETE FROM deferred_inserts WHERE table_id = ?", (table_id,))
         del self._deferred[table_id]
         self._note_deferred_change()
 
@@ -339,10 +343,7 @@ class ChangeLog:
             "DELETE FROM item_changes WHERE entry_id >= ? AND entry_id < ?", _range(table_id)
         )
         if table_id in self._deferred:
-            self.connection.execute(_CLEAR_DEFERRED, (table_id,))
-            self.connection.execute("DELETE FROM deferred_inserts WHERE table_id = ?", (table_id,))
-            del self._deferred[table_id]
-            self._note_deferred_change()
+            self._forget_deferred(table_id)
 
     def _first_at(self, table_id: int, time_us: int) -> int:
         """A bound splitting the table's (settled) entries at `time_us`: those with a
